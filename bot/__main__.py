@@ -1,0 +1,188 @@
+"""The composition root and command line: `council-bot run | check`.
+
+Resources (the store, the one httpx client) are opened here with `async with` and handed to
+whoever needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dotenv import load_dotenv
+
+from bot.config import FORMATS, CouncilConfig, Settings, load_config
+from bot.errors import ConfigError, UserFacingError
+
+if TYPE_CHECKING:
+    from bot.council.spec import SessionSpec
+
+log = logging.getLogger("bot")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the chosen command; returns the exit code."""
+    # .env fills the environment first, so provider keys named by the config resolve too.
+    load_dotenv(override=False)
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.handler(args, settings)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except UserFacingError as exc:
+        print(f"council-bot: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="council-bot", description="Council: live AI councils on Discord."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the bot")
+    run.set_defaults(handler=_run)
+
+    check = commands.add_parser("check", help="validate the config and reach every model")
+    check.set_defaults(handler=_check)
+
+    console = commands.add_parser("console", help="run a council in the terminal, no Discord")
+    console.add_argument("topic", help="what the council discusses")
+    console.add_argument("--preset", help="a preset from council.toml (default: default)")
+    console.add_argument("--members", help="comma-separated persona names, e.g. Claude,Gemini")
+    console.add_argument("--format", choices=FORMATS, help="parallel, debate, chaired or review")
+    console.add_argument("--rounds", type=int, help="number of rounds (1-10)")
+    console.add_argument("--chair", help="the persona who chairs")
+    console.add_argument("--transcript", type=Path, help="write a Markdown transcript here")
+    console.set_defaults(handler=_console)
+    return parser
+
+
+def _load(settings: Settings) -> CouncilConfig:
+    return load_config(settings.council_config, os.environ)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.discord_token is None or not settings.discord_token.get_secret_value():
+        print(
+            "DISCORD_TOKEN is not set: put your bot token in .env (see .env.example) "
+            "or in the environment.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    config = _load(settings)
+    asyncio.run(_serve(settings, config))
+    return EXIT_OK
+
+
+async def _serve(settings: Settings, config: CouncilConfig) -> None:
+    from bot.app import CouncilBot, apply_discord_endpoints
+    from bot.providers.registry import build_providers, new_http_client
+    from bot.store.store import Store
+
+    apply_discord_endpoints(settings)
+    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+    async with (
+        Store.open(settings.council_db) as store,
+        new_http_client() as client,
+        CouncilBot(settings=settings) as bot,
+    ):
+        providers = build_providers(config, os.environ, client)
+        log.info(
+            "store %s open; %d providers ready; %d stored sessions",
+            settings.council_db,
+            len(providers),
+            await store.count_sessions(),
+        )
+        await bot.start(token)
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    config = _load(settings)
+    print(f"{settings.council_config}: configuration OK")
+    return asyncio.run(_check_models(config))
+
+
+async def _check_models(config: CouncilConfig) -> int:
+    from bot.check import check_models, format_results, models_to_check
+    from bot.providers.registry import build_providers, new_http_client
+
+    async with new_http_client() as client:
+        providers = build_providers(config, os.environ, client)
+        results = await check_models(config, providers, models_to_check(config))
+    print(format_results(results))
+    return EXIT_OK if all(r.is_ok for r in results) else EXIT_FAILED
+
+
+def _console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.council.spec import build_spec
+
+    config = _load(settings)
+    members = [m for m in args.members.split(",") if m.strip()] if args.members else None
+    spec = build_spec(
+        config,
+        args.topic,
+        preset=args.preset,
+        members=members,
+        chair=args.chair,
+        format=args.format,
+        rounds=args.rounds,
+    )
+    is_finished, markdown = asyncio.run(_run_console(settings, config, spec))
+    if args.transcript is not None:
+        args.transcript.parent.mkdir(parents=True, exist_ok=True)
+        args.transcript.write_text(markdown, encoding="utf-8")
+        print(f"Transcript written to {args.transcript}")
+    return EXIT_OK if is_finished else EXIT_FAILED
+
+
+async def _run_console(
+    settings: Settings, config: CouncilConfig, spec: SessionSpec
+) -> tuple[bool, str]:
+    """Run the session; return whether it finished and its Markdown transcript."""
+    from bot.console import ConsolePresenter, run_console, wants_color
+    from bot.council.engine import SessionRun
+    from bot.council.models import SessionStatus
+    from bot.providers.registry import build_providers, new_http_client
+    from bot.render.transcript import render_markdown
+    from bot.store.store import Store
+
+    presenter = ConsolePresenter(
+        out=sys.stdout,
+        colors={seat.name: seat.color for seat in (*spec.members, spec.chair) if seat},
+        use_color=wants_color(sys.stdout),
+    )
+    async with Store.open(settings.council_db) as store, new_http_client() as client:
+        run = await SessionRun.open(
+            spec,
+            config=config,
+            providers=build_providers(config, os.environ, client),
+            store=store,
+            presenter=presenter,
+        )
+        session = await run_console(run, presenter, is_interactive=sys.stdin.isatty())
+        markdown = render_markdown(await store.session_record(session.id))
+    return session.status is SessionStatus.FINISHED, markdown
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""The terminal presenter for `council-bot console`: a council with no Discord at all.
+
+Parallel members think at the same time, but a terminal shows one stream well: the first
+member to start streams live, the others are buffered and shown in full, in the order they
+started, when the floor is theirs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot.council.engine import SessionRun
+from bot.council.events import (
+    Event,
+    MemberFailed,
+    MemberFinished,
+    MemberStarted,
+    RoundFinished,
+    RoundStarted,
+    SessionEnded,
+    SessionPaused,
+    SessionStarted,
+    SynthesisReady,
+    TextDelta,
+    TurnKey,
+)
+from bot.council.models import ReplyKind, Session
+
+RESET = "\x1b[0m"
+DIM = "\x1b[2m"
+BOLD = "\x1b[1m"
+
+Prompt = Callable[[str], Awaitable[str | None]]
+
+
+@dataclass
+class _Turn:
+    name: str
+    color: str
+    text: str = ""
+    printed: int = 0
+    is_done: bool = False
+    failure: str | None = None
+    headed: bool = False
+
+
+@dataclass
+class ConsolePresenter:
+    """Prints a session as it happens. `prompt` (interactive use only) asks the person at the
+    terminal for an audience question between rounds, and whether to resume after a pause."""
+
+    out: TextIO
+    colors: dict[str, str] = field(default_factory=dict)
+    prompt: Prompt | None = None
+    on_question: Callable[[str], Awaitable[None]] | None = None
+    on_pause: Callable[[bool], None] | None = None
+    use_color: bool = True
+    planned_rounds: int = 0
+    _turns: dict[TurnKey, _Turn] = field(default_factory=dict)
+    _order: list[TurnKey] = field(default_factory=list)
+
+    async def handle(self, event: Event) -> None:  # noqa: PLR0912  (one branch per event type)
+        """Print one event."""
+        if isinstance(event, SessionStarted):
+            s = event.session
+            self.planned_rounds = s.rounds
+            names = ", ".join(self._paint(m.persona, m.color) for m in event.members)
+            self._line(f"{BOLD}Council #{s.id}{RESET}: {s.topic}")
+            self._line(f"{s.format}, {s.rounds} round(s). Members: {names}")
+        elif isinstance(event, RoundStarted):
+            self._line(f"\n{BOLD}── Round {event.number} ──{RESET}")
+            for q in event.questions:
+                self._line(
+                    f"{DIM}A member of the audience, {q.display_name}, asks:{RESET} {q.text}"
+                )
+        elif isinstance(event, MemberStarted):
+            turn = _Turn(event.display_name, self.colors.get(event.turn.persona, ""))
+            self._turns[event.turn] = turn
+            self._order.append(event.turn)
+            self._flush()
+        elif isinstance(event, TextDelta):
+            if (streaming := self._turns.get(event.turn)) is not None:
+                streaming.text = event.text
+                self._flush()
+        elif isinstance(event, MemberFinished | MemberFailed):
+            if (ended := self._turns.get(event.turn)) is not None:
+                ended.text = event.reply.text if isinstance(event, MemberFinished) else ended.text
+                ended.failure = event.reason if isinstance(event, MemberFailed) else None
+                ended.is_done = True
+                self._flush()
+                self._status()
+        elif isinstance(event, RoundFinished):
+            self._turns.clear()
+            self._order.clear()
+            await self._ask_between_rounds(event.number)
+        elif isinstance(event, SessionPaused):
+            self._line(f"\n{BOLD}Paused:{RESET} {event.reason}")
+            answer = await self.prompt("Resume? [Y/n] ") if self.prompt else "n"
+            if self.on_pause is not None:
+                self.on_pause((answer or "y").strip().lower() not in ("n", "no"))
+        elif isinstance(event, SynthesisReady):
+            self._print_synthesis(event)
+        elif isinstance(event, SessionEnded):
+            s = event.session
+            self._line(
+                f"\n{BOLD}Session {s.status}{RESET}"
+                + (f": {s.stop_reason}" if s.stop_reason else "")
+            )
+
+    async def _ask_between_rounds(self, number: int) -> None:
+        if self.prompt is None or self.on_question is None or number >= self.planned_rounds:
+            return
+        question = await self.prompt("Ask the council a question (Enter to go on): ")
+        if question and question.strip():
+            await self.on_question(question.strip())
+
+    def _flush(self) -> None:
+        """Print what the floor holder said since last time; pass the floor on when it is done."""
+        while self._order:
+            key = self._order[0]
+            turn = self._turns[key]
+            if not turn.headed:
+                label = {ReplyKind.CHAIR: " (chair)", ReplyKind.REVIEW: " (review)"}.get(
+                    key.kind, " (synthesis)" if key.kind is ReplyKind.SYNTHESIS else ""
+                )
+                self.out.write(f"\n{self._paint(turn.name + label, turn.color)}: ")
+                turn.headed = True
+            if turn.text.startswith(turn.text[: turn.printed]) and len(turn.text) > turn.printed:
+                self.out.write(self._paint(turn.text[turn.printed :], turn.color))
+                turn.printed = len(turn.text)
+            if not turn.is_done:
+                break
+            if turn.failure:
+                self.out.write(f"{DIM}[{turn.name} {turn.failure}]{RESET}")
+            self.out.write("\n")
+            self._order.pop(0)
+        self.out.flush()
+
+    def _status(self) -> None:
+        thinking = [t.name for t in self._turns.values() if not t.is_done]
+        if thinking and self._order and self._turns[self._order[0]].headed:
+            return  # the live stream is on screen; the status would cut into it
+        if thinking:
+            self._line(f"{DIM}… still thinking: {', '.join(thinking)}{RESET}")
+
+    def _print_synthesis(self, event: SynthesisReady) -> None:
+        self._line(f"\n{BOLD}── Synthesis ──{RESET}")
+        self._line(f"{DIM}Coverage: {event.coverage}{RESET}")
+        synthesis = event.synthesis
+        if synthesis is None:
+            return
+        for title, items in (
+            ("Consensus", synthesis.consensus),
+            ("Disagreements", synthesis.disagreements),
+            ("Open questions", synthesis.open_questions),
+            ("Cautions", synthesis.cautions),
+            ("Peer ranking", synthesis.ranking),
+        ):
+            if items:
+                self._line(f"{BOLD}{title}{RESET}")
+                for item in items:
+                    self._line(f"  • {item}")
+        if synthesis.verdict:
+            self._line(f"{BOLD}Verdict:{RESET} {synthesis.verdict}")
+
+    def _paint(self, text: str, color: str) -> str:
+        if not self.use_color or not color.startswith("#") or len(color) != 7:
+            return text
+        r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+        return f"\x1b[38;2;{r};{g};{b}m{text}{RESET}"
+
+    def _line(self, text: str) -> None:
+        if not self.use_color:
+            text = text.replace(BOLD, "").replace(DIM, "").replace(RESET, "")
+        self.out.write(text + "\n")
+        self.out.flush()
+
+
+def wants_color(out: TextIO) -> bool:
+    """Colour only for a terminal, and never when NO_COLOR is set."""
+    return out.isatty() and "NO_COLOR" not in os.environ
+
+
+async def read_line(prompt: str) -> str | None:
+    """Read a line from the terminal without blocking the event loop; None at end of input."""
+    try:
+        return await asyncio.to_thread(input, prompt)
+    except EOFError:
+        return None
+
+
+async def run_console(
+    run: SessionRun,
+    presenter: ConsolePresenter,
+    *,
+    is_interactive: bool,
+) -> Session:
+    """Run a session in the terminal; an interactive user may ask questions and resume pauses."""
+
+    async def ask(text: str) -> None:
+        await run.ask(None, "you", text)
+
+    def on_pause(should_resume: bool) -> None:
+        if should_resume:
+            run.resume()
+        else:
+            run.stop("Stopped at the console after a pause.")
+
+    presenter.on_pause = on_pause
+    if is_interactive:
+        presenter.prompt = read_line
+        presenter.on_question = ask
+    return await run.run()

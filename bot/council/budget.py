@@ -1,0 +1,69 @@
+"""A session's token and cost budget, checked before every model call.
+
+Concurrent calls reserve their worst case (prompt estimate plus `max_tokens`) up front, so a
+parallel round cannot overshoot; each reservation is settled with the real usage afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.errors import UserFacingError
+
+CHARS_PER_TOKEN = 4
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count for text, for budgets when no server count is available yet."""
+    return max(1, len(text) // CHARS_PER_TOKEN)
+
+
+class BudgetExceeded(UserFacingError):
+    """The next call would exceed the session's budget."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """A call's reserved worst case."""
+
+    tokens: int
+    usd: float
+
+
+class Budget:
+    """Tracks what a session spent and has reserved against its limits (None = no limit)."""
+
+    def __init__(self, max_tokens: int | None = None, max_usd: float | None = None) -> None:
+        self.max_tokens = max_tokens
+        self.max_usd = max_usd
+        self.spent_tokens = 0
+        self.spent_usd = 0.0
+        self._reserved_tokens = 0
+        self._reserved_usd = 0.0
+
+    def reserve(self, who: str, tokens: int, usd: float) -> Reservation:
+        """Reserve a call's worst case, or raise `BudgetExceeded` saying why."""
+        if self.max_tokens is not None:
+            committed = self.spent_tokens + self._reserved_tokens
+            if committed + tokens > self.max_tokens:
+                raise BudgetExceeded(
+                    f"Stopped: the next call ({who}, up to {tokens:,} tokens) would exceed the "
+                    f"session's budget of {self.max_tokens:,} tokens ({committed:,} used)."
+                )
+        if self.max_usd is not None:
+            committed_usd = self.spent_usd + self._reserved_usd
+            if committed_usd + usd > self.max_usd:
+                raise BudgetExceeded(
+                    f"Stopped: the next call ({who}, up to ${usd:.4f}) would exceed the "
+                    f"session's budget of ${self.max_usd:.2f} (${committed_usd:.4f} spent)."
+                )
+        self._reserved_tokens += tokens
+        self._reserved_usd += usd
+        return Reservation(tokens, usd)
+
+    def settle(self, reservation: Reservation, tokens: int, usd: float) -> None:
+        """Replace a reservation by what the call really used."""
+        self._reserved_tokens -= reservation.tokens
+        self._reserved_usd -= reservation.usd
+        self.spent_tokens += tokens
+        self.spent_usd += usd

@@ -1,0 +1,618 @@
+"""Runs a council session: rounds by format, audience questions, quorum, budget, synthesis.
+
+`SessionRun` is one session's conductor. It records everything in the store as it happens and
+tells a `Presenter` what to show. Hosts steer it between rounds (`pause`, `resume`, `advance`,
+`add_round`, `end`) and can `stop` it at any moment, which cancels in-flight model calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from bot.config import CouncilConfig
+from bot.council.budget import Budget, BudgetExceeded
+from bot.council.events import (
+    Presenter,
+    RoundFinished,
+    RoundStarted,
+    SessionEnded,
+    SessionPaused,
+    SessionResumed,
+    SessionStarted,
+    SynthesisReady,
+    TurnKey,
+)
+from bot.council.formats import chair_instruction, competing_members, plan_round
+from bot.council.models import (
+    AudienceQuestion,
+    Member,
+    MemberRole,
+    NewSession,
+    Reply,
+    ReplyKind,
+    ReplyStatus,
+    Round,
+    Session,
+    SessionStatus,
+)
+from bot.council.prompts import (
+    PromptRules,
+    Seat,
+    Turn,
+    TurnKind,
+    build_messages,
+    directed_questions,
+    round_instruction,
+    stop_strings,
+    system_prompt,
+)
+from bot.council.review import (
+    RETRY_INSTRUCTION,
+    Ballot,
+    make_ballot,
+    parse_ranking,
+    review_instruction,
+)
+from bot.council.spec import SeatSpec, SessionSpec
+from bot.council.synthesis import Synthesis, parse_synthesis, synthesis_instruction
+from bot.council.tally import BordaScore, borda
+from bot.council.turns import FAILURE_LABELS, ReplyRecorder, TurnRequest, TurnRunner
+from bot.providers.types import ChatMessage, Provider
+
+log = logging.getLogger(__name__)
+
+
+class Recorder(ReplyRecorder, Protocol):
+    """What the engine needs of the store."""
+
+    async def create_session(self, new: NewSession) -> Session: ...
+    async def get_session(self, session_id: int) -> Session | None: ...
+    async def add_members(self, session_id: int, members: Sequence[Member]) -> None: ...
+    async def set_session_status(
+        self, session_id: int, status: SessionStatus, reason: str | None = None
+    ) -> Session: ...
+    async def start_round(
+        self, session_id: int, number: int, question: str | None = None
+    ) -> Round: ...
+    async def finish_round(self, session_id: int, number: int) -> Round: ...
+    async def add_question(
+        self, session_id: int, user_id: int | None, display_name: str, text: str
+    ) -> AudienceQuestion: ...
+    async def pending_questions(self, session_id: int) -> list[AudienceQuestion]: ...
+    async def mark_questions_answered(
+        self, question_ids: Iterable[int], round_number: int
+    ) -> int: ...
+    async def save_synthesis(self, session_id: int, synthesis_json: str) -> Session: ...
+
+
+class WallTimeExceeded(Exception):
+    """The session ran past its maximum wall time."""
+
+
+class SessionRun:
+    """One session from start to end. Create with `SessionRun.open`, then `await run()`."""
+
+    def __init__(
+        self,
+        *,
+        session: Session,
+        members: Sequence[Member],
+        spec: SessionSpec,
+        config: CouncilConfig,
+        providers: Mapping[str, Provider],
+        store: Recorder,
+        presenter: Presenter,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.session = session
+        self.members = list(members)
+        self.spec = spec
+        self.store = store
+        self.presenter = presenter
+        self.rng = rng or random.Random()  # noqa: S311  (shuffling for fairness, not secrecy)
+        self.budget = Budget(spec.budget_tokens, spec.budget_usd)
+        self.turns = TurnRunner(
+            session_id=session.id,
+            config=config,
+            providers=providers,
+            store=store,
+            presenter=presenter,
+            budget=self.budget,
+            member_timeout_s=spec.member_timeout_s,
+        )
+        self.rules = PromptRules(language=spec.language, max_words=spec.max_words)
+        self.planned_rounds = spec.rounds
+        self.current_round = 0
+        self.transcript: list[Turn] = []
+        self.results: dict[tuple[int, str], Reply] = {}
+        self.ranking: list[BordaScore] = []
+        self.synthesis: Synthesis | None = None
+        self.speaking: set[str] = set()
+        self._directed: dict[str, list[str]] = {}
+        self._stop_reason: str | None = None
+        self._is_ending = False
+        self._pause_requested: str | None = None
+        self._resumed = asyncio.Event()
+        self._advance = asyncio.Event()
+        self._task: asyncio.Task[Any] | None = None
+        self._rounds_task: asyncio.Task[None] | None = None
+        self._round_time_s = 0.0
+
+    @classmethod
+    async def open(
+        cls,
+        spec: SessionSpec,
+        *,
+        config: CouncilConfig,
+        providers: Mapping[str, Provider],
+        store: Recorder,
+        presenter: Presenter,
+        rng: random.Random | None = None,
+    ) -> SessionRun:
+        """Record a new session and its members, ready to run."""
+        session = await store.create_session(
+            NewSession(
+                topic=spec.topic,
+                format=spec.format,
+                rounds=spec.rounds,
+                preset=spec.preset,
+                chair=spec.chair.name if spec.chair else None,
+                language=spec.language,
+                is_blind=spec.is_blind,
+                guild_id=spec.guild_id,
+                channel_id=spec.channel_id,
+                thread_id=spec.thread_id,
+                host_id=spec.host_id,
+                budget_tokens=spec.budget_tokens,
+                budget_usd=spec.budget_usd,
+            )
+        )
+        members = [
+            _member(session.id, position, seat, config, role)
+            for position, (seat, role) in enumerate(_seating(spec))
+        ]
+        await store.add_members(session.id, members)
+        return cls(
+            session=session,
+            members=members,
+            spec=spec,
+            config=config,
+            providers=providers,
+            store=store,
+            presenter=presenter,
+            rng=rng,
+        )
+
+    # ------------------------------------------------------------------ host controls
+
+    @property
+    def competing(self) -> list[str]:
+        """Members who answer (and compete for votes), in seating order."""
+        chair = self.spec.chair.name if self.spec.chair else None
+        return competing_members(self.spec.format, [m.name for m in self.spec.members], chair)
+
+    @property
+    def is_paused(self) -> bool:
+        """True while the session waits for `resume`."""
+        return not self._resumed.is_set() and self._pause_requested is not None
+
+    def stop(self, reason: str = "Stopped by the host.") -> None:
+        """Stop at once: cancel in-flight model calls and end the session as stopped."""
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        if self._task is not None:
+            self._task.cancel()
+
+    def end(self) -> None:
+        """Skip the remaining rounds and go to the synthesis now."""
+        self._is_ending = True
+        if self._rounds_task is not None:
+            self._rounds_task.cancel()
+
+    def pause(self, reason: str = "Paused by the host.") -> None:
+        """Pause before the next round starts."""
+        self._pause_requested = reason
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        """Go on after a pause (retrying members who failed if the pause was a lost quorum)."""
+        self._pause_requested = None
+        self._resumed.set()
+        self._advance.set()
+
+    def advance(self) -> None:
+        """Start the next round now instead of waiting."""
+        self._advance.set()
+
+    def add_round(self) -> None:
+        """Play one more round than planned."""
+        self.planned_rounds += 1
+
+    async def ask(self, user_id: int | None, display_name: str, text: str) -> AudienceQuestion:
+        """Queue an audience question for the next round boundary."""
+        return await self.store.add_question(self.session.id, user_id, display_name, text)
+
+    # ------------------------------------------------------------------ running
+
+    async def run(self) -> Session:
+        """Run the session to its end and return the final stored session."""
+        self._task = asyncio.current_task()
+        await self.presenter.handle(SessionStarted(self.session, self.members))
+        try:
+            self._rounds_task = asyncio.create_task(self._play_rounds())
+            try:
+                await self._rounds_task
+            except asyncio.CancelledError:
+                if not (self._is_ending and _not_cancelled_itself()):
+                    raise
+            if self.spec.format == "review":
+                await self._review()
+            await self._synthesise()
+            return await self._finish(SessionStatus.FINISHED, None)
+        except asyncio.CancelledError:
+            if self._stop_reason is None:
+                raise  # the process is shutting down; leave the session to be resumed
+            _uncancel()
+            return await self._finish(SessionStatus.STOPPED, self._stop_reason)
+        except BudgetExceeded as exc:
+            return await self._finish(SessionStatus.STOPPED, exc.message)
+        except WallTimeExceeded:
+            minutes = (self.spec.max_wall_s or 0) / 60
+            reason = f"Stopped: the session reached its {minutes:.0f}-minute limit."
+            return await self._finish(SessionStatus.STOPPED, reason)
+        except Exception:
+            log.exception("session %d failed", self.session.id)
+            return await self._finish(
+                SessionStatus.FAILED, "The session failed unexpectedly; the operator has the log."
+            )
+
+    async def _finish(self, status: SessionStatus, reason: str | None) -> Session:
+        await self.store.set_session_status(self.session.id, status, reason)
+        stored = await self.store.get_session(self.session.id)
+        self.session = stored or self.session
+        await self.presenter.handle(SessionEnded(self.session))
+        return self.session
+
+    async def _play_rounds(self) -> None:
+        number = 1
+        while number <= self.planned_rounds:
+            if number > 1:
+                await self._between_rounds()
+            self.current_round = number
+            questions = await self.store.pending_questions(self.session.id)
+            await self.store.start_round(self.session.id, number)
+            if questions:
+                await self.store.mark_questions_answered([q.id for q in questions], number)
+            for q in questions:
+                self.transcript.append(Turn(number, q.display_name, TurnKind.QUESTION, q.text))
+            await self.presenter.handle(RoundStarted(number, None, questions))
+            replies = await self._timed(self._play_round(number, bool(questions)))
+            await self.store.finish_round(self.session.id, number)
+            await self.presenter.handle(RoundFinished(number, replies))
+            number += 1
+
+    async def _timed(self, work: Coroutine[Any, Any, list[Reply]]) -> list[Reply]:
+        limit = self.spec.max_wall_s
+        remaining = None if limit is None else max(0.0, limit - self._round_time_s)
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(remaining):
+                return await work
+        except TimeoutError:
+            raise WallTimeExceeded from None
+        finally:
+            # Only time spent in rounds counts: a paused council is not using its time.
+            self._round_time_s += time.monotonic() - started
+
+    async def _between_rounds(self) -> None:
+        if self._pause_requested is not None:
+            await self._wait_for_resume(self._pause_requested)
+        if not self.spec.auto_advance:
+            self._advance.clear()
+            await self._advance.wait()
+        elif self.spec.pause_between_rounds_s > 0:
+            self._advance.clear()
+            try:
+                async with asyncio.timeout(self.spec.pause_between_rounds_s):
+                    await self._advance.wait()
+            except TimeoutError:
+                pass  # the pause for votes and questions is over
+
+    async def _wait_for_resume(self, reason: str) -> None:
+        self._pause_requested = reason
+        self._resumed.clear()
+        await self.store.set_session_status(self.session.id, SessionStatus.PAUSED, reason)
+        await self.presenter.handle(SessionPaused(reason))
+        await self._resumed.wait()
+        await self.store.set_session_status(self.session.id, SessionStatus.RUNNING)
+        await self.presenter.handle(SessionResumed(self.current_round + 1))
+
+    async def _play_round(self, number: int, has_questions: bool) -> list[Reply]:
+        chair = self.spec.chair.name if self.spec.format == "chaired" and self.spec.chair else None
+        steps = plan_round(
+            self.spec.format,
+            number,
+            [m.name for m in self.spec.members],
+            chair,
+            addressed_first=list(self._directed),
+        )
+        replies: list[Reply] = []
+        has_chair_question = False
+        for step in steps:
+            if step.kind is ReplyKind.CHAIR:
+                ask = chair_instruction(number, has_questions=has_questions)
+                done = await self._step(number, step.kind, dict.fromkeys(step.speakers, ask))
+                has_chair_question = any(r.status is ReplyStatus.OK for r in done)
+            else:
+                instructions = {
+                    name: round_instruction(
+                        number,
+                        is_first=number == 1,
+                        directed=self._directed.get(name, ()),
+                        answers_chair=has_chair_question,
+                    )
+                    for name in step.speakers
+                }
+                done = await self._step(number, step.kind, instructions)
+            replies += done
+        replies = await self._ensure_quorum(number, replies)
+        self._directed = self._questions_between_members(number)
+        return replies
+
+    async def _step(
+        self, number: int, kind: ReplyKind, instructions: Mapping[str, str]
+    ) -> list[Reply]:
+        """Run the speakers (the keys) concurrently on the transcript as it stands now."""
+        snapshot = tuple(self.transcript)
+        outcomes = await asyncio.gather(
+            *(
+                self._speak(name, kind, number, snapshot, instruction)
+                for name, instruction in instructions.items()
+            ),
+            return_exceptions=True,
+        )
+        replies: list[Reply] = []
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # budget or a bug: other members' replies are already stored
+            replies.append(outcome)
+            self.results[(number, outcome.persona)] = outcome
+            if outcome.status is ReplyStatus.OK and kind in (ReplyKind.ANSWER, ReplyKind.CHAIR):
+                turn_kind = TurnKind.CHAIR if kind is ReplyKind.CHAIR else TurnKind.ANSWER
+                self.transcript.append(Turn(number, outcome.persona, turn_kind, outcome.text))
+        return replies
+
+    async def _speak(
+        self,
+        name: str,
+        kind: ReplyKind,
+        number: int,
+        transcript: Sequence[Turn],
+        instruction: str,
+        extra: Sequence[ChatMessage] = (),
+    ) -> Reply:
+        seat = self.spec.seat(name)
+        if seat is None:  # spec validation makes this unreachable; fail loudly if not
+            raise LookupError(name)
+        participants = self._participants()
+        messages = build_messages(name, self.spec.topic, transcript, instruction)
+        if extra:
+            messages = (*messages, *extra)
+        is_chair = kind in (ReplyKind.CHAIR, ReplyKind.SYNTHESIS)
+        self.speaking.add(name)
+        try:
+            return await self.turns.run(
+                TurnRequest(
+                    key=TurnKey(number, name, kind),
+                    display_name=name,
+                    model_key=seat.model_key,
+                    system=system_prompt(
+                        Seat(seat.name, seat.style),
+                        [p for p in participants if p != name],
+                        self.rules,
+                        is_chair=is_chair,
+                    ),
+                    messages=messages,
+                    stop=stop_strings(name, participants),
+                    participants=participants,
+                )
+            )
+        finally:
+            self.speaking.discard(name)
+
+    def _participants(self) -> list[str]:
+        names = [m.name for m in self.spec.members]
+        if self.spec.chair and self.spec.chair.name not in names:
+            names.append(self.spec.chair.name)
+        return names
+
+    async def _ensure_quorum(self, number: int, replies: list[Reply]) -> list[Reply]:
+        """A round needs half the members; else pause, and on resume retry those who failed."""
+        members = self.competing
+        needed = math.ceil(len(members) / 2)
+        while True:
+            latest = {
+                r.persona: r for r in replies if r.kind is ReplyKind.ANSWER and r.persona in members
+            }
+            answered = [m for m in members if m in latest and latest[m].status is ReplyStatus.OK]
+            if len(answered) >= needed:
+                return replies
+            failed = [m for m in members if m not in answered]
+            reasons = ", ".join(
+                f"{m} {FAILURE_LABELS.get(latest[m].error_kind or '', 'failed')}"
+                for m in failed
+                if m in latest
+            )
+            await self._wait_for_resume(
+                f"Only {len(answered)} of {len(members)} members answered round {number} "
+                f"({reasons}); a round needs {needed}. Resume to retry them."
+            )
+            retry = round_instruction(number, is_first=number == 1)
+            # Debate members speak one at a time, so a retry keeps that order.
+            groups = [[name] for name in failed] if self.spec.format == "debate" else [failed]
+            for group in groups:
+                replies += await self._step(number, ReplyKind.ANSWER, dict.fromkeys(group, retry))
+
+    def _questions_between_members(self, number: int) -> dict[str, list[str]]:
+        directed: dict[str, list[str]] = {}
+        names = self.competing
+        for (round_number, persona), reply in self.results.items():
+            if round_number != number or reply.status is not ReplyStatus.OK:
+                continue
+            if reply.kind is not ReplyKind.ANSWER:
+                continue
+            for addressee, question in directed_questions(reply.text, persona, names):
+                directed.setdefault(addressee, []).append(f"{persona} asked: {question}")
+        return directed
+
+    # ------------------------------------------------------------------ review and synthesis
+
+    async def _review(self) -> None:
+        """Each member ranks the others' last answers, anonymised; aggregate by Borda count."""
+        last = self.current_round
+        answers = {
+            name: self.results[(last, name)].text
+            for name in self.competing
+            if (last, name) in self.results and self.results[(last, name)].status is ReplyStatus.OK
+        }
+        if len(answers) < 2:
+            return
+        reviewers = [name for name in self.competing if name in answers]
+        ballots = {name: make_ballot(name, answers, self.rng) for name in reviewers}
+        rankings = await asyncio.gather(*(self._rank(last, ballots[n]) for n in reviewers))
+        self.ranking = borda({n: r for n, r in zip(reviewers, rankings, strict=True) if r})
+
+    async def _rank(self, number: int, ballot: Ballot) -> list[str] | None:
+        instruction = review_instruction(ballot)
+        transcript = tuple(self.transcript)
+        reply = await self._speak(
+            ballot.reviewer, ReplyKind.REVIEW, number, transcript, instruction
+        )
+        if reply.status is not ReplyStatus.OK:
+            return None
+        ranking = parse_ranking(reply.text, ballot)
+        if ranking is not None:
+            return ranking
+        retry = await self._speak(
+            ballot.reviewer,
+            ReplyKind.REVIEW,
+            number,
+            transcript,
+            instruction,
+            extra=(ChatMessage("assistant", reply.text), ChatMessage("user", RETRY_INSTRUCTION)),
+        )
+        return parse_ranking(retry.text, ballot) if retry.status is ReplyStatus.OK else None
+
+    def coverage(self) -> str:
+        """Who answered every round, and who failed where, in one line."""
+        members = self.competing
+        played = sorted({n for n, _ in self.results})
+        misses: dict[str, list[str]] = {}
+        for name in members:
+            for number in played:
+                reply = self.results.get((number, name))
+                if reply is None or reply.kind is not ReplyKind.ANSWER:
+                    continue
+                if reply.status is not ReplyStatus.OK:
+                    label = FAILURE_LABELS.get(reply.error_kind or "", "failed")
+                    misses.setdefault(name, []).append(f"{label} in round {number}")
+        if not misses:
+            return f"all {len(members)} members answered every round"
+        details = "; ".join(f"{name} {', '.join(where)}" for name, where in misses.items())
+        complete = len(members) - len(misses)
+        return f"{complete}/{len(members)} members answered every round; {details}"
+
+    async def _synthesise(self) -> None:
+        coverage = self.coverage()
+        answered = {
+            r.persona
+            for r in self.results.values()
+            if r.kind is ReplyKind.ANSWER and r.status is ReplyStatus.OK
+        }
+        ranking_lines = [f"{s.candidate} ({s.average:.2f} pts/ballot)" for s in self.ranking]
+        if len(answered) < 2:
+            only = ", ".join(sorted(answered)) or "no one"
+            coverage = f"{coverage}. Only {only} answered, so there is nothing to synthesise"
+            await self._save_synthesis(None, coverage)
+            return
+        instruction = synthesis_instruction(self.spec.language, coverage, ranking_lines)
+        number = max(self.current_round, 1)
+        for seat in self._summarisers():
+            reply = await self._speak(
+                seat.name, ReplyKind.SYNTHESIS, number, tuple(self.transcript), instruction
+            )
+            if reply.status is ReplyStatus.OK:
+                parsed = parse_synthesis(reply.text, seat.name)
+                self.synthesis = parsed.model_copy(update={"ranking": ranking_lines})
+                break
+        await self._save_synthesis(self.synthesis, coverage)
+
+    def _summarisers(self) -> list[SeatSpec]:
+        order = [self.spec.chair, self.spec.summariser, *self.spec.members]
+        seen: list[SeatSpec] = []
+        for seat in order:
+            if seat is not None and all(s.name != seat.name for s in seen):
+                seen.append(seat)
+        return seen
+
+    async def _save_synthesis(self, synthesis: Synthesis | None, coverage: str) -> None:
+        record = {
+            "coverage": coverage,
+            "synthesis": synthesis.model_dump() if synthesis else None,
+            "ranking": [
+                {"persona": s.candidate, "points": s.points, "ballots": s.ballots}
+                for s in self.ranking
+            ],
+        }
+        await self.store.save_synthesis(self.session.id, json.dumps(record))
+        await self.presenter.handle(SynthesisReady(synthesis, coverage))
+
+
+def _seating(spec: SessionSpec) -> list[tuple[SeatSpec, MemberRole]]:
+    seats = [
+        (
+            seat,
+            MemberRole.CHAIR
+            if spec.format == "chaired" and spec.chair and seat.name == spec.chair.name
+            else MemberRole.MEMBER,
+        )
+        for seat in spec.members
+    ]
+    if spec.chair and all(seat.name != spec.chair.name for seat in spec.members):
+        seats.append((spec.chair, MemberRole.CHAIR))
+    return seats
+
+
+def _member(
+    session_id: int, position: int, seat: SeatSpec, config: CouncilConfig, role: MemberRole
+) -> Member:
+    model = config.models[seat.model_key]
+    return Member(
+        session_id=session_id,
+        position=position,
+        persona=seat.name,
+        model_key=seat.model_key,
+        model=model.model,
+        provider=model.provider,
+        role=role,
+        color=seat.color,
+        avatar_url=seat.avatar_url,
+    )
+
+
+def _not_cancelled_itself() -> bool:
+    task = asyncio.current_task()
+    return task is None or task.cancelling() == 0
+
+
+def _uncancel() -> None:
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()

@@ -1,0 +1,133 @@
+"""What the engine tells its presenter, in order, as a session runs.
+
+A presenter (Discord, the terminal, a test) receives these through `Presenter.handle`. Each
+turn of a model is identified by a `TurnKey` so text deltas can be matched to their message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.council.models import AudienceQuestion, Member, Reply, ReplyKind, Session
+from bot.council.synthesis import Synthesis
+
+
+@dataclass(frozen=True, slots=True)
+class TurnKey:
+    """One model call in a session: a persona's turn of a kind in a round."""
+
+    round_number: int
+    persona: str
+    kind: ReplyKind
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted:
+    """The session is open; members are seated."""
+
+    session: Session
+    members: Sequence[Member]
+
+
+@dataclass(frozen=True, slots=True)
+class RoundStarted:
+    """A round begins; `questions` are the audience's, put to the council now."""
+
+    number: int
+    question: str | None
+    questions: Sequence[AudienceQuestion]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberStarted:
+    """A model has been asked and is thinking."""
+
+    turn: TurnKey
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """More visible text of a turn. `text` is the whole reply so far, not only the new piece."""
+
+    turn: TurnKey
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFinished:
+    """A turn ended with a reply, already stored."""
+
+    turn: TurnKey
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFailed:
+    """A turn ended without a reply; `reply` is the stored failure record."""
+
+    turn: TurnKey
+    reply: Reply
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoundFinished:
+    """A round is over; `replies` holds its stored replies and failures."""
+
+    number: int
+    replies: Sequence[Reply]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPaused:
+    """The session waits for `resume` (quorum lost, or the host paused it)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionResumed:
+    """The session goes on after a pause."""
+
+    next_round: int
+
+
+@dataclass(frozen=True, slots=True)
+class SynthesisReady:
+    """The closing synthesis (None when too few members answered to synthesise)."""
+
+    synthesis: Synthesis | None
+    coverage: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded:
+    """The session is over: finished, stopped or failed, as `session.status` says."""
+
+    session: Session
+
+
+Event = (
+    SessionStarted
+    | RoundStarted
+    | MemberStarted
+    | TextDelta
+    | MemberFinished
+    | MemberFailed
+    | RoundFinished
+    | SessionPaused
+    | SessionResumed
+    | SynthesisReady
+    | SessionEnded
+)
+
+
+class Presenter(Protocol):
+    """Shows a session to people. Must return quickly: the engine awaits every call."""
+
+    async def handle(self, event: Event) -> None:
+        """Show one event."""
+        ...

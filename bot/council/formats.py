@@ -1,0 +1,66 @@
+"""How each format orders a round: who speaks, in which steps, and what each step can see.
+
+A round is a list of steps. Speakers within a step run concurrently and see the transcript as
+it stood when the step began; a later step sees everything earlier steps said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.council.models import FormatName, ReplyKind
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Speakers who talk at the same time, and what their turns are."""
+
+    speakers: tuple[str, ...]
+    kind: ReplyKind = ReplyKind.ANSWER
+
+
+def plan_round(
+    format: FormatName,
+    round_number: int,
+    members: Sequence[str],
+    chair: str | None,
+    addressed_first: Sequence[str] = (),
+) -> list[Step]:
+    """The steps of one round for this format.
+
+    `addressed_first` names members another member put a question to last round; in the
+    chaired format they are seated first.
+    """
+    if format == "debate":
+        shift = (round_number - 1) % len(members)
+        order = [*members[shift:], *members[:shift]]
+        return [Step((name,)) for name in order]
+    if format == "chaired":
+        speakers = [m for m in members if m != chair]
+        first = [m for m in speakers if m in addressed_first]
+        ordered = (*first, *(m for m in speakers if m not in first))
+        chair_step = [Step((chair,), ReplyKind.CHAIR)] if chair else []
+        return [*chair_step, Step(ordered)]
+    return [Step(tuple(members))]
+
+
+def competing_members(format: FormatName, members: Sequence[str], chair: str | None) -> list[str]:
+    """Members who answer and compete for votes; the chair of a chaired council does not."""
+    if format == "chaired":
+        return [m for m in members if m != chair]
+    return list(members)
+
+
+def chair_instruction(round_number: int, *, has_questions: bool) -> str:
+    """What the chair is asked to do at the start of a round."""
+    if round_number == 1:
+        ask = "Open the council: frame the topic as one sharp question for the members."
+    else:
+        ask = (
+            f"Open round {round_number}: put one question or challenge to the council, drawing "
+            "on what was said so far; name the members you want to hear from."
+        )
+    if has_questions:
+        ask += " Take the audience's question(s) above into account."
+    return ask + " Do not answer it yourself. Two or three sentences."

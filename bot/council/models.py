@@ -1,0 +1,233 @@
+"""The council's domain records, as the store returns them and the engine produces them.
+
+All are frozen pydantic models; datetimes are timezone-aware UTC. Ids are SQLite rowids.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FormatName = Literal["parallel", "debate", "chaired", "review"]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class SessionStatus(StrEnum):
+    """Where a session is in its life."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        """True once the session can no longer change."""
+        return self in (SessionStatus.FINISHED, SessionStatus.STOPPED, SessionStatus.FAILED)
+
+
+class MemberRole(StrEnum):
+    """A seat at the council: a competing member or the chair, who does not compete for votes."""
+
+    MEMBER = "member"
+    CHAIR = "chair"
+
+
+class ReplyKind(StrEnum):
+    """What a reply was produced for."""
+
+    ANSWER = "answer"
+    CHAIR = "chair"
+    REVIEW = "review"
+    SYNTHESIS = "synthesis"
+
+
+class ReplyStatus(StrEnum):
+    """Whether the member produced a reply or failed."""
+
+    OK = "ok"
+    FAILED = "failed"
+
+
+class NewSession(_Frozen):
+    """What the store needs to open a session."""
+
+    topic: str
+    format: FormatName = "parallel"
+    rounds: int = 3
+    preset: str | None = None
+    chair: str | None = None
+    language: str = "English"
+    is_blind: bool = False
+    guild_id: int | None = None
+    channel_id: int | None = None
+    thread_id: int | None = None
+    host_id: int | None = None
+    budget_tokens: int | None = None
+    budget_usd: float | None = None
+
+
+class Session(NewSession):
+    """A stored session."""
+
+    id: int
+    status: SessionStatus = SessionStatus.RUNNING
+    started_at: datetime
+    ended_at: datetime | None = None
+    stop_reason: str | None = None
+    synthesis_json: str | None = None
+    summary_message_id: int | None = None
+
+
+class Member(_Frozen):
+    """A persona seated in a session, with the model it ran on at the time."""
+
+    session_id: int
+    position: int
+    persona: str
+    model_key: str
+    model: str
+    provider: str
+    role: MemberRole = MemberRole.MEMBER
+    color: str = "#5865F2"
+    avatar_url: str | None = None
+    alias: str | None = None
+
+
+class Round(_Frozen):
+    """One round of a session; `question` is the chair's or audience's framing, if any."""
+
+    session_id: int
+    number: int
+    question: str | None = None
+    started_at: datetime
+    finished_at: datetime | None = None
+    first_message_id: int | None = None
+
+
+class NewReply(_Frozen):
+    """A reply (or failure) as the engine hands it to the store."""
+
+    session_id: int
+    round_number: int
+    persona: str
+    kind: ReplyKind = ReplyKind.ANSWER
+    status: ReplyStatus = ReplyStatus.OK
+    text: str = ""
+    error_kind: str | None = None
+    error_message: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    tokens_estimated: bool = False
+    cost_usd: float = 0.0
+    latency_s: float | None = None
+    first_token_s: float | None = None
+
+
+class Reply(NewReply):
+    """A stored reply, with the Discord messages it was posted as."""
+
+    id: int
+    created_at: datetime
+    message_ids: tuple[int, ...] = ()
+    is_flagged: bool = False
+
+
+class VoteValue(StrEnum):
+    """A thumbs up or down."""
+
+    UP = "up"
+    DOWN = "down"
+
+
+class Vote(_Frozen):
+    """One member's current vote on one reply."""
+
+    reply_id: int
+    user_id: int
+    value: VoteValue
+    updated_at: datetime
+
+
+class VoteOutcome(_Frozen):
+    """The result of a click: what the voter's vote was and is, and the reply's new counts."""
+
+    reply_id: int
+    previous: VoteValue | None
+    current: VoteValue | None
+    up: int
+    down: int
+
+
+class AudienceQuestion(_Frozen):
+    """A question from the audience, queued for the next round boundary."""
+
+    id: int
+    session_id: int
+    user_id: int | None
+    display_name: str
+    text: str
+    asked_at: datetime
+    answered_in_round: int | None = None
+
+
+class GuildSettings(_Frozen):
+    """Per-guild host controls. Defaults apply until a host changes them."""
+
+    guild_id: int
+    host_role_ids: tuple[int, ...] = ()
+    allowed_channel_ids: tuple[int, ...] = ()
+    voter_role_id: int | None = None
+    min_account_age_days: int = Field(default=0, ge=0)
+    vote_grace_s: int = Field(default=0, ge=0)
+    budget_usd: float | None = None
+    budget_tokens: int | None = None
+    max_rounds: int = Field(default=10, ge=1, le=10)
+
+
+class PersonaOverride(_Frozen):
+    """A guild's changes to a persona's look or style; never its model or endpoint."""
+
+    guild_id: int
+    persona: str
+    display_name: str | None = None
+    avatar_url: str | None = None
+    color: str | None = None
+    style: str | None = None
+    updated_by: int | None = None
+    updated_at: datetime
+
+
+class AuditEntry(_Frozen):
+    """A host action, kept for accountability."""
+
+    id: int
+    guild_id: int | None
+    user_id: int | None
+    action: str
+    session_id: int | None = None
+    detail: str = ""
+    at: datetime
+
+
+class SessionRecord(_Frozen):
+    """Everything stored about one session: for transcripts, summaries and exports."""
+
+    session: Session
+    members: tuple[Member, ...]
+    rounds: tuple[Round, ...]
+    replies: tuple[Reply, ...]
+    questions: tuple[AudienceQuestion, ...] = ()
+    votes: dict[int, tuple[int, int]] = Field(default_factory=dict)

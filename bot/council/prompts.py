@@ -1,0 +1,187 @@
+"""Transcript to provider messages, and model output back to a clean reply.
+
+Each member sees the conversation from its own seat: its own turns as `assistant`, everyone
+else's as `user` turns prefixed `Name:`. (The `name` field of chat messages is ignored by most
+providers, so identity travels in the text.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.providers.types import ChatMessage
+
+AUDIENCE = "audience"
+
+
+class TurnKind(StrEnum):
+    """What a transcript entry is."""
+
+    ANSWER = "answer"
+    CHAIR = "chair"
+    QUESTION = "question"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One entry of the transcript. `speaker` is a persona name, or the asker's display name
+    for an audience question."""
+
+    round_number: int
+    speaker: str
+    kind: TurnKind
+    text: str
+
+    def heading(self) -> str:
+        """How other members see who said this."""
+        if self.kind is TurnKind.QUESTION:
+            return f"A member of the audience, {self.speaker}, asks"
+        if self.kind is TurnKind.CHAIR:
+            return f"{self.speaker} (chair)"
+        return self.speaker
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """A persona as the prompts need it."""
+
+    name: str
+    style: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromptRules:
+    """The council's house rules, configurable per session."""
+
+    language: str = "English"
+    max_words: int = 180
+
+
+def system_prompt(seat: Seat, others: Sequence[str], rules: PromptRules, *, is_chair: bool) -> str:
+    """The persona's system prompt: who it is, who else sits here, and the council's rules."""
+    role = (
+        "You chair this council: you frame the questions and challenge the members; you do not "
+        "compete with them."
+        if is_chair
+        else "You are one member of this council."
+    )
+    lines = [
+        f"You are {seat.name}, taking part in a live AI council watched by an audience on Discord.",
+        role,
+        f"The other participants are: {', '.join(others) or 'none'}.",
+    ]
+    if seat.style.strip():
+        lines.append(f"Your character: {seat.style.strip()}")
+    lines += [
+        "Rules:",
+        f"- Speak only as yourself, {seat.name}. Never write lines for another participant.",
+        "- Address the others by name when you answer or challenge them.",
+        "- Say plainly when you agree, disagree or change your position, and why.",
+        f"- Keep each reply under {rules.max_words} words. No preamble, no name prefix.",
+        f"- Answer in {rules.language}.",
+    ]
+    return "\n".join(lines)
+
+
+def build_messages(
+    me: str, topic: str, transcript: Sequence[Turn], instruction: str
+) -> tuple[ChatMessage, ...]:
+    """The conversation from `me`'s seat, ending with `instruction` as the last user turn.
+
+    Consecutive turns of the same role are merged, since some providers require alternation.
+    """
+    messages: list[ChatMessage] = [ChatMessage("user", f"The council's topic: {topic}")]
+    for turn in transcript:
+        if turn.speaker == me and turn.kind is not TurnKind.QUESTION:
+            messages.append(ChatMessage("assistant", turn.text))
+        else:
+            messages.append(ChatMessage("user", f"{turn.heading()}: {turn.text}"))
+    messages.append(ChatMessage("user", instruction))
+    return _merge(messages)
+
+
+def _merge(messages: Sequence[ChatMessage]) -> tuple[ChatMessage, ...]:
+    merged: list[ChatMessage] = []
+    for message in messages:
+        if merged and merged[-1].role == message.role:
+            merged[-1] = ChatMessage(message.role, f"{merged[-1].content}\n\n{message.content}")
+        else:
+            merged.append(message)
+    return tuple(merged)
+
+
+def stop_strings(me: str, names: Sequence[str]) -> tuple[str, ...]:
+    """Stop generation when the model starts a line as another participant."""
+    return tuple(f"\n{name}:" for name in names if name != me)
+
+
+def clean_reply(text: str, me: str, names: Sequence[str]) -> str:
+    """Strip a leading own-name prefix and cut where the model starts speaking for another."""
+    own = re.compile(rf"^\s*(\*\*)?{re.escape(me)}(\*\*)?\s*(\(chair\))?\s*:\s*", re.IGNORECASE)
+    text = own.sub("", text, count=1)
+    cut = impersonation_start(text, me, names)
+    return (text if cut is None else text[:cut]).strip()
+
+
+def impersonation_start(text: str, me: str, names: Sequence[str]) -> int | None:
+    """Where the text starts a line as another participant ("Gemini: ..."), if it does."""
+    others = [re.escape(n) for n in names if n.casefold() != me.casefold()]
+    if not others:
+        return None
+    pattern = re.compile(
+        rf"(?:^|\n)[ \t>*_]*(?:{'|'.join(others)})[*_]*\s*(?:\(chair\))?\s*:", re.IGNORECASE
+    )
+    match = pattern.search(text)
+    return None if match is None else match.start()
+
+
+_SENTENCE_RE = re.compile(r"[^.!?\n]*\?")
+
+
+def directed_questions(text: str, me: str, names: Sequence[str]) -> list[tuple[str, str]]:
+    """Questions this reply puts to another member by name, as (addressee, question) pairs."""
+    found: list[tuple[str, str]] = []
+    for sentence in _SENTENCE_RE.findall(text):
+        question = sentence.strip()
+        for name in names:
+            if name.casefold() == me.casefold():
+                continue
+            addressed = re.search(
+                rf"(^|\b(to|for|ask|asking)\s+|@){re.escape(name)}\b|^{re.escape(name)}\s*[,:]",
+                question,
+                re.IGNORECASE,
+            ) or re.search(rf",\s*{re.escape(name)}\s*\?$", question, re.IGNORECASE)
+            if addressed and all(a != name for a, _ in found):
+                found.append((name, question))
+    return found
+
+
+def round_instruction(
+    round_number: int,
+    *,
+    is_first: bool,
+    directed: Sequence[str] = (),
+    answers_chair: bool = False,
+) -> str:
+    """What a member is asked to do this round."""
+    parts = [f"First, answer the question put to you: {question}" for question in directed]
+    if answers_chair:
+        parts.append(
+            f"Round {round_number}. Answer the chair's question above with your own view; "
+            "engage with what the others said where it matters."
+        )
+    elif is_first:
+        parts.append(
+            f"Round {round_number}. Give your own answer to the topic, with your main reasons."
+        )
+    else:
+        parts.append(
+            f"Round {round_number}. Respond to what the others said: agree, disagree, change "
+            "your position (and say why), or put a direct question to another member by name. "
+            "Answer any audience question above."
+        )
+    return "\n".join(parts)

@@ -1,0 +1,163 @@
+"""A session's specification: who sits, in which format, for how long, within what limits.
+
+`build_spec` resolves names from the operator's config and validates what a host asked for,
+raising `UserFacingError` with a message the host can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.config import FORMATS, CouncilConfig, PersonaConfig
+from bot.council.models import FormatName
+from bot.errors import UserFacingError
+
+TOPIC_MAX_CHARS = 1000
+MIN_MEMBERS = 2
+MAX_MEMBERS = 8
+MAX_ROUNDS = 10
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
+class SeatSpec(BaseModel):
+    """A persona seated at a council, as resolved for this session."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    model_key: str
+    style: str = ""
+    color: str = "#5865F2"
+    avatar_url: str | None = None
+
+
+class SessionSpec(BaseModel):
+    """Everything the engine needs to run a session."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    format: FormatName = "parallel"
+    rounds: int = 3
+    members: tuple[SeatSpec, ...]
+    chair: SeatSpec | None = None
+    summariser: SeatSpec | None = None
+    preset: str | None = None
+    language: str = "English"
+    max_words: int = 180
+    is_blind: bool = False
+    guild_id: int | None = None
+    channel_id: int | None = None
+    thread_id: int | None = None
+    host_id: int | None = None
+    budget_tokens: int | None = None
+    budget_usd: float | None = None
+    max_wall_s: float | None = 30 * 60
+    member_timeout_s: float = 120.0
+    auto_advance: bool = True
+    pause_between_rounds_s: float = 0.0
+
+    def seat(self, name: str) -> SeatSpec | None:
+        """The seat of a participant (member, chair or summariser) by name."""
+        for seat in (*self.members, self.chair, self.summariser):
+            if seat is not None and seat.name == name:
+                return seat
+        return None
+
+
+def clean_text(text: str) -> str:
+    """Text from a person with control and zero-width characters removed, whitespace trimmed."""
+    return _CONTROL_RE.sub("", text).strip()
+
+
+def build_spec(
+    config: CouncilConfig,
+    topic: str,
+    *,
+    preset: str | None = None,
+    members: Sequence[str] | None = None,
+    chair: str | None = None,
+    format: str | None = None,
+    rounds: int | None = None,
+    overrides: Mapping[str, PersonaConfig] | None = None,
+    **options: object,
+) -> SessionSpec:
+    """Resolve a host's request against the config; raise `UserFacingError` if it cannot run."""
+    topic = clean_text(topic)
+    if not topic:
+        raise UserFacingError("The topic is empty. Give the council something to discuss.")
+    if len(topic) > TOPIC_MAX_CHARS:
+        raise UserFacingError(
+            f"The topic is {len(topic)} characters; keep it under {TOPIC_MAX_CHARS}."
+        )
+    chosen = None
+    if preset is not None or not members:
+        name = preset or "default"
+        chosen = config.presets.get(name)
+        if chosen is None:
+            known = ", ".join(config.presets) or "none configured"
+            raise UserFacingError(f"There is no preset called {name!r}. Presets: {known}.")
+    member_names = list(members) if members else list(chosen.members if chosen else [])
+    format_name = format or (chosen.format if chosen else "parallel")
+    if format_name not in FORMATS:
+        raise UserFacingError(f"Unknown format {format_name!r}. Use one of: {', '.join(FORMATS)}.")
+    round_count = rounds if rounds is not None else (chosen.rounds if chosen else 3)
+    if not 1 <= round_count <= MAX_ROUNDS:
+        raise UserFacingError(f"Rounds must be between 1 and {MAX_ROUNDS}.")
+
+    seats = [_seat(config, name, overrides) for name in _unique(member_names)]
+    if not MIN_MEMBERS <= len(seats) <= MAX_MEMBERS:
+        raise UserFacingError(
+            f"A council needs {MIN_MEMBERS} to {MAX_MEMBERS} members; you named {len(seats)}."
+        )
+    chair_name = chair or (chosen.chair if chosen else None)
+    chair_seat = _seat(config, chair_name, overrides) if chair_name else None
+    if format_name == "chaired":
+        if chair_seat is None:
+            raise UserFacingError("The chaired format needs a chair. Name one with `chair`.")
+        if len([s for s in seats if s.name != chair_seat.name]) < MIN_MEMBERS:
+            raise UserFacingError("A chaired council needs at least two members besides the chair.")
+    summariser_name = chosen.summariser if chosen else None
+    summariser = _seat(config, summariser_name, overrides) if summariser_name else None
+    return SessionSpec.model_validate(
+        {
+            "topic": topic,
+            "format": format_name,
+            "rounds": round_count,
+            "members": tuple(seats),
+            "chair": chair_seat,
+            "summariser": summariser,
+            "preset": preset if chosen is not None else None,
+            **options,
+        }
+    )
+
+
+def _unique(names: Sequence[str]) -> list[str]:
+    seen: list[str] = []
+    for raw in names:
+        name = raw.strip()
+        if name and name.casefold() not in (s.casefold() for s in seen):
+            seen.append(name)
+    return seen
+
+
+def _seat(
+    config: CouncilConfig, name: str, overrides: Mapping[str, PersonaConfig] | None
+) -> SeatSpec:
+    persona = config.persona(name)
+    if persona is None:
+        known = ", ".join(p.name for p in config.personas)
+        raise UserFacingError(f"There is no persona called {name!r}. Personas: {known}.")
+    if overrides and persona.name in overrides:
+        persona = overrides[persona.name]
+    return SeatSpec(
+        name=persona.name,
+        model_key=persona.model,
+        style=persona.style,
+        color=persona.color,
+        avatar_url=persona.avatar_url,
+    )

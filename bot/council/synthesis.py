@@ -1,0 +1,130 @@
+"""The closing synthesis: asked for as JSON, parsed into a model, with a fallback for prose."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SYNTHESIS_FIELDS = ("consensus", "disagreements", "open_questions", "cautions")
+
+
+class Synthesis(BaseModel):
+    """What the council agreed and disagreed on, what stays open, the cautions, and a verdict."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    consensus: list[str] = Field(default_factory=list)
+    disagreements: list[str] = Field(default_factory=list)
+    open_questions: list[str] = Field(default_factory=list)
+    cautions: list[str] = Field(default_factory=list)
+    verdict: str = ""
+    ranking: list[str] = Field(default_factory=list)
+    author: str = ""
+    is_structured: bool = True
+
+
+SYNTHESIS_INSTRUCTION = """The discussion is over. Write the council's synthesis as JSON only, \
+no prose around it, in this shape:
+{"consensus": ["points most members agreed on"],
+ "disagreements": ["where members differed, naming who held which view"],
+ "open_questions": ["what remains unresolved"],
+ "cautions": ["risks, governance or control concerns raised"],
+ "verdict": "one line: the council's overall answer"}
+Keep every item to one sentence. Write in %s."""
+
+
+def synthesis_instruction(language: str, coverage: str, ranking: Sequence[str] = ()) -> str:
+    """The summariser's final request, with the coverage and any peer ranking stated."""
+    text = SYNTHESIS_INSTRUCTION % language
+    text += f"\nCoverage: {coverage}. Mention missing members in disagreements if it matters."
+    if ranking:
+        text += "\nThe members' peer review ranked the answers: " + "; ".join(ranking) + "."
+    return text
+
+
+_HEADINGS = {
+    "consensus": "consensus",
+    "agreement": "consensus",
+    "agreements": "consensus",
+    "disagreements": "disagreements",
+    "disagreement": "disagreements",
+    "open questions": "open_questions",
+    "open_questions": "open_questions",
+    "cautions": "cautions",
+    "concerns": "cautions",
+    "verdict": "verdict",
+}
+_HEADING_RE = re.compile(r"^[#*\s]*([A-Za-z_ ]+?)[*\s]*:?[*\s]*$")
+
+
+def parse_synthesis(text: str, author: str) -> Synthesis:
+    """Parse the summariser's reply: JSON if it holds any, else headed sections, else the prose."""
+    for candidate in _json_candidates(text):
+        try:
+            data = json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(data, dict):
+            try:
+                parsed = Synthesis.model_validate({**_normalise(data), "author": author})
+            except ValidationError:
+                continue
+            return parsed
+    return _parse_sections(text, author)
+
+
+def _json_candidates(text: str) -> list[str]:
+    fenced = re.findall(r"```(?:json)?\s*(\{.*?\})\s*```", text, re.DOTALL)
+    start, end = text.find("{"), text.rfind("}")
+    whole = [text[start : end + 1]] if 0 <= start < end else []
+    return [*fenced, *whole]
+
+
+def _normalise(data: dict[str, object]) -> dict[str, object]:
+    result: dict[str, object] = {}
+    for key, value in data.items():
+        field = _HEADINGS.get(key.strip().lower().replace("-", " "), key)
+        if field in SYNTHESIS_FIELDS:
+            items = [value] if isinstance(value, str) else value
+            if isinstance(items, list):
+                items = [str(v).strip() for v in items if str(v).strip()]
+            result[field] = items
+        elif field == "verdict" and isinstance(value, list):
+            result[field] = " ".join(str(v) for v in value)
+        else:
+            result[field] = value
+    return result
+
+
+def _parse_sections(text: str, author: str) -> Synthesis:
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        heading, _, rest = line.partition(":")
+        key = _HEADINGS.get(heading.strip("#* ").lower())
+        if key is not None:
+            current = key
+            if rest.strip("* "):
+                sections.setdefault(key, []).append(rest.strip("* "))
+            continue
+        if current is not None:
+            sections.setdefault(current, []).append(line.lstrip("-*•0123456789. ").strip())
+    verdict = " ".join(sections.pop("verdict", []))
+    if not sections and not verdict:
+        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        return Synthesis(verdict=first[:300], author=author, is_structured=False)
+    return Synthesis(
+        consensus=sections.get("consensus", []),
+        disagreements=sections.get("disagreements", []),
+        open_questions=sections.get("open_questions", []),
+        cautions=sections.get("cautions", []),
+        verdict=verdict,
+        author=author,
+        is_structured=False,
+    )

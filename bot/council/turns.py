@@ -1,0 +1,195 @@
+"""One model turn: budget check, streaming with live cleaning, timeout, and the stored record."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.config import CouncilConfig
+from bot.council.budget import Budget, Reservation, estimate_tokens
+from bot.council.events import (
+    MemberFailed,
+    MemberFinished,
+    MemberStarted,
+    Presenter,
+    TextDelta,
+    TurnKey,
+)
+from bot.council.models import NewReply, Reply, ReplyStatus
+from bot.council.prompts import clean_reply, impersonation_start
+from bot.errors import ProviderError, ProviderErrorKind
+from bot.providers.types import ChatMessage, Completion, CompletionRequest, Delta, Provider
+
+log = logging.getLogger(__name__)
+
+# Short reason classes the audience sees for a failed member; never a stack trace.
+FAILURE_LABELS: Mapping[str, str] = {
+    ProviderErrorKind.AUTH: "its API key was rejected",
+    ProviderErrorKind.MODEL_NOT_FOUND: "its model is not available",
+    ProviderErrorKind.RATE_LIMITED: "rate limited",
+    ProviderErrorKind.TIMEOUT: "timed out",
+    ProviderErrorKind.OVERLOADED: "the provider is overloaded",
+    ProviderErrorKind.UNREACHABLE: "unavailable",
+    ProviderErrorKind.BAD_RESPONSE: "sent an unreadable reply",
+    ProviderErrorKind.REFUSED: "declined to answer",
+    "empty": "sent an empty reply",
+    "stopped": "stopped by the host",
+}
+
+
+class ReplyRecorder(Protocol):
+    """The store's part in a turn."""
+
+    async def add_reply(self, reply: NewReply) -> Reply:
+        """Store a reply or failure."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    """One call to make: who speaks, as what, with which prompt."""
+
+    key: TurnKey
+    display_name: str
+    model_key: str
+    system: str
+    messages: tuple[ChatMessage, ...]
+    stop: tuple[str, ...]
+    participants: Sequence[str]
+
+
+class TurnRunner:
+    """Runs turns for one session: owns its budget, timeout and where replies are recorded."""
+
+    def __init__(
+        self,
+        *,
+        session_id: int,
+        config: CouncilConfig,
+        providers: Mapping[str, Provider],
+        store: ReplyRecorder,
+        presenter: Presenter,
+        budget: Budget,
+        member_timeout_s: float,
+    ) -> None:
+        self.session_id = session_id
+        self.config = config
+        self.providers = providers
+        self.store = store
+        self.presenter = presenter
+        self.budget = budget
+        self.member_timeout_s = member_timeout_s
+
+    async def run(self, turn: TurnRequest) -> Reply:
+        """Make the call, streaming text to the presenter; return the stored reply or failure.
+
+        Raises `BudgetExceeded` before calling when the call could overrun the budget.
+        Cancellation records the partial reply as stopped, then propagates.
+        """
+        model = self.config.models[turn.model_key]
+        prompt_tokens = estimate_tokens(turn.system) + sum(
+            estimate_tokens(m.content) for m in turn.messages
+        )
+        reservation = self.budget.reserve(
+            turn.display_name,
+            prompt_tokens + model.max_tokens,
+            model.cost_usd(prompt_tokens, model.max_tokens),
+        )
+        request = CompletionRequest(
+            model=model.model,
+            system=turn.system,
+            messages=turn.messages,
+            max_tokens=model.max_tokens,
+            temperature=model.temperature,
+            stop=turn.stop,
+        )
+        await self.presenter.handle(MemberStarted(turn.key, turn.display_name))
+        started = time.monotonic()
+        raw = ""
+        shown = ""
+        completion: Completion | None = None
+        try:
+            async with asyncio.timeout(self.member_timeout_s):
+                async for item in self.providers[model.provider].stream(request):
+                    if isinstance(item, Delta):
+                        raw += item.text
+                        visible = clean_reply(raw, turn.key.persona, turn.participants)
+                        if visible != shown:
+                            shown = visible
+                            await self.presenter.handle(TextDelta(turn.key, shown))
+                        if impersonation_start(raw, turn.key.persona, turn.participants):
+                            break  # the model began writing another member's lines
+                    else:
+                        completion = item
+        except ProviderError as exc:
+            return await self._failed(turn, exc.kind, exc.message, shown, started, reservation)
+        except TimeoutError:
+            message = f"{turn.display_name} took longer than {self.member_timeout_s:.0f}s"
+            return await self._failed(
+                turn, ProviderErrorKind.TIMEOUT, message, shown, started, reservation
+            )
+        except asyncio.CancelledError:
+            await self._failed(turn, "stopped", "stopped by the host", shown, started, reservation)
+            raise
+
+        text = clean_reply(
+            completion.text if completion else raw, turn.key.persona, turn.participants
+        )
+        if not text:
+            return await self._failed(
+                turn, "empty", "the reply was empty", "", started, reservation
+            )
+        input_tokens = completion.input_tokens if completion else prompt_tokens
+        output_tokens = completion.output_tokens if completion else estimate_tokens(raw)
+        cost = model.cost_usd(input_tokens, output_tokens)
+        self.budget.settle(reservation, input_tokens + output_tokens, cost)
+        reply = await self.store.add_reply(
+            NewReply(
+                session_id=self.session_id,
+                round_number=turn.key.round_number,
+                persona=turn.key.persona,
+                kind=turn.key.kind,
+                text=text,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                tokens_estimated=completion.tokens_estimated if completion else True,
+                cost_usd=cost,
+                latency_s=completion.latency_s if completion else time.monotonic() - started,
+                first_token_s=completion.first_token_s if completion else None,
+            )
+        )
+        await self.presenter.handle(MemberFinished(turn.key, reply))
+        return reply
+
+    async def _failed(
+        self,
+        turn: TurnRequest,
+        kind: str,
+        message: str,
+        partial: str,
+        started: float,
+        reservation: Reservation,
+    ) -> Reply:
+        # Providers report no usage for failed calls; release the reservation without charge.
+        self.budget.settle(reservation, 0, 0.0)
+        log.info("%s failed in round %d: %s", turn.display_name, turn.key.round_number, message)
+        reply = await self.store.add_reply(
+            NewReply(
+                session_id=self.session_id,
+                round_number=turn.key.round_number,
+                persona=turn.key.persona,
+                kind=turn.key.kind,
+                status=ReplyStatus.FAILED,
+                text=partial,
+                error_kind=str(kind),
+                error_message=message,
+                latency_s=time.monotonic() - started,
+            )
+        )
+        reason = FAILURE_LABELS.get(str(kind), str(kind))
+        await self.presenter.handle(MemberFailed(turn.key, reply, reason))
+        return reply

@@ -1,0 +1,129 @@
+"""One error vocabulary for the whole bot.
+
+Services raise these; the Discord command tree and the CLI each translate them in one place.
+A `UserFacingError` carries a message a server member or operator can act on as it stands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class CouncilError(Exception):
+    """Base of every error the bot raises on purpose."""
+
+
+class UserFacingError(CouncilError):
+    """An error whose message is safe and useful to show to the person who caused it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem in the operator's configuration: where it is and how to fix it."""
+
+    file: str
+    key: str
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.problem} — {self.fix}"
+
+
+class ConfigError(CouncilError):
+    """The operator's configuration is invalid; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{len(problems)} configuration problem(s):\n{lines}")
+
+
+class ProviderErrorKind(StrEnum):
+    """The small family every provider failure is mapped into."""
+
+    AUTH = "auth"
+    MODEL_NOT_FOUND = "model_not_found"
+    RATE_LIMITED = "rate_limited"
+    TIMEOUT = "timeout"
+    OVERLOADED = "overloaded"
+    UNREACHABLE = "unreachable"
+    BAD_RESPONSE = "bad_response"
+    REFUSED = "refused"
+
+
+class ProviderError(UserFacingError):
+    """A model call failed. The message names the model and never contains a key."""
+
+    kind: ProviderErrorKind = ProviderErrorKind.BAD_RESPONSE
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str = "",
+        status: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.model = model
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+
+class ProviderAuthError(ProviderError):
+    """The provider rejected the API key (401/403)."""
+
+    kind = ProviderErrorKind.AUTH
+
+
+class ModelNotFoundError(ProviderError):
+    """The provider does not know the configured model name (404)."""
+
+    kind = ProviderErrorKind.MODEL_NOT_FOUND
+
+
+class RateLimitedError(ProviderError):
+    """The provider asked us to slow down (429)."""
+
+    kind = ProviderErrorKind.RATE_LIMITED
+    retryable = True
+
+
+class ProviderTimeoutError(ProviderError):
+    """The provider did not answer (or stream the first token) in time."""
+
+    kind = ProviderErrorKind.TIMEOUT
+    retryable = True
+
+
+class OverloadedError(ProviderError):
+    """The provider failed on its side (5xx, Anthropic 529)."""
+
+    kind = ProviderErrorKind.OVERLOADED
+    retryable = True
+
+
+class ProviderUnreachableError(ProviderError):
+    """The connection to the provider failed (refused, reset, DNS)."""
+
+    kind = ProviderErrorKind.UNREACHABLE
+    retryable = True
+
+
+class BadResponseError(ProviderError):
+    """The provider answered with something we could not read (malformed JSON, cut stream)."""
+
+    kind = ProviderErrorKind.BAD_RESPONSE
+
+
+class RefusedError(ProviderError):
+    """The provider refused the request (content filter, safety block, 400)."""
+
+    kind = ProviderErrorKind.REFUSED

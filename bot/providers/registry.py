@@ -1,0 +1,65 @@
+"""Building the configured providers over the process's one HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+import httpx
+from pydantic import SecretStr
+
+from bot.config import CouncilConfig, ProviderConfig
+from bot.providers.anthropic import AnthropicProvider
+from bot.providers.base import HttpProvider
+from bot.providers.gemini import GeminiProvider
+from bot.providers.openai import OpenAIProvider
+from bot.providers.types import Provider
+
+USER_AGENT: Final = "council-bot/0.1"
+# Per-call deadlines live in each provider; these are the client's backstops.
+CLIENT_TIMEOUT_S: Final = 120.0
+CLIENT_CONNECT_TIMEOUT_S: Final = 10.0
+MAX_CONNECTIONS: Final = 64
+MAX_KEEPALIVE_CONNECTIONS: Final = 16
+KEEPALIVE_EXPIRY_S: Final = 30.0
+
+
+def new_http_client() -> httpx.AsyncClient:
+    """The process's one HTTP client, with explicit timeouts and connection limits.
+
+    The composition root opens it with `async with` and hands it to `build_providers`.
+    """
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(CLIENT_TIMEOUT_S, connect=CLIENT_CONNECT_TIMEOUT_S),
+        limits=httpx.Limits(
+            max_connections=MAX_CONNECTIONS,
+            max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+            keepalive_expiry=KEEPALIVE_EXPIRY_S,
+        ),
+        headers={"user-agent": USER_AGENT},
+        # A provider that redirects is misconfigured; following it could send the key on.
+        follow_redirects=False,
+    )
+
+
+def build_provider(
+    name: str, config: ProviderConfig, client: httpx.AsyncClient, api_key: SecretStr | None
+) -> HttpProvider:
+    """The adapter for one `[providers.NAME]` table."""
+    match config.kind:
+        case "openai":
+            return OpenAIProvider(name, config, client, api_key)
+        case "anthropic":
+            return AnthropicProvider(name, config, client, api_key)
+        case "gemini":
+            return GeminiProvider(name, config, client, api_key)
+
+
+def build_providers(
+    config: CouncilConfig, environ: Mapping[str, str], client: httpx.AsyncClient
+) -> dict[str, Provider]:
+    """Every configured provider, keyed by its name in `council.toml`, sharing `client`."""
+    return {
+        name: build_provider(name, provider, client, config.api_key(name, environ))
+        for name, provider in config.providers.items()
+    }

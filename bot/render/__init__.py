@@ -1,0 +1,1 @@
+"""Pure rendering: message splitting, summaries and transcripts."""

@@ -1,0 +1,18 @@
+"""The embedded SQLite store: the one place SQL lives."""
+
+from bot.store.errors import MigrationError, RecordNotFoundError, SchemaTooNewError, StoreError
+from bot.store.migrate import Migration, bundled_migrations, load_migrations
+from bot.store.sessions import INTERRUPTED_REASON
+from bot.store.store import Store
+
+__all__ = [
+    "INTERRUPTED_REASON",
+    "Migration",
+    "MigrationError",
+    "RecordNotFoundError",
+    "SchemaTooNewError",
+    "Store",
+    "StoreError",
+    "bundled_migrations",
+    "load_migrations",
+]

@@ -1,0 +1,127 @@
+"""The store's one aiosqlite connection: pragmas and serialized transactions.
+
+Every statement, read or write, runs inside a transaction taken under one `asyncio.Lock`.
+A single SQLite connection has a single transaction, so a read slipped between the awaits of
+someone else's write would see rows that may yet be rolled back. Taking the lock for reads too
+costs little: aiosqlite runs one connection's statements one at a time anyway, and no write
+holds the lock for longer than a few statements.
+Writes open with BEGIN IMMEDIATE so that, against another connection to the same file, they
+wait (up to the busy timeout) for the write lock up front instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+SqlValue = int | float | str | bytes | None
+Params = Mapping[str, SqlValue] | Sequence[SqlValue]
+
+DEFAULT_BUSY_TIMEOUT_S = 10.0
+
+
+async def connect(
+    path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+) -> aiosqlite.Connection:
+    """Open `path` (creating its folder) with the pragmas the store relies on.
+
+    Foreign keys are left off: the migration runner wants them off and `enforce_foreign_keys`
+    turns them on once the schema is current.
+    """
+    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+    # isolation_level=None: the sqlite3 module must not open transactions behind our back;
+    # Transaction below issues BEGIN/COMMIT itself.
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        conn.row_factory = sqlite3.Row
+        await conn.execute_fetchall(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        rows = list(await conn.execute_fetchall("PRAGMA journal_mode = WAL"))
+        mode = str(rows[0][0]).lower() if rows else None
+        if mode != "wal":
+            log.warning("SQLite refused WAL journal mode for %s (got %s)", path, mode)
+        # NORMAL is durable in WAL mode except for the last commits before a power cut.
+        await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
+        await conn.execute_fetchall("PRAGMA foreign_keys = OFF")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+async def enforce_foreign_keys(conn: aiosqlite.Connection) -> None:
+    """Turn foreign key enforcement on (it cannot change inside a transaction)."""
+    await conn.execute_fetchall("PRAGMA foreign_keys = ON")
+
+
+class Transaction:
+    """Statements inside one open transaction; obtained from `Database.reading/writing`."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """The first row of a query, or None."""
+        rows = await self.all(sql, params)
+        return rows[0] if rows else None
+
+    async def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Every row of a query."""
+        return list(await self._conn.execute_fetchall(sql, params))
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT and return the new row's id."""
+        row = await self._conn.execute_insert(sql, params)
+        if row is None:
+            raise RuntimeError(f"INSERT returned no row id: {sql}")
+        return int(row[0])
+
+    async def run(self, sql: str, params: Params = ()) -> int:
+        """Run a statement and return how many rows it changed."""
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def run_many(self, sql: str, params: Iterable[Params]) -> int:
+        """Run one statement once per parameter set; return how many rows changed in all."""
+        async with self._conn.executemany(sql, params) as cursor:
+            return cursor.rowcount
+
+
+class Database:
+    """Owns the connection's transactions; the connection itself is closed by whoever opened it."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Transaction]:
+        """A consistent snapshot for several queries (BEGIN DEFERRED)."""
+        async with self._lock, self._transaction("BEGIN DEFERRED") as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[Transaction]:
+        """One atomic write: committed when the block ends, rolled back if it raises."""
+        async with self._lock, self._transaction("BEGIN IMMEDIATE") as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def _transaction(self, begin: str) -> AsyncIterator[Transaction]:
+        # BEGIN sits inside the try: if the caller is cancelled while BEGIN is queued, it still
+        # runs on aiosqlite's thread, and the rollback queued behind it must close it again.
+        # rollback() is a no-op when no transaction is open (BEGIN failed or COMMIT went through).
+        try:
+            await self._conn.execute_fetchall(begin)
+            yield Transaction(self._conn)
+            await self._conn.commit()
+        except BaseException:
+            await self._conn.rollback()
+            raise

@@ -1,0 +1,35 @@
+"""What the store raises on purpose, on top of sqlite3's own errors for broken constraints."""
+
+from __future__ import annotations
+
+from bot.errors import CouncilError, UserFacingError
+
+
+class StoreError(CouncilError):
+    """Base of the store's own errors."""
+
+
+class RecordNotFoundError(StoreError, LookupError):
+    """A method was asked to change or use a record that does not exist."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"no {kind} {key} in the store")
+        self.kind = kind
+        self.key = key
+
+
+class MigrationError(StoreError):
+    """A migration file is malformed or failed to apply; the database was left unchanged by it."""
+
+
+class SchemaTooNewError(StoreError, UserFacingError):
+    """The database was written by a newer Council than this one; refusing to touch it."""
+
+    def __init__(self, path: str, found: int, known: int) -> None:
+        super().__init__(
+            f"The database {path} has schema version {found}, but this version of Council only "
+            f"knows schema versions up to {known}. Upgrade Council, or point COUNCIL_DB at "
+            "another file; the database was not changed."
+        )
+        self.found = found
+        self.known = known

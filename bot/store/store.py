@@ -1,0 +1,89 @@
+"""The Store: every read and write of Council's data, as methods named for the domain.
+
+Open it once in `__main__` and hand it to whoever needs it::
+
+    async with Store.open(settings.council_db) as store:
+        session = await store.create_session(NewSession(topic="Is P = NP?"))
+
+The methods are grouped by concern in sibling modules (`sessions`, `replies`, `audience`,
+`guilds`); `Store` assembles them and owns opening and closing. They return the models of
+`bot.council.models`, never rows. Changing a record that does not exist raises
+`RecordNotFoundError`; inserting a child of a missing parent (a reply for an unknown session)
+breaks a foreign key and raises `sqlite3.IntegrityError`. See `bot.store.db` for how concurrent
+callers are serialized.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Self
+
+from bot.council.models import SessionRecord, utcnow
+from bot.store.audience import AudienceQueries
+from bot.store.db import DEFAULT_BUSY_TIMEOUT_S, Database, connect, enforce_foreign_keys
+from bot.store.errors import RecordNotFoundError
+from bot.store.guilds import GuildQueries
+from bot.store.migrate import Migration, bundled_migrations, migrate
+from bot.store.replies import ReplyQueries
+from bot.store.sessions import SessionQueries
+
+log = logging.getLogger(__name__)
+
+
+class Store(SessionQueries, ReplyQueries, AudienceQueries, GuildQueries):
+    """Council's embedded SQLite database. Create it with `Store.open`."""
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        path: Path | str,
+        *,
+        migrations: Sequence[Migration] | None = None,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+        now: Callable[[], datetime] = utcnow,
+    ) -> AsyncIterator[Self]:
+        """Open (creating if needed) and migrate the database at `path`; close it on exit.
+
+        Args:
+            path: The SQLite file; its folder is created if missing.
+            migrations: The schema steps to apply; the bundled ones unless a test says otherwise.
+            busy_timeout_s: How long a write waits while another process writes the same file.
+            now: The clock for every timestamp the store sets; must return aware datetimes.
+
+        Raises:
+            SchemaTooNewError: the file was written by a newer Council; it is left untouched.
+            MigrationError: a migration failed and was rolled back.
+        """
+        path = Path(path)
+        steps = bundled_migrations() if migrations is None else migrations
+        conn = await connect(path, busy_timeout_s=busy_timeout_s)
+        try:
+            version = await migrate(conn, steps, path=str(path))
+            await enforce_foreign_keys(conn)
+            log.debug("opened store %s at schema version %d", path, version)
+            yield cls(Database(conn), now=now)
+        finally:
+            await conn.close()
+
+    async def session_record(self, session_id: int) -> SessionRecord:
+        """Everything stored about a session, for transcripts, summaries and exports.
+
+        Raises:
+            RecordNotFoundError: no such session.
+        """
+        session = await self.get_session(session_id)
+        if session is None:
+            raise RecordNotFoundError("session", session_id)
+        return SessionRecord(
+            session=session,
+            members=tuple(await self.members(session_id)),
+            rounds=tuple(await self.rounds(session_id)),
+            replies=tuple(await self.replies(session_id)),
+            questions=tuple(await self.questions(session_id)),
+            votes=await self.vote_counts(session_id),
+        )

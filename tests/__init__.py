@@ -1,0 +1,1 @@
+"""Council's tests; the tree mirrors the source tree."""

@@ -1,0 +1,154 @@
+"""Limits and control: timeouts, quorum, budget, stop, end, and audience questions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.council.events import MemberFailed, MemberStarted, SessionPaused, TextDelta
+from bot.council.models import ReplyKind, ReplyStatus, SessionStatus
+from tests.council.conftest import NAMES
+from tests.fakellm import Fault
+
+
+async def test_a_member_timing_out_leaves_the_round_complete_with_the_failure_recorded(council):
+    council.script_all(reply="A fine answer.")
+    council.fake.script("gemini-model", reply="Too late.", first_token_delay_s=5)
+    run = await council.open(rounds=1, member_timeout_s=0.5)
+    session = await run.run()
+
+    assert session.status is SessionStatus.FINISHED
+    replies = await council.store.replies(session.id, round_number=1)
+    by_name = {r.persona: r for r in replies if r.kind is ReplyKind.ANSWER}
+    assert by_name["Gemini"].status is ReplyStatus.FAILED
+    assert by_name["Gemini"].error_kind == "timeout"
+    assert all(by_name[n].status is ReplyStatus.OK for n in NAMES if n != "Gemini")
+    failed = council.presenter.of(MemberFailed)
+    assert [(e.turn.persona, e.reason) for e in failed] == [("Gemini", "timed out")]
+    assert run.coverage() == "3/4 members answered every round; Gemini timed out in round 1"
+    stored = await council.store.get_session(session.id)
+    assert "Gemini timed out in round 1" in stored.synthesis_json
+
+
+async def test_losing_quorum_pauses_and_resume_retries_the_members_who_failed(council):
+    council.script_all(reply="Fine.")
+    for name in ("Claude", "DeepSeek", "Gemini"):
+        council.fake.script(
+            f"{name.lower()}-model",
+            reply="Back again.",
+            faults=[Fault.http(503)],
+        )
+    run = await council.open(rounds=1)
+    council.presenter.on_event = lambda e: run.resume() if isinstance(e, SessionPaused) else None
+    session = await run.run()
+
+    paused = council.presenter.of(SessionPaused)
+    assert len(paused) == 1
+    assert "Only 1 of 4 members answered round 1" in paused[0].reason
+    assert "a round needs 2" in paused[0].reason
+    assert session.status is SessionStatus.FINISHED
+    answers = [r for r in await council.store.replies(session.id) if r.kind is ReplyKind.ANSWER]
+    ok = {r.persona for r in answers if r.status is ReplyStatus.OK}
+    assert ok == set(NAMES)
+    assert len(council.requests("Llama")) == 1  # answered at once, so not asked again
+    assert len(council.requests("Gemini")) == 2  # failed, then retried after resume
+
+
+async def test_the_budget_stops_the_session_before_a_call_that_would_exceed_it(council):
+    council.prices = (1000.0, 1000.0)  # dollars per million tokens: ~$0.2 per call's worst case
+    council.script_all(reply="Expensive words.")
+    run = await council.open(rounds=3, budget_usd=1.0)
+    session = await run.run()
+
+    assert session.status is SessionStatus.STOPPED
+    assert "would exceed the session's budget of $1.00" in session.stop_reason
+    assert run.budget.spent_usd <= 1.0
+    calls = len(council.fake.requests)
+    assert 0 < calls < 4 * 3  # it stopped before playing every round
+
+
+async def test_stop_cancels_in_flight_requests_at_once_and_leaves_the_session_consistent(council):
+    council.script_all(reply="word " * 400, tokens_per_s=20)
+    run = await council.open(rounds=2)
+    seen_text = asyncio.Event()
+    council.presenter.on_event = lambda e: seen_text.set() if isinstance(e, TextDelta) else None
+    task = asyncio.create_task(run.run())
+    await asyncio.wait_for(seen_text.wait(), 5)
+    stopped_at = time.monotonic()
+    run.stop("Stopped by the host.")
+    session = await asyncio.wait_for(task, 2)
+
+    assert time.monotonic() - stopped_at < 0.5
+    assert session.status is SessionStatus.STOPPED
+    assert session.stop_reason == "Stopped by the host."
+    assert await council.fake.wait_idle(2.0)
+    assert all(r.disconnected for r in council.fake.requests)
+    replies = await council.store.replies(session.id)
+    assert {r.persona for r in replies} == set(NAMES)
+    assert all(r.status is ReplyStatus.FAILED and r.error_kind == "stopped" for r in replies)
+    assert any(r.text for r in replies)  # what was shown so far is kept
+
+
+async def test_end_skips_the_remaining_rounds_and_synthesises_now(council):
+    council.script_all(reply='{"consensus": ["Cars are loud."], "verdict": "Fewer cars."}')
+    run = await council.open(rounds=5, auto_advance=False)
+    council.presenter.on_event = lambda e: (
+        run.end() if type(e).__name__ == "RoundFinished" else None
+    )
+    session = await run.run()
+
+    assert session.status is SessionStatus.FINISHED
+    assert [r.number for r in await council.store.rounds(session.id)] == [1]
+    assert run.synthesis is not None
+    assert run.synthesis.verdict == "Fewer cars."
+
+
+async def test_audience_questions_asked_during_a_round_land_at_the_next_round(council):
+    council.script_all(reply="Answer.", first_token_delay_s=0.2)
+    run = await council.open(rounds=2)
+    asked = []
+
+    async def ask_once(event):
+        if isinstance(event, MemberStarted) and not asked and event.turn.round_number == 1:
+            asked.append(event)
+            await run.ask(42, "Ada", "What about buses?")
+
+    council.presenter.on_event = ask_once
+    await run.run()
+
+    for name in NAMES:
+        first, second = council.requests(name)[:2]
+        assert "What about buses?" not in repr(first.turns())
+        assert "A member of the audience, Ada, asks: What about buses?" in repr(second.turns())
+    questions = await council.store.questions(run.session.id)
+    assert [(q.text, q.answered_in_round) for q in questions] == [("What about buses?", 2)]
+
+
+async def test_the_maximum_wall_time_stops_a_session_that_runs_too_long(council):
+    council.script_all(reply="Slow.", first_token_delay_s=2)
+    run = await council.open(rounds=3, max_wall_s=0.5)
+    started = time.monotonic()
+    session = await run.run()
+    assert time.monotonic() - started < 2
+    assert session.status is SessionStatus.STOPPED
+    assert "limit" in session.stop_reason
+
+
+async def test_pause_holds_the_next_round_until_resume(council):
+    council.script_all(reply="Answer.")
+    run = await council.open(rounds=2)
+    council.presenter.on_event = lambda e: (
+        run.pause() if type(e).__name__ == "RoundFinished" and e.number == 1 else None
+    )
+    task = asyncio.create_task(run.run())
+    for _ in range(100):
+        if council.presenter.of(SessionPaused):
+            break
+        await asyncio.sleep(0.02)
+    assert council.presenter.of(SessionPaused)[0].reason == "Paused by the host."
+    assert (await council.store.get_session(run.session.id)).status is SessionStatus.PAUSED
+    assert len(council.fake.requests) == 4
+    run.resume()
+    session = await asyncio.wait_for(task, 5)
+    assert session.status is SessionStatus.FINISHED
+    assert len(await council.store.rounds(session.id)) == 2

@@ -1,0 +1,25 @@
+"""A scriptable local model server speaking the OpenAI, Anthropic and Gemini wire formats."""
+
+from tests.fakellm.scripts import (
+    WIRE_FORMATS,
+    Fault,
+    FaultKind,
+    ModelScript,
+    RecordedRequest,
+    WireFormat,
+    demo_script,
+    plausible_opinion,
+)
+from tests.fakellm.server import FakeLLM
+
+__all__ = [
+    "WIRE_FORMATS",
+    "FakeLLM",
+    "Fault",
+    "FaultKind",
+    "ModelScript",
+    "RecordedRequest",
+    "WireFormat",
+    "demo_script",
+    "plausible_opinion",
+]

@@ -1,0 +1,1 @@
+"""Tests of bot/providers, against the local fake model server."""

@@ -1,0 +1,1 @@
+"""Tests for bot/store against a real SQLite file."""

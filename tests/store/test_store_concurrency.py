@@ -1,0 +1,94 @@
+"""Many concurrent writers, through one Store and through two Stores on one file, lose nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.council.models import NewReply, NewSession, VoteValue
+from bot.store import Store
+
+VOTERS = 50
+VOTED_REPLIES = 40
+NEW_REPLIES = 200
+
+
+async def _vote_on_all(store: Store, reply_ids: list[int], user_id: int) -> None:
+    for reply_id in reply_ids:
+        await store.record_vote(reply_id, user_id, VoteValue.UP)
+
+
+async def _add_replies(store: Store, session_id: int, texts: list[str]) -> list[int]:
+    async def add(text: str) -> int:
+        reply = await store.add_reply(
+            NewReply(session_id=session_id, round_number=2, persona="Llama", text=text)
+        )
+        return reply.id
+
+    return list(await asyncio.gather(*(add(text) for text in texts)))
+
+
+async def _seed(store: Store) -> tuple[int, list[int]]:
+    session = await store.create_session(NewSession(topic="Load"))
+    reply_ids = [
+        (await store.add_reply(NewReply(session_id=session.id, round_number=1, persona="A"))).id
+        for _ in range(VOTED_REPLIES)
+    ]
+    return session.id, reply_ids
+
+
+async def test_fifty_voters_and_two_hundred_replies_at_once_through_one_store(store):
+    session_id, voted = await _seed(store)
+    texts = [f"reply {i}" for i in range(NEW_REPLIES)]
+
+    results = await asyncio.gather(
+        *(_vote_on_all(store, voted, user_id) for user_id in range(VOTERS)),
+        _add_replies(store, session_id, texts),
+    )
+
+    new_ids = results[-1]
+    assert len(set(new_ids)) == NEW_REPLIES
+    assert await store.vote_counts(session_id) == {
+        **dict.fromkeys(voted, (VOTERS, 0)),
+        **dict.fromkeys(new_ids, (0, 0)),
+    }
+    assert len(await store.votes(session_id)) == VOTERS * VOTED_REPLIES
+    late = await store.replies(session_id, round_number=2)
+    assert sorted(r.text for r in late) == sorted(texts)
+
+
+async def test_two_stores_on_one_file_writing_at_once_lose_nothing(db_path):
+    async with Store.open(db_path) as first, Store.open(db_path) as second:
+        session_id, voted = await _seed(first)
+        half = VOTERS // 2
+        texts = [f"reply {i}" for i in range(NEW_REPLIES)]
+
+        await asyncio.gather(
+            *(_vote_on_all(first, voted, user_id) for user_id in range(half)),
+            *(_vote_on_all(second, voted, user_id) for user_id in range(half, VOTERS)),
+            _add_replies(first, session_id, texts[::2]),
+            _add_replies(second, session_id, texts[1::2]),
+        )
+
+    async with Store.open(db_path) as reader:
+        counts = await reader.vote_counts(session_id)
+        assert [counts[reply_id] for reply_id in voted] == [(VOTERS, 0)] * VOTED_REPLIES
+        assert len(await reader.votes(session_id)) == VOTERS * VOTED_REPLIES
+        late = await reader.replies(session_id, round_number=2)
+        assert sorted(r.text for r in late) == sorted(texts)
+
+
+async def test_identical_clicks_through_two_stores_at_once_toggle_on_then_off(db_path):
+    async with Store.open(db_path) as first, Store.open(db_path) as second:
+        _, [reply_id, *_] = await _seed(first)
+        clicks = [
+            store.record_vote(reply_id, 7, VoteValue.DOWN)
+            for _ in range(10)
+            for store in (first, second)
+        ]
+
+        outcomes = await asyncio.gather(*clicks)
+
+        # Twenty toggles in some order: on, off, on, off ... ending off.
+        assert sorted(o.current is None for o in outcomes) == [False] * 10 + [True] * 10
+        assert await first.votes_for(reply_id) == (0, 0)
+        assert await second.votes_for(reply_id) == (0, 0)

@@ -1,0 +1,205 @@
+"""The command line, run as a user would: a real subprocess against local fake servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakellm import FakeLLM, ModelScript, plausible_opinion
+
+KEYS = {"openai": "sk-openai-secret-1", "anthropic": "sk-ant-secret-2", "gemini": "g-secret-3"}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLLM]:
+    server = FakeLLM(keys=KEYS)
+    server.start_in_thread()
+    try:
+        yield server
+    finally:
+        server.stop_thread()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _write_config(path: Path, fake: FakeLLM, *, anthropic_url: str | None = None) -> None:
+    path.write_text(
+        f"""
+[providers.openai]
+kind = "openai"
+base_url = "{fake.base_url("openai")}"
+api_key_env = "OPENAI_KEY"
+max_retries = 0
+
+[providers.anthropic]
+kind = "anthropic"
+base_url = "{anthropic_url or fake.base_url("anthropic")}"
+api_key_env = "ANTHROPIC_KEY"
+max_retries = 0
+
+[providers.gemini]
+kind = "gemini"
+base_url = "{fake.base_url("gemini")}"
+api_key_env = "GEMINI_KEY"
+max_retries = 0
+
+[models.gpt]
+provider = "openai"
+model = "gpt-test"
+
+[models.claude]
+provider = "anthropic"
+model = "claude-test"
+
+[models.gemini]
+provider = "gemini"
+model = "gemini-test"
+
+[[personas]]
+name = "Orca"
+model = "gpt"
+color = "#2E8B57"
+
+[[personas]]
+name = "Heron"
+model = "claude"
+
+[[personas]]
+name = "Lynx"
+model = "gemini"
+
+[presets.default]
+members = ["Orca", "Heron", "Lynx"]
+chair = "Heron"
+rounds = 2
+"""
+    )
+
+
+def _cli(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "COUNCIL_"))}
+    base.update(
+        {
+            "COUNCIL_CONFIG": str(tmp_path / "council.toml"),
+            "COUNCIL_DB": str(tmp_path / "data" / "council.db"),
+            "OPENAI_KEY": KEYS["openai"],
+            "ANTHROPIC_KEY": KEYS["anthropic"],
+            "GEMINI_KEY": KEYS["gemini"],
+            "NO_COLOR": "1",
+        }
+    )
+    base.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_run_without_a_discord_token_says_what_to_set_in_one_line(tmp_path):
+    result = _cli(tmp_path, "run")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "DISCORD_TOKEN is not set" in lines[0]
+
+
+def test_check_reaches_every_model_on_all_three_wire_formats(tmp_path, fake):
+    for model in ("gpt-test", "claude-test", "gemini-test"):
+        fake.script(model, reply="OK")
+    _write_config(tmp_path / "council.toml", fake)
+    result = _cli(tmp_path, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "configuration OK" in result.stdout
+    for model in ("gpt (gpt-test)", "claude (claude-test)", "gemini (gemini-test)"):
+        line = next(line for line in result.stdout.splitlines() if line.startswith(model))
+        assert " OK " in line
+    assert "3/3 models OK" in result.stdout
+
+
+def test_check_reports_a_wrong_key_an_unknown_model_and_a_server_down_without_the_key(
+    tmp_path, fake
+):
+    fake.script("gpt-test", reply="OK")
+    # gemini-test has no script: the fake answers 404 like an unknown model.
+    _write_config(tmp_path / "council.toml", fake, anthropic_url=f"http://127.0.0.1:{_free_port()}")
+    wrong_key = "sk-wrong-key-that-must-not-leak"
+    result = _cli(tmp_path, "check", env={"OPENAI_KEY": wrong_key})
+    output = result.stdout + result.stderr
+
+    assert result.returncode == 1
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if "FAILED" in line}
+    assert set(rows) == {"gpt", "claude", "gemini"}
+    assert "auth" in rows["gpt"]
+    assert "OPENAI_KEY" in rows["gpt"]
+    assert "unreachable" in rows["claude"]
+    assert "model_not_found" in rows["gemini"]
+    assert wrong_key not in output
+    assert "0/3 models OK; 3 failed" in result.stdout
+
+
+def test_check_lists_every_config_problem_and_exits_2(tmp_path, fake):
+    _write_config(tmp_path / "council.toml", fake)
+    result = _cli(tmp_path, "check", env={"ANTHROPIC_KEY": "", "GEMINI_KEY": ""})
+    assert result.returncode == 2
+    assert "ANTHROPIC_KEY is not set" in result.stderr
+    assert "GEMINI_KEY is not set" in result.stderr
+    assert "2 configuration problem(s)" in result.stderr
+
+
+def test_console_runs_a_council_offline_and_writes_the_transcript(tmp_path, fake):
+    script = ModelScript(reply=plausible_opinion, tokens_per_s=400.0)
+    for model in ("gpt-test", "claude-test", "gemini-test"):
+        fake.script(model, script)
+    _write_config(tmp_path / "council.toml", fake)
+    transcript = tmp_path / "out" / "council.md"
+    result = _cli(
+        tmp_path,
+        "console",
+        "Should cities ban cars?",
+        "--rounds",
+        "2",
+        "--transcript",
+        str(transcript),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for expected in ("Round 1", "Round 2", "Orca: ", "Lynx: "):
+        assert expected in result.stdout
+    assert "\x1b[" not in result.stdout  # no colour codes when not a terminal
+    text = transcript.read_text()
+    assert text.startswith("# Council #1: Should cities ban cars?")
+    assert "## Round 1" in text
+    assert "## Round 2" in text
+    for name in ("Orca", "Heron", "Lynx"):
+        assert f"### {name}" in text
+    assert "## Synthesis" in text
+    assert "all 3 members answered every round" in text
+    # Round 2 prompts carried round 1's answers from the others.
+    orca_round_two = fake.requests_for("gpt-test")[1]
+    assert "Heron" in repr(orca_round_two.turns())
+
+
+def test_console_refuses_an_unknown_persona_in_one_line(tmp_path, fake):
+    _write_config(tmp_path / "council.toml", fake)
+    result = _cli(tmp_path, "console", "Topic", "--members", "Orca,Nobody")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "council-bot: There is no persona called 'Nobody'. Personas: Orca, Heron, Lynx."
+    )
