@@ -203,3 +203,40 @@ def test_console_refuses_an_unknown_persona_in_one_line(tmp_path, fake):
     assert result.stderr.strip() == (
         "council-bot: There is no persona called 'Nobody'. Personas: Orca, Heron, Lynx."
     )
+
+
+def test_console_at_a_terminal_puts_a_typed_question_to_the_next_round(tmp_path, fake):
+    import pty
+
+    for model in ("gpt-test", "claude-test", "gemini-test"):
+        fake.script(model, reply="A considered answer.")
+    _write_config(tmp_path / "council.toml", fake)
+    controller, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "COUNCIL_"))}
+    env.update(
+        COUNCIL_CONFIG=str(tmp_path / "council.toml"),
+        COUNCIL_DB=str(tmp_path / "council.db"),
+        OPENAI_KEY=KEYS["openai"],
+        ANTHROPIC_KEY=KEYS["anthropic"],
+        GEMINI_KEY=KEYS["gemini"],
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console", "Trains or cars?", "--rounds", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(terminal)
+    try:
+        os.write(controller, b"What about buses?\n")
+        out, err = process.communicate(timeout=60)
+    finally:
+        os.close(controller)
+    assert process.returncode == 0, out + err
+    assert "Ask the council a question" in out
+    assert "A member of the audience, you, asks: What about buses?" in out
+    second_round = fake.requests_for("gpt-test")[1]
+    assert "A member of the audience, you, asks: What about buses?" in repr(second_round.turns())
