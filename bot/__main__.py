@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot")
 
+# The cogs loaded into the bot, as discord.py extensions.
+EXTENSIONS = ("cogs.council", "cogs.personas", "cogs.admin")
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -97,23 +100,28 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 async def _serve(settings: Settings, config: CouncilConfig) -> None:
     from bot.app import CouncilBot, apply_discord_endpoints
     from bot.providers.registry import build_providers, new_http_client
+    from bot.sessions import SessionManager
     from bot.store.store import Store
 
     apply_discord_endpoints(settings)
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
-    async with (
-        Store.open(settings.council_db) as store,
-        new_http_client() as client,
-        CouncilBot(settings=settings) as bot,
-    ):
+    async with Store.open(settings.council_db) as store, new_http_client() as client:
         providers = build_providers(config, os.environ, client)
+        manager = SessionManager(config=config, providers=providers, store=store)
         log.info(
-            "store %s open; %d providers ready; %d stored sessions",
+            "store %s open with %d sessions; %d providers ready",
             settings.council_db,
-            len(providers),
             await store.count_sessions(),
+            len(providers),
         )
-        await bot.start(token)
+        async with CouncilBot(
+            settings=settings,
+            config=config,
+            store=store,
+            manager=manager,
+            extensions=EXTENSIONS,
+        ) as bot:
+            await bot.start(token)
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:

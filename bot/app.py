@@ -1,16 +1,28 @@
-"""The Discord client: `CouncilBot`, and where discord.py is pointed at Discord (or a proxy)."""
+"""The Discord client: `CouncilBot`, its command tree, and where discord.py points."""
 
 from __future__ import annotations
 
 import logging
+import secrets
+from collections.abc import Sequence
+from typing import Any
 
 import discord
 import discord.gateway
 import discord.http
 import yarl
+from discord import app_commands
 from discord.ext import commands
 
-from bot.config import Settings
+from bot.config import CouncilConfig, Settings
+from bot.discord_ui.live import LiveSessions
+from bot.discord_ui.views import VoteButton
+from bot.discord_ui.votes import VoteDesk
+from bot.discord_ui.webhooks import WebhookPool
+from bot.errors import UserFacingError
+from bot.personas import PersonaBook
+from bot.sessions import SessionManager
+from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +39,88 @@ def apply_discord_endpoints(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
+class CouncilTree(app_commands.CommandTree[discord.Client]):
+    """The one place command errors become replies: a clear message, or an apology with an id."""
+
+    async def on_error(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        error: app_commands.AppCommandError,
+    ) -> None:
+        """Tell the member what went wrong; log anything unexpected with its traceback."""
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(cause, UserFacingError):
+            message = cause.message
+        elif isinstance(cause, app_commands.CheckFailure):
+            message = str(cause) or "You can't use this command here."
+        else:
+            error_id = secrets.token_hex(4)
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("error %s in /%s", error_id, command, exc_info=cause)
+            message = f"Sorry, something went wrong (error id `{error_id}`). It has been logged."
+        await reply_privately(interaction, message)
+
+
+async def reply_privately(interaction: discord.Interaction[discord.Client], message: str) -> None:
+    """An ephemeral reply, whether or not the interaction was already acknowledged."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver an error reply", exc_info=True)
+
+
 class CouncilBot(commands.Bot):
     """The bot process: no privileged intents, and no message may ever ping anyone."""
 
-    def __init__(self, *, settings: Settings) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        config: CouncilConfig,
+        store: Store,
+        manager: SessionManager,
+        extensions: Sequence[str] = (),
+        **options: Any,
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=CouncilTree,
+            **options,
         )
         self.settings = settings
+        self.config = config
+        self.store = store
+        self.manager = manager
+        self.extension_names = tuple(extensions)
+        self.personas = PersonaBook(config, store)
+        self.webhooks = WebhookPool(self)
+        self.vote_desk = VoteDesk(store)
+        self.live = LiveSessions(
+            client=self,
+            manager=manager,
+            store=store,
+            config=config,
+            pool=self.webhooks,
+            personas=self.personas,
+        )
 
     async def setup_hook(self) -> None:
-        """Sync slash commands to the development guild only, when one is configured."""
+        """Register cogs and persistent buttons; mark interrupted sessions; sync to a dev guild."""
+        self.add_dynamic_items(VoteButton)
+        for name in self.extension_names:
+            await self.load_extension(name)
+        interrupted = await self.store.mark_running_sessions_interrupted()
+        if interrupted:
+            log.info(
+                "%d session(s) were interrupted by a restart: %s",
+                len(interrupted),
+                ", ".join(f"#{s.id}" for s in interrupted),
+            )
         guild_id = self.settings.council_dev_guild_id
         if guild_id is not None:
             guild = discord.Object(id=guild_id)
@@ -47,6 +128,14 @@ class CouncilBot(commands.Bot):
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to development guild %d", len(synced), guild_id)
 
+    async def close(self) -> None:
+        """Interrupt running sessions (they stay resumable), then disconnect."""
+        await self.manager.shutdown()
+        for presenter in list(self.live.presenters.values()):
+            await presenter.close()
+        await self.vote_desk.close()
+        await super().close()
+
     async def on_ready(self) -> None:
         """Log who we are once connected."""
-        log.info("connected as %s (%s)", self.user, self.user.id if self.user else "?")
+        log.info("connected as %s", self.user)

@@ -67,3 +67,8 @@ class Budget:
         self._reserved_usd -= reservation.usd
         self.spent_tokens += tokens
         self.spent_usd += usd
+
+    def record_spent(self, tokens: int, usd: float) -> None:
+        """Count spending that happened before this budget existed (a resumed session)."""
+        self.spent_tokens += tokens
+        self.spent_usd += usd

@@ -13,7 +13,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from bot.config import CouncilConfig
@@ -29,7 +29,7 @@ from bot.council.events import (
     SynthesisReady,
     TurnKey,
 )
-from bot.council.formats import chair_instruction, competing_members, plan_round
+from bot.council.formats import Step, chair_instruction, competing_members, plan_round
 from bot.council.models import (
     AudienceQuestion,
     Member,
@@ -40,6 +40,7 @@ from bot.council.models import (
     ReplyStatus,
     Round,
     Session,
+    SessionRecord,
     SessionStatus,
 )
 from bot.council.prompts import (
@@ -144,6 +145,8 @@ class SessionRun:
         self._task: asyncio.Task[Any] | None = None
         self._rounds_task: asyncio.Task[None] | None = None
         self._round_time_s = 0.0
+        self._first_round = 1
+        self._already_spoken: set[str] = set()
 
     @classmethod
     async def open(
@@ -153,10 +156,13 @@ class SessionRun:
         config: CouncilConfig,
         providers: Mapping[str, Provider],
         store: Recorder,
-        presenter: Presenter,
+        presenter: Presenter | Callable[[Session], Presenter],
         rng: random.Random | None = None,
     ) -> SessionRun:
-        """Record a new session and its members, ready to run."""
+        """Record a new session and its members, ready to run.
+
+        `presenter` may be a factory given the new session, for presenters that need its id.
+        """
         session = await store.create_session(
             NewSession(
                 topic=spec.topic,
@@ -186,9 +192,63 @@ class SessionRun:
             config=config,
             providers=providers,
             store=store,
+            presenter=presenter if hasattr(presenter, "handle") else presenter(session),
+            rng=rng,
+        )
+
+    @classmethod
+    def restore(
+        cls,
+        record: SessionRecord,
+        spec: SessionSpec,
+        *,
+        config: CouncilConfig,
+        providers: Mapping[str, Provider],
+        store: Recorder,
+        presenter: Presenter,
+        rng: random.Random | None = None,
+    ) -> SessionRun:
+        """Rebuild a session interrupted mid-way (a restart, a pause) from its stored record.
+
+        It goes on at the first unfinished round; members who already answered that round
+        are not asked again, and what was spent counts against the budget.
+        """
+        run = cls(
+            session=record.session,
+            members=record.members,
+            spec=spec,
+            config=config,
+            providers=providers,
+            store=store,
             presenter=presenter,
             rng=rng,
         )
+        run.planned_rounds = max(spec.rounds, record.session.rounds)
+        finished = [r.number for r in record.rounds if r.finished_at is not None]
+        unfinished = [r.number for r in record.rounds if r.finished_at is None]
+        run._first_round = min(unfinished) if unfinished else max(finished, default=0) + 1
+        for number in sorted({r.number for r in record.rounds}):
+            for q in record.questions:
+                if q.answered_in_round == number:
+                    run.transcript.append(Turn(number, q.display_name, TurnKind.QUESTION, q.text))
+            for reply in sorted(record.replies, key=lambda r: r.id):
+                if reply.round_number != number:
+                    continue
+                if reply.kind in (ReplyKind.ANSWER, ReplyKind.CHAIR):
+                    run.results[(number, reply.persona)] = reply
+                if reply.status is ReplyStatus.OK and reply.kind is not ReplyKind.REVIEW:
+                    if reply.kind is ReplyKind.SYNTHESIS:
+                        continue
+                    kind = TurnKind.CHAIR if reply.kind is ReplyKind.CHAIR else TurnKind.ANSWER
+                    run.transcript.append(Turn(number, reply.persona, kind, reply.text))
+                    if number == run._first_round:
+                        run._already_spoken.add(reply.persona)
+        run.budget.record_spent(
+            sum(r.input_tokens + r.output_tokens for r in record.replies),
+            sum(r.cost_usd for r in record.replies),
+        )
+        run.current_round = run._first_round - 1
+        return run
 
     # ------------------------------------------------------------------ host controls
 
@@ -247,6 +307,8 @@ class SessionRun:
         await self.presenter.handle(SessionStarted(self.session, self.members))
         try:
             self._rounds_task = asyncio.create_task(self._play_rounds())
+            if self._is_ending:  # ended before it began (a host ending an interrupted council)
+                self._rounds_task.cancel()
             try:
                 await self._rounds_task
             except asyncio.CancelledError:
@@ -281,9 +343,9 @@ class SessionRun:
         return self.session
 
     async def _play_rounds(self) -> None:
-        number = 1
+        number = self._first_round
         while number <= self.planned_rounds:
-            if number > 1:
+            if number > self._first_round or (number > 1 and self._pause_requested):
                 await self._between_rounds()
             self.current_round = number
             questions = await self.store.pending_questions(self.session.id)
@@ -344,8 +406,18 @@ class SessionRun:
             addressed_first=list(self._directed),
         )
         replies: list[Reply] = []
-        has_chair_question = False
-        for step in steps:
+        has_chair_question = any(
+            r.kind is ReplyKind.CHAIR and r.status is ReplyStatus.OK
+            for (n, _), r in self.results.items()
+            if n == number
+        )
+        for planned in steps:
+            # A resumed round does not ask again those who already spoke in it.
+            step = Step(
+                tuple(s for s in planned.speakers if s not in self._already_spoken), planned.kind
+            )
+            if not step.speakers:
+                continue
             if step.kind is ReplyKind.CHAIR:
                 ask = chair_instruction(number, has_questions=has_questions)
                 done = await self._step(number, step.kind, dict.fromkeys(step.speakers, ask))
@@ -362,7 +434,9 @@ class SessionRun:
                 }
                 done = await self._step(number, step.kind, instructions)
             replies += done
-        replies = await self._ensure_quorum(number, replies)
+        earlier = [r for (n, _), r in self.results.items() if n == number and r not in replies]
+        replies = await self._ensure_quorum(number, [*earlier, *replies])
+        self._already_spoken = set()
         self._directed = self._questions_between_members(number)
         return replies
 

@@ -194,7 +194,12 @@ class GuildSettings(_Frozen):
     vote_grace_s: int = Field(default=0, ge=0)
     budget_usd: float | None = None
     budget_tokens: int | None = None
+    daily_budget_usd: float | None = None
     max_rounds: int = Field(default=10, ge=1, le=10)
+    default_preset: str | None = None
+    max_concurrent_sessions: int = Field(default=3, ge=1, le=50)
+    pause_between_rounds_s: float = Field(default=15.0, ge=0, le=600)
+    auto_advance: bool = True
 
 
 class PersonaOverride(_Frozen):

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pydantic import BaseModel, ConfigDict
 
 from bot.config import FORMATS, CouncilConfig, PersonaConfig
-from bot.council.models import FormatName
+from bot.council.models import FormatName, MemberRole, SessionRecord
 from bot.errors import UserFacingError
 
 TOPIC_MAX_CHARS = 1000
@@ -160,4 +160,43 @@ def _seat(
         style=persona.style,
         color=persona.color,
         avatar_url=persona.avatar_url,
+    )
+
+
+def spec_from_record(
+    config: CouncilConfig,
+    record: SessionRecord,
+    *,
+    overrides: Mapping[str, PersonaConfig] | None = None,
+    **options: object,
+) -> SessionSpec:
+    """The spec of a stored session, to resume it; its personas must still be configured."""
+    session = record.session
+    seats = {m.persona: _seat(config, m.persona, overrides) for m in record.members}
+    missing = [m.persona for m in record.members if m.model_key not in config.models]
+    if missing:
+        raise UserFacingError(
+            f"This council cannot resume: {', '.join(missing)} no longer has a configured model."
+        )
+    chair = seats.get(session.chair) if session.chair else None
+    # The chair is stored with the chair role unless it also sat as a competing member.
+    members = [seats[m.persona] for m in record.members if m.role is MemberRole.MEMBER]
+    return SessionSpec.model_validate(
+        {
+            "topic": session.topic,
+            "format": session.format,
+            "rounds": session.rounds,
+            "members": tuple(members),
+            "chair": chair,
+            "preset": session.preset,
+            "language": session.language,
+            "is_blind": session.is_blind,
+            "guild_id": session.guild_id,
+            "channel_id": session.channel_id,
+            "thread_id": session.thread_id,
+            "host_id": session.host_id,
+            "budget_tokens": session.budget_tokens,
+            "budget_usd": session.budget_usd,
+            **options,
+        }
     )

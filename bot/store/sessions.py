@@ -66,6 +66,25 @@ class SessionQueries(StoreBase):
             (channel_id, SessionStatus.RUNNING),
         )
 
+    async def active_session_in_channel(self, channel_id: int) -> Session | None:
+        """The newest session started from this channel that is running or paused, if any."""
+        return await self._first_session(
+            "SELECT * FROM sessions WHERE channel_id = ? AND status IN (?, ?)"
+            " ORDER BY id DESC LIMIT 1",
+            (channel_id, SessionStatus.RUNNING, SessionStatus.PAUSED),
+        )
+
+    async def guild_spend_usd(self, guild_id: int, since: datetime) -> float:
+        """What the guild's sessions started since `since` cost, in estimated USD."""
+        async with self._db.reading() as tx:
+            row = await tx.one(
+                "SELECT COALESCE(SUM(r.cost_usd), 0) FROM replies AS r"
+                " JOIN sessions AS s ON s.id = r.session_id"
+                " WHERE s.guild_id = ? AND s.started_at >= ?",
+                (guild_id, rows.to_db_time(since)),
+            )
+        return 0.0 if row is None else float(row[0])
+
     async def list_sessions(
         self,
         guild_id: int | None = None,

@@ -1,0 +1,59 @@
+"""Discord embeds for the opening of a session and its closing summary."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.config import CouncilConfig
+from bot.council.spec import SessionSpec
+from bot.render.messages import safe_reply_text
+from bot.render.summary import SummaryDoc
+
+COUNCIL_COLOR = 0x5865F2
+TITLE_MAX = 256
+
+
+def color_int(hex_color: str) -> int:
+    """`#RRGGBB` as an int; Discord's blurple when it isn't one."""
+    try:
+        return int(hex_color.removeprefix("#"), 16)
+    except ValueError:
+        return COUNCIL_COLOR
+
+
+def opening_embed(spec: SessionSpec, config: CouncilConfig, *, host: str) -> discord.Embed:
+    """Topic, members with their models, format, rounds, and how to take part."""
+    topic = safe_reply_text(spec.topic)
+    embed = discord.Embed(
+        title=_clip(f"🏛️ {topic}", TITLE_MAX),
+        description=(
+            f"A **{spec.format}** council of {len(spec.members)} in {spec.rounds} "
+            f"round{'s' if spec.rounds != 1 else ''}, hosted by {host}.\n"
+            "Vote 👍/👎 under each reply. Ask the council something with `/council ask` "
+            "in the thread; questions are put at the next round."
+        ),
+        color=COUNCIL_COLOR,
+    )
+    if spec.topic != topic or len(spec.topic) > TITLE_MAX - 4:
+        embed.add_field(name="Topic", value=_clip(topic, 1024), inline=False)
+    for seat in spec.members:
+        model = config.models[seat.model_key]
+        name = "Councillor ?" if spec.is_blind else seat.name
+        value = "hidden until the end" if spec.is_blind else f"`{model.model}`"
+        embed.add_field(name=name, value=value, inline=True)
+    if spec.chair is not None:
+        embed.add_field(name="Chair", value=spec.chair.name, inline=True)
+    return embed
+
+
+def summary_embed(doc: SummaryDoc) -> discord.Embed:
+    """The summary document as an embed (the document already fits the limits)."""
+    embed = discord.Embed(title=doc.title, description=doc.description, color=COUNCIL_COLOR)
+    for field in doc.fields:
+        embed.add_field(name=field.name, value=field.value, inline=field.is_inline)
+    embed.set_footer(text=doc.footer)
+    return embed
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

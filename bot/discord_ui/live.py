@@ -1,0 +1,175 @@
+"""Councils in Discord threads: opening the thread, presenting the session, closing it.
+
+The bridge between the cogs and the Discord-free `SessionManager`: it builds each session's
+poster and presenter, posts the summary at the end, and stops a session whose thread is gone.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+
+import discord
+
+from bot.config import CouncilConfig
+from bot.council.engine import SessionRun
+from bot.council.events import SessionEnded, SynthesisReady
+from bot.council.models import GuildSettings, Session
+from bot.council.spec import SessionSpec
+from bot.discord_ui.embeds import color_int, opening_embed, summary_embed
+from bot.discord_ui.posting import NO_MENTIONS, Identity, PersonaPoster
+from bot.discord_ui.presenter import DiscordPresenter
+from bot.discord_ui.webhooks import WebhookPool
+from bot.errors import UserFacingError
+from bot.personas import PersonaBook
+from bot.render.summary import render_summary
+from bot.render.transcript import render_markdown
+from bot.sessions import SessionManager
+from bot.store.store import Store
+
+log = logging.getLogger(__name__)
+
+THREAD_NAME_MAX = 100
+SessionChannel = discord.TextChannel | discord.ForumChannel | discord.Thread
+
+
+def thread_name(topic: str) -> str:
+    """A thread name from the topic: one line, 1-100 characters."""
+    name = re.sub(r"\s+", " ", topic).strip() or "Council"
+    return name if len(name) <= THREAD_NAME_MAX else name[: THREAD_NAME_MAX - 1] + "…"
+
+
+class LiveSessions:
+    """Runs councils in Discord: one per thread, presented live."""
+
+    def __init__(
+        self,
+        *,
+        client: discord.Client,
+        manager: SessionManager,
+        store: Store,
+        config: CouncilConfig,
+        pool: WebhookPool,
+        personas: PersonaBook,
+    ) -> None:
+        self.client = client
+        self.manager = manager
+        self.store = store
+        self.config = config
+        self.pool = pool
+        self.personas = personas
+        self.presenters: dict[int, DiscordPresenter] = {}
+
+    async def open_thread(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        channel: SessionChannel,
+        spec: SessionSpec,
+    ) -> discord.Thread:
+        """Post the opening embed and open the session's thread (or use the current one)."""
+        embed = opening_embed(spec, self.config, host=interaction.user.display_name)
+        if isinstance(channel, discord.Thread):
+            await interaction.followup.send(embed=embed, allowed_mentions=NO_MENTIONS)
+            return channel
+        if isinstance(channel, discord.ForumChannel):
+            created = await channel.create_thread(
+                name=thread_name(spec.topic), embed=embed, allowed_mentions=NO_MENTIONS
+            )
+            await interaction.followup.send(
+                f"The council meets in {created.thread.mention}.", allowed_mentions=NO_MENTIONS
+            )
+            return created.thread
+        opening = await interaction.followup.send(
+            embed=embed, wait=True, allowed_mentions=NO_MENTIONS
+        )
+        # A followup message carries no guild, so the thread is opened from the channel.
+        return await channel.create_thread(
+            name=thread_name(spec.topic), message=discord.Object(opening.id)
+        )
+
+    async def start(self, spec: SessionSpec, thread: discord.Thread) -> SessionRun:
+        """Start the session in its thread."""
+        identities = await self._identities(spec.guild_id)
+        return await self.manager.start(
+            spec, lambda session: self._presenter(session, thread, identities)
+        )
+
+    async def _identities(self, guild_id: int | None) -> dict[str, Identity]:
+        return {
+            p.name: Identity(p.name, p.avatar_url, color_int(p.color))
+            for p in await self.personas.personas(guild_id)
+        }
+
+    async def resume(
+        self, session: Session, thread: discord.Thread, settings: GuildSettings
+    ) -> SessionRun:
+        """Resume a paused or interrupted session in its thread."""
+        identities = await self._identities(session.guild_id)
+        return await self.manager.resume(
+            session, lambda s: self._presenter(s, thread, identities), settings
+        )
+
+    def _presenter(
+        self, session: Session, thread: discord.Thread, identities: dict[str, Identity]
+    ) -> DiscordPresenter:
+        async def tell_host(text: str) -> None:
+            await thread.send(f"💡 {text}", allowed_mentions=NO_MENTIONS)
+
+        presenter = DiscordPresenter(
+            session_id=session.id,
+            poster=PersonaPoster(pool=self.pool, thread=thread, on_fallback=tell_host),
+            store=self.store,
+            identities=identities,
+            on_end=lambda ended, synthesis: self._closing(thread, ended, synthesis),
+            on_thread_lost=lambda why: self._thread_lost(session, thread, why),
+        )
+        self.presenters[session.id] = presenter
+        return presenter
+
+    async def _closing(
+        self, thread: discord.Thread, ended: SessionEnded, synthesis: SynthesisReady | None
+    ) -> None:
+        session = ended.session
+        self.presenters.pop(session.id, None)
+        record = await self.store.session_record(session.id)
+        jump = f"https://discord.com/channels/{session.guild_id}/{thread.id}"
+        doc = render_summary(record, jump_url=jump)
+        transcript = discord.File(
+            io.BytesIO(render_markdown(record).encode()), filename=f"council-{session.id}.md"
+        )
+        summary = await thread.send(
+            embed=summary_embed(doc), file=transcript, allowed_mentions=NO_MENTIONS
+        )
+        await self.store.set_summary_message(session.id, summary.id)
+        parent = thread.parent
+        if isinstance(parent, discord.TextChannel):
+            verdict = "ended" if session.status == "finished" else str(session.status)
+            await parent.send(
+                f"Council #{session.id} has {verdict}: {summary.jump_url}",
+                allowed_mentions=NO_MENTIONS,
+            )
+
+    async def _thread_lost(self, session: Session, thread: discord.Thread, why: str) -> None:
+        self.presenters.pop(session.id, None)
+        run = self.manager.run_for(session.id)
+        if run is not None:
+            run.stop("Stopped: the council's thread was deleted or closed.")
+        parent = thread.parent
+        if isinstance(parent, discord.TextChannel):
+            try:
+                await parent.send(
+                    f"Council #{session.id} stopped: its thread is gone ({why}).",
+                    allowed_mentions=NO_MENTIONS,
+                )
+            except discord.HTTPException:
+                log.warning(
+                    "could not tell channel %d that session %d stopped", parent.id, session.id
+                )
+
+
+def require_thread(channel: object) -> discord.Thread:
+    """The session's thread, or a clear refusal."""
+    if isinstance(channel, discord.Thread):
+        return channel
+    raise UserFacingError("Use this in a council's thread.")

@@ -1,0 +1,300 @@
+"""The live Discord presenter: turns engine events into messages in the session's thread.
+
+`handle` only records what changed and wakes a single worker, so the engine never waits on
+Discord. The worker sends in priority order — finished replies first, then announcements and
+new messages (in the order they happened), then streaming edits — and paces the edits so that
+every streaming message gets its share of the webhook's rate budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import discord
+
+from bot.council.events import (
+    Event,
+    MemberFailed,
+    MemberFinished,
+    MemberStarted,
+    RoundStarted,
+    SessionEnded,
+    SessionPaused,
+    SynthesisReady,
+    TextDelta,
+    TurnKey,
+)
+from bot.council.models import Reply, ReplyKind
+from bot.discord_ui.posting import NO_MENTIONS, Identity, PersonaPoster, ThreadGone
+from bot.discord_ui.views import vote_view
+from bot.render.messages import mark_parts, safe_reply_text, split_message
+from bot.store.store import Store
+
+log = logging.getLogger(__name__)
+
+THINKING = "*thinking…*"
+# Discord allows about 5 webhook requests per 2 s; each streaming message gets a fair share.
+SECONDS_PER_REQUEST = 0.4
+MIN_EDIT_INTERVAL_S = 0.8
+MAX_EDIT_INTERVAL_S = 5.0
+PART_MARKER_RESERVE = 12
+_KIND_PREFIX = {ReplyKind.CHAIR: "🎙️ **The chair asks**\n"}
+
+
+@dataclass
+class _Turn:
+    key: TurnKey
+    identity: Identity
+    text: str = ""
+    shown: str = THINKING
+    message_ids: list[int] = field(default_factory=list)
+    last_sent: float = 0.0
+    reply: Reply | None = None
+    failure: str | None = None
+    is_done: bool = False
+
+    @property
+    def is_created(self) -> bool:
+        return bool(self.message_ids)
+
+    @property
+    def has_ended(self) -> bool:
+        return self.reply is not None or self.failure is not None
+
+
+Op = Callable[[], Awaitable[None]]
+
+
+class DiscordPresenter:
+    """Shows one session in its thread."""
+
+    def __init__(
+        self,
+        *,
+        session_id: int,
+        poster: PersonaPoster,
+        store: Store,
+        identities: dict[str, Identity],
+        on_end: Callable[[SessionEnded, SynthesisReady | None], Awaitable[None]],
+        on_thread_lost: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self.session_id = session_id
+        self.poster = poster
+        self.store = store
+        self.identities = identities
+        self._on_end = on_end
+        self._on_thread_lost = on_thread_lost
+        self._ordered: deque[Op] = deque()
+        self._turns: dict[TurnKey, _Turn] = {}
+        self._wake = asyncio.Event()
+        self._synthesis: SynthesisReady | None = None
+        self._is_closed = False
+        self._is_lost = False
+        self._is_reviewing = False
+        self._request_s = SECONDS_PER_REQUEST
+        self._worker = asyncio.create_task(self._pump(), name=f"council-presenter-{session_id}")
+        self.first_text_at: dict[TurnKey, float] = {}
+
+    async def handle(self, event: Event) -> None:
+        """Record an event for the worker; never waits on Discord."""
+        if self._is_lost:
+            return
+        if isinstance(event, RoundStarted):
+            self._ordered.append(lambda: self._round_header(event))
+        elif isinstance(event, MemberStarted):
+            self._started(event)
+        elif isinstance(event, TextDelta):
+            if (streaming := self._turns.get(event.turn)) is not None:
+                streaming.text = event.text
+        elif isinstance(event, MemberFinished):
+            if (done := self._turns.get(event.turn)) is not None:
+                done.reply = event.reply
+                done.text = event.reply.text
+        elif isinstance(event, MemberFailed):
+            if (failed := self._turns.get(event.turn)) is not None:
+                failed.failure = event.reason
+                failed.reply = event.reply
+        elif isinstance(event, SessionPaused):
+            self._ordered.append(lambda: self._notice(f"⏸️ **Paused.** {event.reason}"))
+        elif isinstance(event, SynthesisReady):
+            self._synthesis = event
+        elif isinstance(event, SessionEnded):
+            self._ordered.append(lambda: self._on_end(event, self._synthesis))
+            self._is_closed = True
+        self._wake.set()
+
+    def _started(self, event: MemberStarted) -> None:
+        kind = event.turn.kind
+        if kind is ReplyKind.SYNTHESIS:
+            # The synthesis is shown in the closing summary, not as a persona message.
+            note = f"✍️ *{event.display_name} is writing the council's synthesis…*"
+            self._ordered.append(lambda: self._notice(note))
+            return
+        if kind is ReplyKind.REVIEW:
+            if not self._is_reviewing:
+                self._is_reviewing = True
+                note = "📋 *The members are ranking each other's answers, anonymised…*"
+                self._ordered.append(lambda: self._notice(note))
+            return
+        turn = _Turn(event.turn, self._identity(event.turn.persona))
+        self._turns[event.turn] = turn
+        self._ordered.append(lambda: self._create(turn))
+
+    async def wait_closed(self) -> None:
+        """Wait until the worker has shown the session's end (or the thread was lost)."""
+        await asyncio.shield(self._worker)
+
+    async def close(self) -> None:
+        """Stop the worker at once (shutdown)."""
+        self._worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._worker
+
+    # ------------------------------------------------------------------ the worker
+
+    async def _pump(self) -> None:
+        try:
+            while True:
+                op = self._next_op()
+                if op is not None:
+                    await op()
+                    continue
+                if self._is_closed and not self._ordered:
+                    return
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._until_next_edit()):
+                        await self._wake.wait()
+        except ThreadGone as exc:
+            self._is_lost = True
+            log.warning("session %d lost its thread: %s", self.session_id, exc)
+            await self._on_thread_lost(str(exc))
+        except Exception:
+            log.exception("presenter of session %d failed", self.session_id)
+
+    def _next_op(self) -> Op | None:
+        # Finished replies first: what follows them (the next round, the summary) must not
+        # overtake them.
+        for turn in self._turns.values():
+            if turn.is_created and turn.has_ended and not turn.is_done:
+                return lambda: self._finish(turn)
+        if self._ordered:
+            return self._ordered.popleft()
+        now = time.monotonic()
+        due = [
+            t
+            for t in self._turns.values()
+            if t.is_created and not t.is_done and t.text and t.text != t.shown
+        ]
+        # A message's first text goes out at once; later edits wait their turn.
+        first = [t for t in due if t.shown == THINKING]
+        if first:
+            return lambda: self._edit(first[0])
+        interval = self._edit_interval()
+        ready = [t for t in due if now - t.last_sent >= interval]
+        if ready:
+            return lambda: self._edit(min(ready, key=lambda t: t.last_sent))
+        return None
+
+    def _edit_interval(self) -> float:
+        streaming = sum(1 for t in self._turns.values() if t.is_created and not t.is_done)
+        interval = max(MIN_EDIT_INTERVAL_S, streaming * self._request_s)
+        return min(MAX_EDIT_INTERVAL_S, interval)
+
+    def _until_next_edit(self) -> float | None:
+        pending = [
+            t.last_sent
+            for t in self._turns.values()
+            if t.is_created and not t.is_done and t.text != t.shown
+        ]
+        if not pending:
+            return None
+        return max(0.01, min(pending) + self._edit_interval() - time.monotonic())
+
+    async def _timed(self, call: Awaitable[None]) -> None:
+        started = time.monotonic()
+        await call
+        # discord.py sleeps inside a request when a bucket is empty: a slow request means the
+        # budget is tight, so pace edits more slowly; fast ones let the pace recover.
+        took = time.monotonic() - started
+        self._request_s = min(2.0, max(SECONDS_PER_REQUEST, 0.8 * self._request_s + 0.2 * took))
+
+    # ------------------------------------------------------------------ operations
+
+    def _identity(self, persona: str) -> Identity:
+        return self.identities.get(persona) or Identity(persona, None, 0x5865F2)
+
+    async def _round_header(self, event: RoundStarted) -> None:
+        lines = [f"**── Round {event.number} ──**"]
+        for q in event.questions:
+            lines.append(f"❓ A member of the audience, **{q.display_name}**, asks: {q.text}")
+        text = safe_reply_text("\n".join(lines))
+        message = await self._send_as_bot(split_message(text)[0])
+        await self.store.set_round_first_message(self.session_id, event.number, message.id)
+
+    async def _notice(self, text: str) -> None:
+        await self._send_as_bot(safe_reply_text(text)[:2000])
+
+    async def _send_as_bot(self, content: str) -> discord.Message:
+        try:
+            return await self.poster.thread.send(content, allowed_mentions=NO_MENTIONS)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise ThreadGone(str(exc)) from exc
+
+    async def _create(self, turn: _Turn) -> None:
+        message_id = await self.poster.send(turn.identity, self._prefix(turn) + THINKING)
+        turn.message_ids.append(message_id)
+        turn.last_sent = time.monotonic()
+
+    async def _edit(self, turn: _Turn) -> None:
+        text = turn.text
+        chunks = split_message(safe_reply_text(text), reserve=PART_MARKER_RESERVE + 40)
+        # While streaming only the first message changes; long replies split when final.
+        preview = chunks[0] + (" …" if len(chunks) > 1 else " ▍") if chunks else THINKING
+        await self._timed(
+            self.poster.edit(turn.message_ids[0], turn.identity, self._prefix(turn) + preview)
+        )
+        if turn.shown == THINKING:
+            self.first_text_at[turn.key] = time.monotonic()
+        turn.shown = text
+        turn.last_sent = time.monotonic()
+
+    async def _finish(self, turn: _Turn) -> None:
+        turn.is_done = True
+        prefix = self._prefix(turn)
+        if turn.failure is not None:
+            said = safe_reply_text(turn.text)
+            note = f"⚠️ *{turn.identity.name} {turn.failure}.*"
+            body = f"{split_message(said, reserve=200)[0]}\n\n{note}" if said else note
+            await self.poster.edit(turn.message_ids[0], turn.identity, prefix + body)
+            if turn.reply is not None:
+                await self.store.set_reply_messages(turn.reply.id, turn.message_ids[:1])
+            return
+        reply = turn.reply
+        if reply is None:
+            return
+        chunks = mark_parts(
+            split_message(safe_reply_text(reply.text), reserve=len(prefix) + PART_MARKER_RESERVE)
+        ) or [THINKING]
+        chunks[0] = prefix + chunks[0]
+        view = vote_view(reply.id, 0, 0) if reply.kind is ReplyKind.ANSWER else None
+        last = len(chunks) - 1
+        await self.poster.edit(
+            turn.message_ids[0], turn.identity, chunks[0], view=view if last == 0 else None
+        )
+        for index, chunk in enumerate(chunks[1:], start=1):
+            message_id = await self.poster.send(
+                turn.identity, chunk, view=view if index == last else None
+            )
+            turn.message_ids.append(message_id)
+        await self.store.set_reply_messages(reply.id, turn.message_ids)
+
+    @staticmethod
+    def _prefix(turn: _Turn) -> str:
+        return _KIND_PREFIX.get(turn.key.kind, "")

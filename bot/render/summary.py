@@ -1,0 +1,198 @@
+"""The closing summary of a session as a Discord-independent document, within embed limits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.council.models import MemberRole, ReplyKind, ReplyStatus, SessionRecord
+
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FIELDS_MAX = 25
+EMBED_TOTAL_MAX = 6000
+# Room kept back for the footer and author the edge adds.
+EDGE_RESERVE = 300
+
+
+@dataclass(frozen=True)
+class Field:
+    """One embed field."""
+
+    name: str
+    value: str
+    is_inline: bool = False
+
+
+@dataclass(frozen=True)
+class MemberStats:
+    """How one member did in a session."""
+
+    persona: str
+    model: str
+    up: int
+    down: int
+    replies: int
+    failures: int
+    avg_latency_s: float | None
+    tokens: int
+    cost_usd: float
+    is_chair: bool = False
+
+    @property
+    def net(self) -> int:
+        """Net audience votes."""
+        return self.up - self.down
+
+
+@dataclass(frozen=True)
+class SummaryDoc:
+    """What the summary embed shows."""
+
+    title: str
+    description: str
+    fields: list[Field] = field(default_factory=list)
+    footer: str = ""
+    winners: list[str] = field(default_factory=list)
+    stats: list[MemberStats] = field(default_factory=list)
+
+
+def member_stats(record: SessionRecord) -> list[MemberStats]:
+    """Per-member votes, replies, latency, tokens, cost and failures, in seating order."""
+    stats = []
+    for member in record.members:
+        own = [r for r in record.replies if r.persona == member.persona]
+        answers = [r for r in own if r.kind is ReplyKind.ANSWER]
+        ok = [r for r in answers if r.status is ReplyStatus.OK]
+        latencies = [r.latency_s for r in ok if r.latency_s is not None]
+        up = sum(record.votes.get(r.id, (0, 0))[0] for r in answers)
+        down = sum(record.votes.get(r.id, (0, 0))[1] for r in answers)
+        stats.append(
+            MemberStats(
+                persona=member.persona,
+                model=member.model,
+                up=up,
+                down=down,
+                replies=len(ok),
+                failures=sum(1 for r in answers if r.status is ReplyStatus.FAILED),
+                avg_latency_s=sum(latencies) / len(latencies) if latencies else None,
+                tokens=sum(r.input_tokens + r.output_tokens for r in own),
+                cost_usd=sum(r.cost_usd for r in own),
+                is_chair=member.role is MemberRole.CHAIR,
+            )
+        )
+    return stats
+
+
+def winners(stats: Sequence[MemberStats]) -> list[str]:
+    """Competing members sharing the top net score; none when nobody got a vote."""
+    competing = [s for s in stats if not s.is_chair]
+    if not competing or all(s.up == 0 and s.down == 0 for s in competing):
+        return []
+    best = max(s.net for s in competing)
+    return [s.persona for s in competing if s.net == best]
+
+
+def render_summary(record: SessionRecord, *, jump_url: str | None = None) -> SummaryDoc:
+    """The summary document: topic, winners, members, synthesis, coverage, time and cost."""
+    session = record.session
+    stats = member_stats(record)
+    top = winners(stats)
+    synthesis_record = json.loads(session.synthesis_json) if session.synthesis_json else {}
+    synthesis = synthesis_record.get("synthesis") or {}
+    coverage = synthesis_record.get("coverage", "")
+
+    lines = [f"**Topic:** {_clip(session.topic, 900)}"]
+    if top:
+        verb = "wins" if len(top) == 1 else "tie"
+        lines.append(f"🏆 **{' & '.join(top)}** {verb} the audience's vote.")
+    else:
+        lines.append("🏆 No audience votes were cast.")
+    if session.stop_reason:
+        lines.append(f"⚠️ {session.stop_reason}")
+    if synthesis.get("verdict"):
+        lines.append(f"**Verdict:** {synthesis['verdict']}")
+    if coverage:
+        lines.append(f"*Coverage: {coverage}.*")
+    description = _clip("\n".join(lines), 1800)
+
+    fields: list[Field] = []
+    for s in stats:
+        latency = f"{s.avg_latency_s:.1f}s" if s.avg_latency_s is not None else "—"
+        role = " (chair)" if s.is_chair else ""
+        value = (
+            f"`{s.model}`\n"
+            + (f"👍 {s.up} · 👎 {s.down} · " if not s.is_chair else "")
+            + f"{s.replies} repl{'y' if s.replies == 1 else 'ies'} · {latency} avg\n"
+            f"{s.tokens:,} tokens · ${s.cost_usd:.4f}"
+            + (f"\n⚠️ {s.failures} failed" if s.failures else "")
+        )
+        fields.append(Field(f"{s.persona}{role}", value, is_inline=True))
+    for title, key in (
+        ("Consensus", "consensus"),
+        ("Disagreements", "disagreements"),
+        ("Open questions", "open_questions"),
+        ("Cautions", "cautions"),
+        ("Peer ranking", "ranking"),
+    ):
+        items = synthesis.get(key) or []
+        if items:
+            fields.append(Field(title, _bullets(items)))
+    rounds = [r for r in record.rounds if r.first_message_id]
+    if jump_url and rounds:
+        links = " · ".join(f"[Round {r.number}]({jump_url}/{r.first_message_id})" for r in rounds)
+        fields.append(Field("Rounds", _clip(links, FIELD_VALUE_MAX)))
+
+    duration = (session.ended_at - session.started_at).total_seconds() if session.ended_at else None
+    tokens = sum(s.tokens for s in stats)
+    cost = sum(s.cost_usd for s in stats)
+    footer = (
+        f"Council #{session.id} · {session.format} · "
+        + (f"{_duration(duration)} · " if duration is not None else "")
+        + f"{tokens:,} tokens · ~${cost:.4f}"
+    )
+    doc = SummaryDoc(
+        title=_clip(f"Council #{session.id}: summary", TITLE_MAX),
+        description=description,
+        fields=fields[:FIELDS_MAX],
+        footer=footer,
+        winners=top,
+        stats=stats,
+    )
+    return fit(doc)
+
+
+def fit(doc: SummaryDoc) -> SummaryDoc:
+    """Shrink the document until every embed limit holds, cutting the longest parts first."""
+    fields = [
+        Field(_clip(f.name, FIELD_NAME_MAX), _clip(f.value, FIELD_VALUE_MAX), f.is_inline)
+        for f in doc.fields[:FIELDS_MAX]
+    ]
+    description = _clip(doc.description, DESCRIPTION_MAX)
+    budget = EMBED_TOTAL_MAX - EDGE_RESERVE - len(doc.title) - len(doc.footer)
+    while len(description) + sum(len(f.name) + len(f.value) for f in fields) > budget:
+        longest = max(range(len(fields)), key=lambda i: len(fields[i].value), default=None)
+        if longest is None or len(fields[longest].value) <= 80:
+            description = _clip(description, max(100, len(description) - 200))
+            if len(description) <= 100:
+                fields = fields[:-1]
+            continue
+        f = fields[longest]
+        fields[longest] = Field(f.name, _clip(f.value, len(f.value) * 3 // 4), f.is_inline)
+    return SummaryDoc(doc.title, description, fields, doc.footer, doc.winners, doc.stats)
+
+
+def _bullets(items: Sequence[object]) -> str:
+    return _clip("\n".join(f"• {item}" for item in items), FIELD_VALUE_MAX)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"

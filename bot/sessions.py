@@ -1,0 +1,171 @@
+"""The session service: starts, steers and tracks the councils running in this process.
+
+Discord-free: cogs call it with a presenter; the console could too. Every session runs as an
+owned task; a failure is logged, never lost, and shutdown cancels them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from bot.config import CouncilConfig
+from bot.council.engine import SessionRun
+from bot.council.events import Presenter
+from bot.council.models import GuildSettings, Session, SessionStatus
+from bot.council.spec import SessionSpec, spec_from_record
+from bot.errors import UserFacingError
+from bot.providers.types import Provider
+from bot.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class SessionManager:
+    """Owns every running `SessionRun`, keyed by session id."""
+
+    def __init__(
+        self,
+        *,
+        config: CouncilConfig,
+        providers: Mapping[str, Provider],
+        store: Store,
+        rng_factory: Callable[[], random.Random] = random.Random,
+    ) -> None:
+        self.config = config
+        self.providers = providers
+        self.store = store
+        self._rng_factory = rng_factory
+        self._runs: dict[int, SessionRun] = {}
+        self._tasks: dict[int, asyncio.Task[Session]] = {}
+        self._starting: set[int] = set()
+
+    # ------------------------------------------------------------------ lookup
+
+    def run_for(self, session_id: int) -> SessionRun | None:
+        """The live run of a session, if it runs in this process."""
+        return self._runs.get(session_id)
+
+    def running_in_guild(self, guild_id: int) -> int:
+        """How many sessions of this guild are live now."""
+        return sum(1 for run in self._runs.values() if run.session.guild_id == guild_id)
+
+    # ------------------------------------------------------------------ starting
+
+    async def check_can_start(self, settings: GuildSettings, channel_id: int) -> None:
+        """Refuse, with a reason the host can act on, a start the guild's settings forbid."""
+        if settings.allowed_channel_ids and channel_id not in settings.allowed_channel_ids:
+            channels = ", ".join(f"<#{c}>" for c in settings.allowed_channel_ids)
+            raise UserFacingError(f"Councils can't be started here. Allowed channels: {channels}.")
+        if channel_id in self._starting:
+            raise UserFacingError("A council is already starting in this channel.")
+        active = await self.store.active_session_in_channel(channel_id)
+        if active is not None:
+            raise UserFacingError(
+                f"Council #{active.id} is still {active.status} in this channel. "
+                "End or stop it first (`/council end` or `/council stop` in its thread)."
+            )
+        if self.running_in_guild(settings.guild_id) >= settings.max_concurrent_sessions:
+            raise UserFacingError(
+                f"This server already runs {settings.max_concurrent_sessions} council(s), its "
+                "limit. Wait for one to finish or ask an admin to raise the limit."
+            )
+        if settings.daily_budget_usd is not None:
+            today = datetime.now(UTC) - timedelta(days=1)
+            spent = await self.store.guild_spend_usd(settings.guild_id, today)
+            if spent >= settings.daily_budget_usd:
+                raise UserFacingError(
+                    f"This server has used its daily budget (${spent:.2f} of "
+                    f"${settings.daily_budget_usd:.2f} in the last 24 hours). Try again later."
+                )
+
+    def reserve_channel(self, channel_id: int) -> None:
+        """Hold a channel while its session is being set up, so two starts can't race."""
+        self._starting.add(channel_id)
+
+    def release_channel(self, channel_id: int) -> None:
+        """Release a channel held by `reserve_channel`."""
+        self._starting.discard(channel_id)
+
+    async def start(
+        self, spec: SessionSpec, presenter: Presenter | Callable[[Session], Presenter]
+    ) -> SessionRun:
+        """Record a new session and run it in the background."""
+        run = await SessionRun.open(
+            spec,
+            config=self.config,
+            providers=self.providers,
+            store=self.store,
+            presenter=presenter,
+            rng=self._rng_factory(),
+        )
+        self._launch(run)
+        return run
+
+    async def resume(
+        self,
+        session: Session,
+        presenter: Callable[[Session], Presenter],
+        settings: GuildSettings,
+    ) -> SessionRun:
+        """Resume a paused or interrupted session: live in memory, or rebuilt from the store."""
+        live = self._runs.get(session.id)
+        if live is not None:
+            if not live.is_paused:
+                raise UserFacingError(f"Council #{session.id} is not paused.")
+            live.resume()
+            return live
+        if session.status is not SessionStatus.PAUSED and session.status is not (
+            SessionStatus.RUNNING
+        ):
+            raise UserFacingError(f"Council #{session.id} has {session.status}; it can't resume.")
+        record = await self.store.session_record(session.id)
+        spec = spec_from_record(
+            self.config,
+            record,
+            auto_advance=settings.auto_advance,
+            pause_between_rounds_s=settings.pause_between_rounds_s,
+        )
+        await self.store.set_session_status(session.id, SessionStatus.RUNNING)
+        run = SessionRun.restore(
+            record,
+            spec,
+            config=self.config,
+            providers=self.providers,
+            store=self.store,
+            presenter=presenter(session),
+            rng=self._rng_factory(),
+        )
+        self._launch(run)
+        return run
+
+    def _launch(self, run: SessionRun) -> None:
+        session_id = run.session.id
+        self._runs[session_id] = run
+        task = asyncio.create_task(run.run(), name=f"council-session-{session_id}")
+        self._tasks[session_id] = task
+        task.add_done_callback(lambda t: self._finished(session_id, t))
+
+    def _finished(self, session_id: int, task: asyncio.Task[Session]) -> None:
+        self._runs.pop(session_id, None)
+        self._tasks.pop(session_id, None)
+        if task.cancelled():
+            log.info("session %d was interrupted (shutdown)", session_id)
+            return
+        if (exc := task.exception()) is not None:
+            log.error("session %d crashed", session_id, exc_info=exc)
+
+    async def wait(self, session_id: int) -> Session | None:
+        """Wait for a live session to end; None if it is not live."""
+        task = self._tasks.get(session_id)
+        return None if task is None else await asyncio.shield(task)
+
+    async def shutdown(self) -> None:
+        """Cancel every live session without ending it, so each can be resumed later."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,146 @@
+"""/council-admin: per-server settings, and registering the slash commands."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.council.models import GuildSettings
+from bot.errors import UserFacingError
+from cogs.checks import ThreadParent, ensure_manager, require_guild
+
+if TYPE_CHECKING:
+    from bot.app import CouncilBot
+
+
+class AdminCog(commands.GroupCog, group_name="council-admin"):
+    """Server settings for Council."""
+
+    def __init__(self, bot: CouncilBot) -> None:
+        self.bot = bot
+        self.store = bot.store
+        super().__init__()
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def settings(  # noqa: PLR0912, PLR0917  (one slash option each; all optional)
+        self,
+        interaction: discord.Interaction[discord.Client],
+        host_role: discord.Role | None = None,
+        allowed_channel: ThreadParent | None = None,
+        clear_channels: bool = False,
+        default_preset: str | None = None,
+        budget_usd: app_commands.Range[float, 0, 1000] | None = None,
+        daily_budget_usd: app_commands.Range[float, 0, 10000] | None = None,
+        max_sessions: app_commands.Range[int, 1, 50] | None = None,
+        pause_s: app_commands.Range[float, 0, 600] | None = None,
+        auto_advance: bool | None = None,
+        voter_role: discord.Role | None = None,
+        min_account_age_days: app_commands.Range[int, 0, 3650] | None = None,
+        vote_grace_s: app_commands.Range[int, 0, 86400] | None = None,
+    ) -> None:
+        """Show or change this server's Council settings.
+
+        Args:
+            host_role: Add (or, if present, remove) a role whose members may host.
+            allowed_channel: Add (or remove) a channel where councils may start.
+            clear_channels: Allow councils in every channel again.
+            default_preset: The preset /council start uses by default.
+            budget_usd: Spending limit per council, in USD (0 for none).
+            daily_budget_usd: Spending limit per day for the server, in USD (0 for none).
+            max_sessions: How many councils may run at once.
+            pause_s: Seconds between rounds for votes and questions.
+            auto_advance: Whether rounds start by themselves after the pause.
+            voter_role: Require this role to vote (pick it again to remove).
+            min_account_age_days: Minimum account age to vote.
+            vote_grace_s: Seconds voting stays open after a council ends.
+        """
+        guild = require_guild(interaction)
+        ensure_manager(interaction.user)
+        current = await self.store.guild_settings(guild.id)
+        changes: dict[str, object] = {}
+        if host_role is not None:
+            changes["host_role_ids"] = _toggle(current.host_role_ids, host_role.id)
+        if allowed_channel is not None:
+            changes["allowed_channel_ids"] = _toggle(
+                current.allowed_channel_ids, allowed_channel.id
+            )
+        if clear_channels:
+            changes["allowed_channel_ids"] = ()
+        if default_preset is not None:
+            if default_preset not in self.bot.config.presets:
+                known = ", ".join(self.bot.config.presets)
+                raise UserFacingError(f"There is no preset {default_preset!r}. Presets: {known}.")
+            changes["default_preset"] = default_preset
+        if budget_usd is not None:
+            changes["budget_usd"] = budget_usd or None
+        if daily_budget_usd is not None:
+            changes["daily_budget_usd"] = daily_budget_usd or None
+        if max_sessions is not None:
+            changes["max_concurrent_sessions"] = max_sessions
+        if pause_s is not None:
+            changes["pause_between_rounds_s"] = pause_s
+        if auto_advance is not None:
+            changes["auto_advance"] = auto_advance
+        if voter_role is not None:
+            same = current.voter_role_id == voter_role.id
+            changes["voter_role_id"] = None if same else voter_role.id
+        if min_account_age_days is not None:
+            changes["min_account_age_days"] = min_account_age_days
+        if vote_grace_s is not None:
+            changes["vote_grace_s"] = vote_grace_s
+        updated = current.model_copy(update=changes)
+        if changes:
+            await self.store.save_guild_settings(updated)
+            await self.store.audit(
+                guild.id, interaction.user.id, "settings", detail=", ".join(sorted(changes))
+            )
+        await interaction.response.send_message(_describe(updated), ephemeral=True)
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    @app_commands.default_permissions(administrator=True)
+    async def sync(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Register Council's slash commands in this server (bot owner only)."""
+        if not await self.bot.is_owner(interaction.user):
+            raise UserFacingError("Only the bot's owner can sync its commands.")
+        guild = require_guild(interaction)
+        await interaction.response.defer(ephemeral=True)
+        self.bot.tree.copy_global_to(guild=guild)
+        synced = await self.bot.tree.sync(guild=guild)
+        await interaction.followup.send(f"Synced {len(synced)} commands to this server.")
+
+
+def _toggle(ids: tuple[int, ...], value: int) -> tuple[int, ...]:
+    return tuple(i for i in ids if i != value) if value in ids else (*ids, value)
+
+
+def _describe(s: GuildSettings) -> str:
+    roles = ", ".join(f"<@&{r}>" for r in s.host_role_ids) or "Manage Threads only"
+    channels = ", ".join(f"<#{c}>" for c in s.allowed_channel_ids) or "any"
+    budget = f"${s.budget_usd:.2f}" if s.budget_usd else "none"
+    daily = f"${s.daily_budget_usd:.2f}" if s.daily_budget_usd else "none"
+    voter = f"<@&{s.voter_role_id}>" if s.voter_role_id else "anyone"
+    return "\n".join(
+        [
+            "**Council settings**",
+            f"Hosts: {roles}",
+            f"Channels: {channels}",
+            f"Default preset: {s.default_preset or 'default'}",
+            f"Budget per council: {budget} · per day: {daily}",
+            f"Councils at once: {s.max_concurrent_sessions}",
+            f"Between rounds: {s.pause_between_rounds_s:g}s, "
+            + ("auto-advance" if s.auto_advance else "hosts use /council next"),
+            f"Voters: {voter}, accounts older than {s.min_account_age_days} days; "
+            f"voting stays open {s.vote_grace_s}s after the end",
+        ]
+    )
+
+
+async def setup(bot: CouncilBot) -> None:
+    """Load the cog (discord.py extension entry point)."""
+    await bot.add_cog(AdminCog(bot))

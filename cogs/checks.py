@@ -1,0 +1,84 @@
+"""Who may do what: hosts, admins, and the session a thread holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.council.models import GuildSettings, Session
+from bot.errors import UserFacingError
+from bot.store.store import Store
+
+
+def require_guild(interaction: discord.Interaction[discord.Client]) -> discord.Guild:
+    """The guild the command was used in; councils live in servers only."""
+    if interaction.guild is None:
+        raise UserFacingError("Councils run in servers, not in direct messages.")
+    return interaction.guild
+
+
+def is_host(user: discord.User | discord.Member, settings: GuildSettings) -> bool:
+    """Hosts have Manage Threads, or one of the guild's host roles."""
+    if not isinstance(user, discord.Member):
+        return False
+    if user.guild_permissions.manage_threads:
+        return True
+    return any(role.id in settings.host_role_ids for role in user.roles)
+
+
+def ensure_host(user: discord.User | discord.Member, settings: GuildSettings) -> None:
+    """Refuse a non-host with a reason they can act on."""
+    if not is_host(user, settings):
+        roles = ", ".join(f"<@&{r}>" for r in settings.host_role_ids)
+        who = (
+            f"members with Manage Threads or one of these roles: {roles}"
+            if roles
+            else ("members with Manage Threads")
+        )
+        raise UserFacingError(f"Only hosts can do that. Hosts are {who}.")
+
+
+def ensure_manager(user: discord.User | discord.Member) -> None:
+    """Refuse anyone without Manage Server."""
+    if not isinstance(user, discord.Member) or not user.guild_permissions.manage_guild:
+        raise UserFacingError("Only members with Manage Server can do that.")
+
+
+async def session_here(interaction: discord.Interaction[discord.Client], store: Store) -> Session:
+    """The council held in the thread this command was used in (this guild's only)."""
+    guild = require_guild(interaction)
+    channel = interaction.channel
+    session = None
+    if isinstance(channel, discord.Thread):
+        session = await store.session_for_thread(channel.id)
+    if session is None or session.guild_id != guild.id:
+        raise UserFacingError("There is no council in this thread. Use this in a council's thread.")
+    return session
+
+
+class CouncilChannel(app_commands.Transformer[discord.Client]):
+    """A channel a council can open in: text, announcement or forum."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        """Shown to Discord as a channel picker."""
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        """Only the kinds of channel that hold threads."""
+        return [discord.ChannelType.text, discord.ChannelType.news, discord.ChannelType.forum]
+
+    async def transform(
+        self, interaction: discord.Interaction[discord.Client], value: Any, /
+    ) -> discord.TextChannel | discord.ForumChannel:
+        """The picked channel from the cache."""
+        resolved = value.resolve() if hasattr(value, "resolve") else value
+        if not isinstance(resolved, discord.TextChannel | discord.ForumChannel):
+            raise UserFacingError("Pick a text or forum channel.")
+        return resolved
+
+
+ThreadParent = app_commands.Transform[discord.TextChannel | discord.ForumChannel, CouncilChannel]

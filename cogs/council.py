@@ -1,0 +1,239 @@
+"""/council: start a council, steer it, ask it questions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.council.engine import SessionRun
+from bot.council.models import Session, SessionStatus
+from bot.council.spec import build_spec, clean_text
+from bot.discord_ui.live import require_thread
+from bot.errors import UserFacingError
+from cogs.checks import ThreadParent, ensure_host, require_guild, session_here
+
+if TYPE_CHECKING:
+    from bot.app import CouncilBot
+
+QUESTION_MAX_CHARS = 500
+Format = Literal["parallel", "debate", "chaired", "review"]
+SessionChannel = discord.TextChannel | discord.ForumChannel | discord.Thread
+
+
+class CouncilCog(commands.GroupCog, group_name="council"):
+    """Run AI councils in this server."""
+
+    def __init__(self, bot: CouncilBot) -> None:
+        self.bot = bot
+        self.store = bot.store
+        self.manager = bot.manager
+        self.live = bot.live
+        super().__init__()
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    async def start(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        topic: app_commands.Range[str, 1, 1000],
+        preset: str | None = None,
+        members: str | None = None,
+        format: Format | None = None,
+        rounds: app_commands.Range[int, 1, 10] | None = None,
+        blind: bool = False,
+        channel: ThreadParent | None = None,
+    ) -> None:
+        """Start a council on a topic in a new thread.
+
+        Args:
+            topic: What the council should discuss.
+            preset: A line-up from the operator's config (default: the server's default).
+            members: Persona names separated by commas, instead of the preset's.
+            format: parallel, debate, chaired or review.
+            rounds: How many rounds (1-10).
+            blind: Hide who is who until the summary.
+            channel: Where to open it (e.g. a forum); by default here.
+        """
+        guild = require_guild(interaction)
+        settings = await self.store.guild_settings(guild.id)
+        ensure_host(interaction.user, settings)
+        where = channel or interaction.channel
+        if not isinstance(where, SessionChannel):
+            raise UserFacingError("Start a council in a text channel, a forum or a thread.")
+        if rounds is not None and rounds > settings.max_rounds:
+            raise UserFacingError(f"This server allows at most {settings.max_rounds} rounds.")
+        spec = build_spec(
+            self.bot.config,
+            topic,
+            preset=preset or (settings.default_preset if not members else None),
+            members=[m for m in members.split(",") if m.strip()] if members else None,
+            format=format,
+            rounds=rounds,
+            overrides=await self.bot.personas.overrides(guild.id),
+            is_blind=blind,
+            guild_id=guild.id,
+            channel_id=where.id,
+            host_id=interaction.user.id,
+            budget_usd=settings.budget_usd,
+            budget_tokens=settings.budget_tokens,
+            auto_advance=settings.auto_advance,
+            pause_between_rounds_s=settings.pause_between_rounds_s,
+        )
+        await self.manager.check_can_start(settings, where.id)
+        self.manager.reserve_channel(where.id)
+        try:
+            await interaction.response.defer(thinking=True)
+            thread = await self.live.open_thread(interaction, where, spec)
+            run = await self.live.start(spec.model_copy(update={"thread_id": thread.id}), thread)
+        finally:
+            self.manager.release_channel(where.id)
+        await self.store.audit(guild.id, interaction.user.id, "session.start", run.session.id)
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    async def ask(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        question: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
+    ) -> None:
+        """Ask the council a question; it is put to them at the next round.
+
+        Args:
+            question: Your question for the council.
+        """
+        session = await session_here(interaction, self.store)
+        run = self.manager.run_for(session.id)
+        if run is None or session.status.is_final:
+            raise UserFacingError(
+                f"Council #{session.id} is not running, so it can't take questions."
+            )
+        text = clean_text(question)
+        if not text:
+            raise UserFacingError("Your question is empty.")
+        await run.ask(interaction.user.id, interaction.user.display_name, text)
+        await interaction.response.send_message(
+            f"Your question is queued for round {run.current_round + 1}.", ephemeral=True
+        )
+
+    @app_commands.command(name="next")
+    @app_commands.guild_only()
+    async def next_round(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        question: app_commands.Range[str, 1, QUESTION_MAX_CHARS] | None = None,
+    ) -> None:
+        """Start the next round now, adding one if the council has played them all.
+
+        Args:
+            question: A question from the host to put to the council.
+        """
+        session, run = await self._live(interaction)
+        if question and (text := clean_text(question)):
+            await run.ask(interaction.user.id, interaction.user.display_name, text)
+        if run.current_round >= run.planned_rounds:
+            run.add_round()
+        run.advance()
+        await self._audit(interaction, "session.next", session.id)
+        await interaction.response.send_message(
+            f"Round {run.current_round + 1} starts as soon as this one ends.", ephemeral=True
+        )
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    async def end(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """End the council now: the synthesis and summary follow."""
+        session = await self._hosted(interaction)
+        run = self.manager.run_for(session.id)
+        if run is None:
+            thread = require_thread(interaction.channel)
+            settings = await self.store.guild_settings(session.guild_id or 0)
+            await interaction.response.defer(ephemeral=True)
+            run = await self.live.resume(session, thread, settings)
+            run.end()
+            await interaction.followup.send("Ending: the synthesis and summary follow.")
+        else:
+            run.end()
+            await interaction.response.send_message(
+                "Ending: the synthesis and summary follow.", ephemeral=True
+            )
+        await self._audit(interaction, "session.end", session.id)
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    async def stop(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Stop the council at once, cancelling every model that is still speaking."""
+        session = await self._hosted(interaction)
+        reason = f"Stopped by {interaction.user.display_name}."
+        run = self.manager.run_for(session.id)
+        if run is not None:
+            run.stop(reason)
+        else:
+            await self.store.set_session_status(session.id, SessionStatus.STOPPED, reason)
+        await self._audit(interaction, "session.stop", session.id)
+        await interaction.response.send_message("Stopped.", ephemeral=True)
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    async def resume(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Resume a paused council, or one a restart interrupted."""
+        session = await self._hosted(interaction)
+        thread = require_thread(interaction.channel)
+        settings = await self.store.guild_settings(session.guild_id or 0)
+        await interaction.response.defer(ephemeral=True)
+        run = await self.live.resume(session, thread, settings)
+        await self._audit(interaction, "session.resume", session.id)
+        await interaction.followup.send(f"Resuming at round {run.current_round + 1}.")
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    async def status(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Where the council is: round, who is speaking, spend, queued questions."""
+        session = await session_here(interaction, self.store)
+        run = self.manager.run_for(session.id)
+        lines = [f"**Council #{session.id}** — {session.status}"]
+        if run is not None:
+            lines.append(f"Round {max(run.current_round, 1)} of {run.planned_rounds}")
+            speaking = ", ".join(sorted(run.speaking)) or "nobody right now"
+            lines.append(f"Speaking: {speaking}")
+            budget = run.budget
+            limit = f" of ${budget.max_usd:.2f}" if budget.max_usd is not None else ""
+            lines.append(f"Spent: ~${budget.spent_usd:.4f}{limit}, {budget.spent_tokens:,} tokens")
+            if run.is_paused:
+                lines.append("Paused: a host can `/council resume`.")
+        queued = await self.store.pending_questions(session.id)
+        lines.append(f"Questions waiting: {len(queued)}")
+        if session.stop_reason:
+            lines.append(session.stop_reason)
+        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+
+    async def _hosted(self, interaction: discord.Interaction[discord.Client]) -> Session:
+        session = await session_here(interaction, self.store)
+        settings = await self.store.guild_settings(session.guild_id or 0)
+        ensure_host(interaction.user, settings)
+        if session.status.is_final:
+            raise UserFacingError(f"Council #{session.id} has already {session.status}.")
+        return session
+
+    async def _live(
+        self, interaction: discord.Interaction[discord.Client]
+    ) -> tuple[Session, SessionRun]:
+        session = await self._hosted(interaction)
+        run = self.manager.run_for(session.id)
+        if run is None:
+            raise UserFacingError(
+                f"Council #{session.id} is not running; `/council resume` continues it."
+            )
+        return session, run
+
+    async def _audit(
+        self, interaction: discord.Interaction[discord.Client], action: str, session_id: int
+    ) -> None:
+        await self.store.audit(interaction.guild_id, interaction.user.id, action, session_id)
+
+
+async def setup(bot: CouncilBot) -> None:
+    """Load the cog (discord.py extension entry point)."""
+    await bot.add_cog(CouncilCog(bot))

@@ -1,0 +1,90 @@
+"""/persona: see the council's personas, and restyle them for this server."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_ui.embeds import color_int
+from cogs.checks import ensure_manager, require_guild
+
+if TYPE_CHECKING:
+    from bot.app import CouncilBot
+
+
+class PersonaCog(commands.GroupCog, group_name="persona"):
+    """The council's personas."""
+
+    def __init__(self, bot: CouncilBot) -> None:
+        self.bot = bot
+        self.book = bot.personas
+        super().__init__()
+
+    @app_commands.command(name="list")
+    @app_commands.guild_only()
+    async def list_personas(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """List the personas: name, model and style."""
+        guild = require_guild(interaction)
+        embed = discord.Embed(title="Personas", color=0x5865F2)
+        for persona in (await self.book.personas(guild.id))[:25]:
+            model = self.bot.config.models[persona.model].model
+            style = persona.style or "—"
+            embed.add_field(name=persona.name, value=f"`{model}`\n{style}"[:1024], inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    async def show(self, interaction: discord.Interaction[discord.Client], name: str) -> None:
+        """Show one persona.
+
+        Args:
+            name: The persona's name.
+        """
+        guild = require_guild(interaction)
+        found = self.book.find(name)
+        persona = next(p for p in await self.book.personas(guild.id) if p.name == found.name)
+        model = self.bot.config.models[persona.model]
+        embed = discord.Embed(
+            title=persona.name, description=persona.style or None, color=color_int(persona.color)
+        )
+        embed.add_field(name="Model", value=f"`{model.model}`", inline=True)
+        embed.add_field(name="Colour", value=persona.color, inline=True)
+        if persona.avatar_url:
+            embed.set_thumbnail(url=persona.avatar_url)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def edit(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        name: str,
+        avatar_url: str | None = None,
+        style: app_commands.Range[str, 1, 1000] | None = None,
+        color: str | None = None,
+    ) -> None:
+        """Restyle a persona for this server (never its model).
+
+        Args:
+            name: The persona's name.
+            avatar_url: An https:// link to a PNG, JPEG, GIF or WebP image.
+            style: How the persona speaks (up to 500 characters).
+            color: Its colour, like #D97757.
+        """
+        guild = require_guild(interaction)
+        ensure_manager(interaction.user)
+        persona = await self.book.edit(
+            guild.id, interaction.user.id, name, avatar_url=avatar_url, style=style, color=color
+        )
+        await interaction.response.send_message(
+            f"**{persona.name}** updated for this server.", ephemeral=True
+        )
+
+
+async def setup(bot: CouncilBot) -> None:
+    """Load the cog (discord.py extension entry point)."""
+    await bot.add_cog(PersonaCog(bot))

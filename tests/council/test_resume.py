@@ -1,0 +1,82 @@
+"""Resuming a session from the store after the process died mid-way."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.council.engine import SessionRun
+from bot.council.events import RoundFinished
+from bot.council.models import ReplyKind, ReplyStatus, SessionStatus
+from bot.council.spec import spec_from_record
+from bot.providers.registry import build_providers
+from tests.council.conftest import NAMES
+
+
+async def test_a_session_killed_after_round_one_resumes_at_round_two_with_its_transcript(council):
+    for name in NAMES:
+        council.fake.script(f"{name.lower()}-model", reply=[f"{name} r1.", f"{name} r2.", "end"])
+    run = await council.open(rounds=2)
+    task = asyncio.create_task(run.run())
+    council.presenter.on_event = lambda e: (
+        task.cancel() if isinstance(e, RoundFinished) and e.number == 1 else None
+    )
+    await asyncio.gather(task, return_exceptions=True)
+    assert (await council.store.get_session(run.session.id)).status is SessionStatus.RUNNING
+
+    record = await council.store.session_record(run.session.id)
+    config = council.config
+    resumed = SessionRun.restore(
+        record,
+        spec_from_record(config, record),
+        config=config,
+        providers=build_providers(config, {}, council.http),
+        store=council.store,
+        presenter=council.presenter,
+    )
+    session = await resumed.run()
+
+    assert session.status is SessionStatus.FINISHED
+    answers = [r for r in await council.store.replies(session.id) if r.kind is ReplyKind.ANSWER]
+    assert sorted((r.round_number, r.persona) for r in answers) == sorted(
+        (n, name) for n in (1, 2) for name in NAMES
+    )
+    assert all(r.status is ReplyStatus.OK for r in answers)
+    for name in NAMES:
+        second = council.requests(name)[1]
+        assert ("assistant", f"{name} r1.") in second.turns()
+        others = [n for n in NAMES if n != name]
+        assert all(f"{o}: {o} r1." in repr(second.turns()) for o in others)
+
+
+async def test_a_resumed_round_asks_only_those_who_had_not_answered(council):
+    council.script_all(reply="Quick.")
+    council.fake.script("llama-model", reply="Slow.", first_token_delay_s=3)
+    run = await council.open(rounds=1)
+    task = asyncio.create_task(run.run())
+    for _ in range(200):
+        answered = [
+            r for r in await council.store.replies(run.session.id) if r.status is ReplyStatus.OK
+        ]
+        if len(answered) == 3:
+            break
+        await asyncio.sleep(0.02)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    council.fake.script("llama-model", reply="Now quick.")
+
+    record = await council.store.session_record(run.session.id)
+    config = council.config
+    resumed = SessionRun.restore(
+        record,
+        spec_from_record(config, record),
+        config=config,
+        providers=build_providers(config, {}, council.http),
+        store=council.store,
+        presenter=council.presenter,
+    )
+    session = await resumed.run()
+    assert session.status is SessionStatus.FINISHED
+    for name in ("Claude", "DeepSeek", "Gemini"):
+        kinds = [r for r in await council.store.replies(session.id) if r.persona == name]
+        assert len([r for r in kinds if r.kind is ReplyKind.ANSWER]) == 1, name
+    assert resumed.coverage() == "all 4 members answered every round"
