@@ -183,9 +183,12 @@ class CouncilCog(commands.GroupCog, group_name="council"):
         thread = require_thread(interaction.channel)
         settings = await self.store.guild_settings(session.guild_id or 0)
         await interaction.response.defer(ephemeral=True)
+        was_live = self.manager.run_for(session.id) is not None
         run = await self.live.resume(session, thread, settings)
         await self._audit(interaction, "session.resume", session.id)
-        await interaction.followup.send(f"Resuming at round {run.current_round + 1}.")
+        await interaction.followup.send(
+            "Resuming." if was_live else f"Resuming at round {run.first_round}."
+        )
 
     @app_commands.command()
     @app_commands.guild_only()

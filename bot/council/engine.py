@@ -259,6 +259,11 @@ class SessionRun:
         return competing_members(self.spec.format, [m.name for m in self.spec.members], chair)
 
     @property
+    def first_round(self) -> int:
+        """The round this run started (or resumed) at."""
+        return self._first_round
+
+    @property
     def is_paused(self) -> bool:
         """True while the session waits for `resume`."""
         return not self._resumed.is_set() and self._pause_requested is not None

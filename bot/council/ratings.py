@@ -2,8 +2,8 @@
 
 As Chatbot Arena does it. Every round of a session is a small tournament: each pair of members
 who answered it is one comparison, won by the reply with more net votes (a tie when equal).
-Strengths are fitted by maximum likelihood with Hunter's MM algorithm, shown on an Elo-like
-scale, and given percentile intervals by resampling whole rounds.
+Strengths are fitted by maximum likelihood, shown on an Elo-like scale, and given percentile
+intervals by resampling whole rounds.
 
 Pure Python and CPU-bound: callers on the event loop run `leaderboard` via `asyncio.to_thread`.
 """
@@ -11,7 +11,9 @@ Pure Python and CPU-bound: callers on the event loop run `leaderboard` via `asyn
 from __future__ import annotations
 
 import math
+import operator
 import random
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,9 +23,9 @@ BASE_RATING = 1000.0
 ELO_SCALE = 400.0
 """Rating points per factor of ten in strength: a 400-point gap means 10:1 odds."""
 
-_Pair = tuple[int, int]
-_MAX_ITERATIONS = 10_000
-_TOLERANCE = 1e-9
+_LOG10_SCALE = ELO_SCALE / math.log(10.0)  # rating points per unit of natural log-strength
+_MAX_ITERATIONS = 100
+_TOLERANCE = 1e-9  # in log-strength: about 4e-7 rating points
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,26 +95,27 @@ def fit_bradley_terry(
 ) -> dict[str, float]:
     """Bradley-Terry ratings for every competitor in ``outcomes``, by name.
 
-    The MM algorithm (Hunter 2004) finds the strengths p maximising the likelihood of the
-    outcomes, where i beats j with probability p_i / (p_i + p_j) and a tie counts as half a win
-    each way. ``prior`` adds that many virtual tied games for each competitor, spread evenly
-    over its opponents: it keeps an undefeated or winless competitor's rating finite and pulls
-    sparse records towards the middle, and weighs little against a long record.
+    Finds the strengths p maximising the likelihood of the outcomes, where i beats j with
+    probability p_i / (p_i + p_j) and a tie counts as half a win each way. ``prior`` adds that
+    many virtual tied games for each competitor, spread evenly over its opponents: it keeps an
+    undefeated or winless competitor's rating finite and pulls sparse records towards the
+    middle, and weighs little against a long record.
 
     Ratings are ``400 * log10(p)`` shifted so that their mean is 1000 (the geometric-mean
     strength maps to 1000); only differences carry meaning.
 
-    Iterates until no log-strength moves more than ``tol``, or ``iterations`` updates.
+    The maximum is the one Hunter's MM algorithm (2004) converges to, but found by Newton's
+    method on log-strengths, where the likelihood is concave: a few steps instead of MM's tens
+    of thousands when one competitor (nearly) always wins. It stops once no log-strength moves
+    more than ``tol``, or after ``iterations`` steps.
 
     Raises:
         ValueError: if ``prior`` is negative, or zero when the outcomes have no finite maximum
-            (some group of competitors never lost, or tied, to the rest).
+            (some group of competitors never won or tied against the rest).
     """
     names, pairs = _aggregate(outcomes)
-    if not names:
-        return {}
-    strengths = _fit_strengths(len(names), pairs, prior, iterations, tol)
-    return dict(zip(names, _to_ratings(strengths), strict=True))
+    thetas = _fit_log_strengths(len(names), pairs, prior, iterations, tol)
+    return dict(zip(names, _to_ratings(thetas), strict=True))
 
 
 def bootstrap_intervals(
@@ -145,17 +148,13 @@ def bootstrap_intervals(
         raise ValueError(msg)
     outcomes = list(outcomes)
     names, _ = _aggregate(outcomes)
-    index = {name: i for i, name in enumerate(names)}
-    patterns, round_patterns = _round_patterns(outcomes, index)
+    resampler = _RoundResampler(outcomes, {name: i for i, name in enumerate(names)})
     rng = random.Random(seed)  # noqa: S311  # statistics, not secrets: reproducible on purpose
     samples: list[list[float]] = [[] for _ in names]
     for _ in range(rounds):
-        counts = [0] * len(patterns)
-        for pattern in rng.choices(round_patterns, k=len(round_patterns)):
-            counts[pattern] += 1
-        present, pairs = _resampled_pairs(patterns, counts)
-        strengths = _fit_strengths(len(present), pairs, prior, _MAX_ITERATIONS, _TOLERANCE)
-        for player, rating in zip(present, _to_ratings(strengths), strict=True):
+        present, pairs = resampler.draw(rng)
+        thetas = _fit_log_strengths(len(present), pairs, prior, _MAX_ITERATIONS, _TOLERANCE)
+        for player, rating in zip(present, _to_ratings(thetas), strict=True):
             samples[player].append(rating)
     tail = (1.0 - confidence) / 2.0
     intervals: dict[str, tuple[float, float]] = {}
@@ -224,10 +223,8 @@ def leaderboard(
 
 # --------------------------------------------------------------------------- internals
 
-# Per pair of player indices (i < j): games played, and points scored by i.
-_Pairs = dict[_Pair, tuple[float, float]]
-# One round's results as (i, j, score of i) with i < j, sorted.
-_Pattern = tuple[tuple[int, int, float], ...]
+_Pair = tuple[int, int]  # player indices, the lower first
+_Pairs = dict[_Pair, tuple[float, float]]  # per pair: games played, points scored by the first
 
 
 def _aggregate(outcomes: Iterable[Outcome]) -> tuple[list[str], _Pairs]:
@@ -244,56 +241,68 @@ def _aggregate(outcomes: Iterable[Outcome]) -> tuple[list[str], _Pairs]:
     return list(index), pairs
 
 
-def _round_patterns(
-    outcomes: Sequence[Outcome], index: Mapping[str, int]
-) -> tuple[list[_Pattern], list[int]]:
-    """Distinct per-round results, and which of them each round had.
+class _RoundResampler:
+    """Draws bootstrap resamples of whole rounds and tallies them per pair.
 
-    Rounds with identical results (common: a few members, a handful of possible orders) share a
-    pattern, so a resample is tallied per pattern rather than per outcome.
+    Rounds with identical results share a pattern (with a few members there are only a handful
+    of possible orders), and each pair's games and points are kept as a column over patterns, so
+    a resample is tallied by C-level dot products instead of a Python loop over outcomes.
     """
-    by_round: dict[int, list[tuple[int, int, float]]] = {}
-    for o in outcomes:
-        a, b = index[o.a], index[o.b]
-        entry = (a, b, o.score_a) if a < b else (b, a, 1.0 - o.score_a)
-        by_round.setdefault(o.round_index, []).append(entry)
-    pattern_ids: dict[_Pattern, int] = {}
-    round_patterns: list[int] = []
-    for entries in by_round.values():
-        pattern = tuple(sorted(entries))
-        round_patterns.append(pattern_ids.setdefault(pattern, len(pattern_ids)))
-    return list(pattern_ids), round_patterns
+
+    def __init__(self, outcomes: Iterable[Outcome], index: Mapping[str, int]) -> None:
+        by_round: dict[int, list[tuple[int, int, float]]] = {}
+        for o in outcomes:
+            a, b = index[o.a], index[o.b]
+            entry = (a, b, o.score_a) if a < b else (b, a, 1.0 - o.score_a)
+            by_round.setdefault(o.round_index, []).append(entry)
+        pattern_ids: dict[tuple[tuple[int, int, float], ...], int] = {}
+        self._round_patterns: list[int] = [
+            pattern_ids.setdefault(tuple(sorted(entries)), len(pattern_ids))
+            for entries in by_round.values()
+        ]
+        played: dict[_Pair, list[float]] = {}
+        self._scored: dict[_Pair, list[float]] = {}
+        for pattern, column in pattern_ids.items():
+            for a, b, score in pattern:
+                played.setdefault((a, b), [0.0] * len(pattern_ids))[column] += 1.0
+                self._scored.setdefault((a, b), [0.0] * len(pattern_ids))[column] += score
+        # Pairs that met in the same rounds (all of them, when members never change) share a
+        # games column: one dot product serves them all.
+        groups: dict[tuple[float, ...], list[_Pair]] = {}
+        for pair, column_values in played.items():
+            groups.setdefault(tuple(column_values), []).append(pair)
+        self._played_groups = list(groups.items())
+        self._patterns = len(pattern_ids)
+
+    def draw(self, rng: random.Random) -> tuple[list[int], _Pairs]:
+        """One resample: the players in it (by original index), and its games and points per
+        pair, re-indexed to positions in that list."""
+        drawn = Counter(rng.choices(self._round_patterns, k=len(self._round_patterns)))
+        counts = [float(drawn.get(column, 0)) for column in range(self._patterns)]
+        totals: _Pairs = {}
+        for played, pairs in self._played_groups:
+            games = sum(map(operator.mul, counts, played))
+            if games:
+                for pair in pairs:
+                    totals[pair] = (games, sum(map(operator.mul, counts, self._scored[pair])))
+        present = sorted({player for pair in totals for player in pair})
+        local = {player: i for i, player in enumerate(present)}
+        return present, {(local[a], local[b]): result for (a, b), result in totals.items()}
 
 
-def _resampled_pairs(
-    patterns: Sequence[_Pattern], counts: Sequence[int]
-) -> tuple[list[int], _Pairs]:
-    """The players present in a resample (by original index), and its pairs re-indexed to
-    positions in that list."""
-    totals: dict[_Pair, tuple[float, float]] = {}
-    for pattern, count in zip(patterns, counts, strict=True):
-        if not count:
-            continue
-        for a, b, score in pattern:
-            played, scored = totals.get((a, b), (0.0, 0.0))
-            totals[(a, b)] = (played + count, scored + score * count)
-    present = sorted({player for pair in totals for player in pair})
-    local = {player: i for i, player in enumerate(present)}
-    return present, {(local[a], local[b]): result for (a, b), result in totals.items()}
+def _fit_log_strengths(
+    n: int, pairs: _Pairs, prior: float, iterations: int, tol: float
+) -> list[float]:
+    """Maximum-likelihood log-strengths (mean 0) by damped Newton steps.
 
-
-def _fit_strengths(n: int, pairs: _Pairs, prior: float, iterations: int, tol: float) -> list[float]:
-    """Bradley-Terry strengths by Hunter's MM updates, geometric mean 1.
-
-    ``prior`` virtual tied games per player are spread evenly over every pair. A tie prior only
-    constrains ratios, like the data, so each update can be rescaled freely; a fixed pseudo-
-    opponent would instead pin the overall scale so weakly that MM crawls towards it.
+    ``prior`` virtual tied games per player are spread evenly over every pair. Only differences
+    of log-strengths are determined, so the last one is held at 0 while solving.
     """
     if prior < 0.0:
         msg = f"prior must be at least 0, not {prior!r}"
         raise ValueError(msg)
     if n < 2:
-        return [1.0] * n
+        return [0.0] * n
     if prior == 0.0 and not _is_strongly_connected(n, pairs):
         msg = "without a prior these ratings diverge: some competitors never lost to the rest"
         raise ValueError(msg)
@@ -304,30 +313,85 @@ def _fit_strengths(n: int, pairs: _Pairs, prior: float, iterations: int, tol: fl
             for b in range(a + 1, n):
                 played, scored = games.get((a, b), (0.0, 0.0))
                 games[(a, b)] = (played + virtual, scored + virtual / 2.0)
-    neighbours: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-    targets = [0.0] * n  # each player's wins, ties counting half
-    for (a, b), (played, scored) in games.items():
-        neighbours[a].append((b, played))
-        neighbours[b].append((a, played))
-        targets[a] += scored
-        targets[b] += played - scored
-    strengths = [1.0] * n
+    thetas = [0.0] * n
+    likelihood = _log_likelihood(thetas, games)
     for _ in range(iterations):
-        updated = []
-        for i in range(n):
-            p = strengths[i]
-            denominator = 0.0
-            for j, played in neighbours[i]:
-                denominator += played / (p + strengths[j])
-            updated.append(targets[i] / denominator)
-        # Only ratios are determined: pin the geometric mean at 1.
-        scale = math.exp(math.fsum(math.log(p) for p in updated) / n)
-        updated = [p / scale for p in updated]
-        change = max(abs(math.log(new / old)) for new, old in zip(updated, strengths, strict=True))
-        strengths = updated
-        if change < tol:
+        gradient = [0.0] * n
+        information = [[0.0] * n for _ in range(n)]
+        for (a, b), (played, scored) in games.items():
+            p_ab = _logistic(thetas[a] - thetas[b])
+            surplus = scored - played * p_ab
+            gradient[a] += surplus
+            gradient[b] -= surplus
+            weight = played * p_ab * (1.0 - p_ab)
+            information[a][a] += weight
+            information[b][b] += weight
+            information[a][b] -= weight
+            information[b][a] -= weight
+        step = [
+            *_solve_positive_definite([row[:-1] for row in information[:-1]], gradient[:-1]),
+            0.0,
+        ]
+        # The likelihood is concave, so halving an overshooting step always finds an ascent.
+        damping = 1.0
+        while True:
+            candidate = [t + damping * s for t, s in zip(thetas, step, strict=True)]
+            candidate_likelihood = _log_likelihood(candidate, games)
+            if candidate_likelihood >= likelihood or damping < 1e-6:
+                break
+            damping /= 2.0
+        thetas, likelihood = candidate, candidate_likelihood
+        if max(abs(damping * s) for s in step) < tol:
             break
-    return strengths
+    mean = math.fsum(thetas) / n
+    return [t - mean for t in thetas]
+
+
+def _log_likelihood(thetas: Sequence[float], games: _Pairs) -> float:
+    total = 0.0
+    for (a, b), (played, scored) in games.items():
+        ta, tb = thetas[a], thetas[b]
+        # log(e^ta + e^tb) without overflow
+        log_sum = max(ta, tb) + math.log1p(math.exp(-abs(ta - tb)))
+        total += scored * ta + (played - scored) * tb - played * log_sum
+    return total
+
+
+def _logistic(x: float) -> float:
+    """1 / (1 + e^-x), without overflow for large |x|."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _solve_positive_definite(
+    matrix: Sequence[Sequence[float]], vector: Sequence[float]
+) -> list[float]:
+    """x with matrix @ x == vector, by Cholesky decomposition (matrix symmetric positive
+    definite, as the reduced information matrix of a connected comparison graph is)."""
+    n = len(vector)
+    lower = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1):
+            s = matrix[i][j] - math.fsum(lower[i][k] * lower[j][k] for k in range(j))
+            if i == j:
+                if s <= 0.0:
+                    msg = "information matrix is not positive definite"
+                    raise ArithmeticError(msg)
+                lower[i][i] = math.sqrt(s)
+            else:
+                lower[i][j] = s / lower[j][j]
+    forward = [0.0] * n
+    for i in range(n):
+        forward[i] = (vector[i] - math.fsum(lower[i][k] * forward[k] for k in range(i))) / lower[i][
+            i
+        ]
+    solution = [0.0] * n
+    for i in reversed(range(n)):
+        tail = math.fsum(lower[k][i] * solution[k] for k in range(i + 1, n))
+        solution[i] = (forward[i] - tail) / lower[i][i]
+    return solution
 
 
 def _is_strongly_connected(n: int, pairs: _Pairs) -> bool:
@@ -359,11 +423,10 @@ def _reaches_all(edges: Sequence[set[int]], n: int) -> bool:
     return len(seen) == n
 
 
-def _to_ratings(strengths: Sequence[float]) -> list[float]:
-    """Elo-like ratings, 400 * log10(strength), shifted so that they average 1000."""
-    logs = [ELO_SCALE * math.log10(p) for p in strengths]
-    shift = BASE_RATING - math.fsum(logs) / len(logs)
-    return [r + shift for r in logs]
+def _to_ratings(thetas: Sequence[float]) -> list[float]:
+    """Elo-like ratings from natural log-strengths: 400 * log10(p), averaging 1000."""
+    mean = math.fsum(thetas) / len(thetas) if thetas else 0.0
+    return [BASE_RATING + _LOG10_SCALE * (t - mean) for t in thetas]
 
 
 def _quantile(ordered: Sequence[float], q: float) -> float:

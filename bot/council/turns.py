@@ -28,16 +28,16 @@ log = logging.getLogger(__name__)
 
 # Short reason classes the audience sees for a failed member; never a stack trace.
 FAILURE_LABELS: Mapping[str, str] = {
-    ProviderErrorKind.AUTH: "its API key was rejected",
-    ProviderErrorKind.MODEL_NOT_FOUND: "its model is not available",
-    ProviderErrorKind.RATE_LIMITED: "rate limited",
+    ProviderErrorKind.AUTH: "had its API key rejected",
+    ProviderErrorKind.MODEL_NOT_FOUND: "could not find its model",
+    ProviderErrorKind.RATE_LIMITED: "was rate limited",
     ProviderErrorKind.TIMEOUT: "timed out",
-    ProviderErrorKind.OVERLOADED: "the provider is overloaded",
-    ProviderErrorKind.UNREACHABLE: "unavailable",
+    ProviderErrorKind.OVERLOADED: "found its provider overloaded",
+    ProviderErrorKind.UNREACHABLE: "could not be reached",
     ProviderErrorKind.BAD_RESPONSE: "sent an unreadable reply",
     ProviderErrorKind.REFUSED: "declined to answer",
     "empty": "sent an empty reply",
-    "stopped": "stopped by the host",
+    "stopped": "was stopped",
 }
 
 
@@ -133,7 +133,9 @@ class TurnRunner:
                 turn, ProviderErrorKind.TIMEOUT, message, shown, started, reservation
             )
         except asyncio.CancelledError:
-            await self._failed(turn, "stopped", "stopped by the host", shown, started, reservation)
+            await self._failed(
+                turn, "stopped", "cancelled before it finished", shown, started, reservation
+            )
             raise
 
         text = clean_reply(

@@ -23,6 +23,7 @@ T = TypeVar("T")
 NO_MENTIONS = discord.AllowedMentions.none()
 UNKNOWN_WEBHOOK = 10015
 UNKNOWN_CHANNEL = 10003
+UNKNOWN_MESSAGE = 10008
 MISSING_PERMISSIONS = 50013
 THREAD_ARCHIVED = 50083
 
@@ -38,6 +39,10 @@ class Identity:
 
 class ThreadGone(Exception):
     """The session's thread was deleted, archived or locked; the session cannot go on."""
+
+
+class MessageGone(Exception):
+    """The message can no longer be edited (deleted, or posted by a webhook since replaced)."""
 
 
 class PersonaPoster:
@@ -148,6 +153,8 @@ class PersonaPoster:
                     raise _NoWebhook from exc
                 raise ThreadGone(str(exc)) from exc
             except discord.NotFound as exc:
+                if exc.code == UNKNOWN_MESSAGE:
+                    raise MessageGone(str(exc)) from exc
                 if exc.code == UNKNOWN_WEBHOOK and attempt == 1:
                     log.warning("webhook in channel %d is gone; recreating it", parent.id)
                     self._pool.forget(parent.id)

@@ -31,7 +31,7 @@ from bot.council.events import (
     TurnKey,
 )
 from bot.council.models import Reply, ReplyKind
-from bot.discord_ui.posting import NO_MENTIONS, Identity, PersonaPoster, ThreadGone
+from bot.discord_ui.posting import NO_MENTIONS, Identity, MessageGone, PersonaPoster, ThreadGone
 from bot.discord_ui.views import vote_view
 from bot.render.messages import mark_parts, safe_reply_text, split_message
 from bot.store.store import Store
@@ -257,9 +257,7 @@ class DiscordPresenter:
         chunks = split_message(safe_reply_text(text), reserve=PART_MARKER_RESERVE + 40)
         # While streaming only the first message changes; long replies split when final.
         preview = chunks[0] + (" …" if len(chunks) > 1 else " ▍") if chunks else THINKING
-        await self._timed(
-            self.poster.edit(turn.message_ids[0], turn.identity, self._prefix(turn) + preview)
-        )
+        await self._timed(self._replace(turn, 0, self._prefix(turn) + preview))
         if turn.shown == THINKING:
             self.first_text_at[turn.key] = time.monotonic()
         turn.shown = text
@@ -272,7 +270,7 @@ class DiscordPresenter:
             said = safe_reply_text(turn.text)
             note = f"⚠️ *{turn.identity.name} {turn.failure}.*"
             body = f"{split_message(said, reserve=200)[0]}\n\n{note}" if said else note
-            await self.poster.edit(turn.message_ids[0], turn.identity, prefix + body)
+            await self._replace(turn, 0, prefix + body)
             if turn.reply is not None:
                 await self.store.set_reply_messages(turn.reply.id, turn.message_ids[:1])
             return
@@ -285,15 +283,23 @@ class DiscordPresenter:
         chunks[0] = prefix + chunks[0]
         view = vote_view(reply.id, 0, 0) if reply.kind is ReplyKind.ANSWER else None
         last = len(chunks) - 1
-        await self.poster.edit(
-            turn.message_ids[0], turn.identity, chunks[0], view=view if last == 0 else None
-        )
+        await self._replace(turn, 0, chunks[0], view=view if last == 0 else None)
         for index, chunk in enumerate(chunks[1:], start=1):
             message_id = await self.poster.send(
                 turn.identity, chunk, view=view if index == last else None
             )
             turn.message_ids.append(message_id)
         await self.store.set_reply_messages(reply.id, turn.message_ids)
+
+    async def _replace(
+        self, turn: _Turn, index: int, content: str, *, view: discord.ui.View | None = None
+    ) -> None:
+        """Edit one of the turn's messages; if it can't be edited any more, post it anew."""
+        try:
+            await self.poster.edit(turn.message_ids[index], turn.identity, content, view=view)
+        except MessageGone:
+            # Its webhook was replaced (messages belong to the webhook that posted them).
+            turn.message_ids[index] = await self.poster.send(turn.identity, content, view=view)
 
     @staticmethod
     def _prefix(turn: _Turn) -> str:

@@ -19,10 +19,11 @@ PART_MARKER_RESERVE = 12
 WEBHOOK_NAME_MAX = 80
 FALLBACK_USERNAME = "Councillor"
 
-# Small enough that a chunk opened with a carried-over fence and closed again still holds text.
+# Enough for a chunk that reopens a fence (at most "```" + 16-char tag + newline) and closes
+# it again ("\n```") to still hold some code.
 _MIN_BUDGET = 32
-# A reopened fence repeats the language tag only when it is a plausible one, so a pathological
-# opener line cannot eat the next chunk's budget.
+# Discord takes a language tag only directly after the opening ``` and before a newline; longer
+# tags than this are rare enough to be treated as code, so a reopened fence stays short.
 _OPENING_TAG = re.compile(r"([A-Za-z0-9_+#.\-]{0,16})\n")
 _FENCE_CLOSE = "\n```"
 
@@ -42,7 +43,7 @@ _INVISIBLE = re.compile(
 # Fenced blocks (closed or running to the end) and inline code spans: Discord renders neither
 # mentions nor links inside them, so the defusers leave them alone.
 _CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]+`", re.DOTALL)
-_EVERYONE = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
+_EVERYONE = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _MENTION = re.compile(r"<(?:@[!&]?|#)\d{1,20}>")
 _MASKED_LINK = re.compile(
     r"\[(?P<label>[^\[\]\n]*)\]"

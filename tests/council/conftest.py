@@ -43,7 +43,9 @@ class RecordingPresenter:
         return [e.text for e in self.of(TextDelta) if e.turn.persona == persona]
 
 
-def make_config(fake: FakeLLM, *, prices: tuple[float, float] = (0.0, 0.0)) -> CouncilConfig:
+def make_config(
+    fake: FakeLLM, *, prices: tuple[float, float] = (0.0, 0.0), max_tokens: int = 200
+) -> CouncilConfig:
     """Four personas, one model each, on the fake's OpenAI-compatible endpoint."""
     raw = {
         "providers": {
@@ -59,7 +61,7 @@ def make_config(fake: FakeLLM, *, prices: tuple[float, float] = (0.0, 0.0)) -> C
             name.lower(): {
                 "provider": "local",
                 "model": f"{name.lower()}-model",
-                "max_tokens": 200,
+                "max_tokens": max_tokens,
                 "price_in_per_mtok": prices[0],
                 "price_out_per_mtok": prices[1],
             }

@@ -61,7 +61,7 @@ class Harness:
         self.world = world
         self.db = db
         self.http = http
-        self.config: CouncilConfig = make_config(llm)
+        self.config: CouncilConfig = make_config(llm, max_tokens=2000)
         self.bot: CouncilBot | None = None
         self._task: asyncio.Task[None] | None = None
         self._store_cm: contextlib.AbstractAsyncContextManager[Store] | None = None
@@ -115,6 +115,28 @@ class Harness:
     async def session(self) -> Session:
         sessions = await self.store.list_sessions(guild_id=self.world.guild.id, limit=1)
         return sessions[0]
+
+    async def wait_running(self, timeout: float = 5.0) -> Session:
+        """Wait until the newest session is live in the bot."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            sessions = await self.store.list_sessions(guild_id=self.world.guild.id, limit=1)
+            if sessions and self.bot.manager.run_for(sessions[0].id) is not None:
+                return sessions[0]
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("no council started")
+            await asyncio.sleep(0.02)
+
+    async def wait_round_finished(self, session_id: int, number: int, timeout: float = 5.0) -> None:
+        """Wait until the engine has finished a round (the thread may still be catching up)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            rounds = await self.store.rounds(session_id)
+            if any(r.number == number and r.finished_at for r in rounds):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"round {number} never finished")
+            await asyncio.sleep(0.02)
 
     async def wait_ended(self, timeout: float = 15.0) -> Session:
         """Wait for the newest session's summary to be posted."""

@@ -104,6 +104,8 @@ async def callback(call: Call) -> Reply:
         target = actions.message_or_404(
             fake, actions.channel_or_404(fake, interaction.channel_id), interaction.message_id
         )
+        # A component's original response is the message the component is on.
+        interaction.original_message_id = target.id
         if kind == UPDATE:
             rules.check_message(data, has_files=bool(call.files), is_edit=True)
             message = actions.edit_message(fake, target, data, call.files)

@@ -419,6 +419,7 @@ class FakeDiscord:
             )
         except DiscordError as exc:
             status, answer = exc.status, exc.body()
+            headers = getattr(exc, "rate_headers", {})
             for kind, detail in exc.kinds:
                 self.record_violation(kind, detail, method=spec.method, route=route)
         self.wire.append(
@@ -477,7 +478,12 @@ class FakeDiscord:
         if not decision.allowed:
             return self._rate_limited(spec, route, decision.retry_after_s, decision.headers, False)
         call = Call(self, request, route, body, files)
-        result = await spec.handler(call)
+        try:
+            result = await spec.handler(call)
+        except DiscordError as exc:
+            # Discord counts a refused request against its bucket and says so in the headers.
+            exc.rate_headers = decision.headers
+            raise
         reply = (
             result
             if isinstance(result, Reply)
