@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the config and reach every model")
     check.set_defaults(handler=_check)
 
+    sync = commands.add_parser("sync", help="register the slash commands with Discord")
+    sync.add_argument("--guild", type=int, help="one guild's id (instant); global without it")
+    sync.set_defaults(handler=_sync)
+
     console = commands.add_parser("console", help="run a council in the terminal, no Discord")
     console.add_argument("topic", help="what the council discusses")
     console.add_argument("--preset", help="a preset from council.toml (default: default)")
@@ -85,19 +89,38 @@ def _load(settings: Settings) -> CouncilConfig:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.discord_token is None or not settings.discord_token.get_secret_value():
-        print(
-            "DISCORD_TOKEN is not set: put your bot token in .env (see .env.example) "
-            "or in the environment.",
-            file=sys.stderr,
-        )
+    if not _has_token(settings):
         return EXIT_USAGE
     config = _load(settings)
     asyncio.run(_serve(settings, config))
     return EXIT_OK
 
 
-async def _serve(settings: Settings, config: CouncilConfig) -> None:
+def _sync(args: argparse.Namespace, settings: Settings) -> int:
+    if not _has_token(settings):
+        return EXIT_USAGE
+    config = _load(settings)
+    count = asyncio.run(_serve(settings, config, sync_guild=args.guild or 0))
+    where = f"guild {args.guild}" if args.guild else "all guilds (may take up to an hour)"
+    print(f"Synced {count} commands to {where}.")
+    return EXIT_OK
+
+
+def _has_token(settings: Settings) -> bool:
+    if settings.discord_token is None or not settings.discord_token.get_secret_value():
+        print(
+            "DISCORD_TOKEN is not set: put your bot token in .env (see .env.example) "
+            "or in the environment.",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
+async def _serve(
+    settings: Settings, config: CouncilConfig, *, sync_guild: int | None = None
+) -> int:
+    """Run the bot; or, given `sync_guild` (0 for global), only register its commands."""
     from bot.app import CouncilBot, apply_discord_endpoints
     from bot.providers.registry import build_providers, new_http_client
     from bot.sessions import SessionManager
@@ -121,7 +144,11 @@ async def _serve(settings: Settings, config: CouncilConfig) -> None:
             manager=manager,
             extensions=EXTENSIONS,
         ) as bot:
+            if sync_guild is not None:
+                await bot.login(token)  # runs setup_hook, which loads the cogs
+                return await bot.sync_commands(sync_guild or None)
             await bot.start(token)
+    return 0
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:

@@ -109,11 +109,8 @@ class CouncilBot(commands.Bot):
             personas=self.personas,
         )
 
-    async def setup_hook(self) -> None:
-        """Register cogs and persistent buttons; mark interrupted sessions; sync to a dev guild."""
-        self.add_dynamic_items(VoteButton)
-        for name in self.extension_names:
-            await self.load_extension(name)
+    async def start(self, token: str, *, reconnect: bool = True) -> None:
+        """Serve: sessions a previous process left running become resumable, then connect."""
         interrupted = await self.store.mark_running_sessions_interrupted()
         if interrupted:
             log.info(
@@ -121,12 +118,29 @@ class CouncilBot(commands.Bot):
                 len(interrupted),
                 ", ".join(f"#{s.id}" for s in interrupted),
             )
+        await super().start(token, reconnect=reconnect)
+
+    async def setup_hook(self) -> None:
+        """Register cogs and persistent buttons; sync to the development guild if one is set."""
+        await self.load_cogs()
         guild_id = self.settings.council_dev_guild_id
         if guild_id is not None:
-            guild = discord.Object(id=guild_id)
-            self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-            log.info("synced %d commands to development guild %d", len(synced), guild_id)
+            count = await self.sync_commands(guild_id)
+            log.info("synced %d commands to development guild %d", count, guild_id)
+
+    async def load_cogs(self) -> None:
+        """Load the command cogs and the persistent vote buttons."""
+        self.add_dynamic_items(VoteButton)
+        for name in self.extension_names:
+            await self.load_extension(name)
+
+    async def sync_commands(self, guild_id: int | None) -> int:
+        """Register the slash commands in one guild (instant) or globally; return how many."""
+        if guild_id is None:
+            return len(await self.tree.sync())
+        guild = discord.Object(id=guild_id)
+        self.tree.copy_global_to(guild=guild)
+        return len(await self.tree.sync(guild=guild))
 
     async def close(self) -> None:
         """Interrupt running sessions (they stay resumable), then disconnect."""

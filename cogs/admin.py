@@ -110,9 +110,8 @@ class AdminCog(commands.GroupCog, group_name="council-admin"):
             raise UserFacingError("Only the bot's owner can sync its commands.")
         guild = require_guild(interaction)
         await interaction.response.defer(ephemeral=True)
-        self.bot.tree.copy_global_to(guild=guild)
-        synced = await self.bot.tree.sync(guild=guild)
-        await interaction.followup.send(f"Synced {len(synced)} commands to this server.")
+        count = await self.bot.sync_commands(guild.id)
+        await interaction.followup.send(f"Synced {count} commands to this server.")
 
 
 def _toggle(ids: tuple[int, ...], value: int) -> tuple[int, ...]:

@@ -44,7 +44,7 @@ class CouncilCog(commands.GroupCog, group_name="council"):
         format: Format | None = None,
         rounds: app_commands.Range[int, 1, 10] | None = None,
         blind: bool = False,
-        channel: ThreadParent | None = None,
+        in_channel: ThreadParent | None = None,
     ) -> None:
         """Start a council on a topic in a new thread.
 
@@ -55,12 +55,12 @@ class CouncilCog(commands.GroupCog, group_name="council"):
             format: parallel, debate, chaired or review.
             rounds: How many rounds (1-10).
             blind: Hide who is who until the summary.
-            channel: Where to open it (e.g. a forum); by default here.
+            in_channel: Where to open it (e.g. a forum); by default here.
         """
         guild = require_guild(interaction)
         settings = await self.store.guild_settings(guild.id)
         ensure_host(interaction.user, settings)
-        where = channel or interaction.channel
+        where = in_channel or interaction.channel
         if not isinstance(where, SessionChannel):
             raise UserFacingError("Start a council in a text channel, a forum or a thread.")
         if rounds is not None and rounds > settings.max_rounds:
