@@ -68,7 +68,13 @@ def make_config(
             for name in NAMES
         },
         "personas": [
-            {"name": name, "model": name.lower(), "style": f"{name}'s style."} for name in NAMES
+            {
+                "name": name,
+                "model": name.lower(),
+                "style": f"{name}'s style.",
+                "avatar_url": f"https://example.org/{name.lower()}.png",
+            }
+            for name in NAMES
         ],
         "presets": {
             "default": {"members": list(NAMES), "format": "parallel", "rounds": 2},

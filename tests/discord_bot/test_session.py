@@ -22,6 +22,7 @@ async def test_a_four_persona_council_runs_in_a_thread_as_the_audience_sees_it(h
     persona_messages = [m for m in seen if m.is_webhook]
     assert {m.author_name for m in persona_messages} == set(NAMES)
     for message in persona_messages:
+        assert message.author_avatar_url == f"https://example.org/{message.author_name.lower()}.png"
         assert "thinks carefully" in message.content
         assert [b.label for b in message.buttons] == ["👍 0", "👎 0"]
     assert len(persona_messages) == 8
@@ -35,3 +36,22 @@ async def test_a_four_persona_council_runs_in_a_thread_as_the_audience_sees_it(h
     replies = await harness.store.replies(session.id)
     answers = [r for r in replies if r.kind is ReplyKind.ANSWER]
     assert all(r.message_ids for r in answers)
+
+
+async def test_an_unexpected_error_gets_a_short_apology_with_the_logged_error_id(
+    harness, monkeypatch, caplog
+):
+    async def broken(guild_id):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(harness.store, "guild_settings", broken)
+    world, driver = harness.world, harness.driver
+    handle = await driver.slash(world.host, world.general, "council start", topic="Oops")
+    reply = await handle.wait_response()
+    assert reply.is_ephemeral
+    assert reply.content.startswith("Sorry, something went wrong (error id `")
+    error_id = reply.content.split("`")[1]
+    logged = [r for r in caplog.records if error_id in r.getMessage()]
+    assert logged
+    assert logged[0].exc_info is not None
+    assert "disk on fire" not in reply.content
