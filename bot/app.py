@@ -148,6 +148,7 @@ class CouncilBot(commands.Bot):
         for presenter in list(self.live.presenters.values()):
             await presenter.close()
         await self.vote_desk.close()
+        await self.live.close()
         await super().close()
 
     async def on_ready(self) -> None:

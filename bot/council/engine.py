@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from bot.config import CouncilConfig
+from bot.council.blind import assign_aliases, identity_words, names_itself
 from bot.council.budget import Budget, BudgetExceeded
 from bot.council.events import (
     Presenter,
@@ -91,6 +92,7 @@ class Recorder(ReplyRecorder, Protocol):
         self, question_ids: Iterable[int], round_number: int
     ) -> int: ...
     async def save_synthesis(self, session_id: int, synthesis_json: str) -> Session: ...
+    async def flag_reply(self, reply_id: int, *, is_flagged: bool = True) -> Reply: ...
 
 
 class WallTimeExceeded(Exception):
@@ -128,7 +130,12 @@ class SessionRun:
             budget=self.budget,
             member_timeout_s=spec.member_timeout_s,
         )
-        self.rules = PromptRules(language=spec.language, max_words=spec.max_words)
+        self.config = config
+        self.rules = PromptRules(
+            language=spec.language, max_words=spec.max_words, is_blind=spec.is_blind
+        )
+        # What the models call each participant: aliases in a blind council.
+        self.names = {m.persona: m.alias or m.persona for m in members}
         self.planned_rounds = spec.rounds
         self.current_round = 0
         self.transcript: list[Turn] = []
@@ -180,9 +187,12 @@ class SessionRun:
                 budget_usd=spec.budget_usd,
             )
         )
+        rng = rng or random.Random()  # noqa: S311  (shuffling for fairness, not secrecy)
+        seating = _seating(spec)
+        aliases = assign_aliases([seat.name for seat, _ in seating], rng) if spec.is_blind else {}
         members = [
-            _member(session.id, position, seat, config, role)
-            for position, (seat, role) in enumerate(_seating(spec))
+            _member(session.id, position, seat, config, role, aliases.get(seat.name))
+            for position, (seat, role) in enumerate(seating)
         ]
         await store.add_members(session.id, members)
         return cls(
@@ -418,9 +428,10 @@ class SessionRun:
         )
         for planned in steps:
             # A resumed round does not ask again those who already spoke in it.
-            step = Step(
-                tuple(s for s in planned.speakers if s not in self._already_spoken), planned.kind
-            )
+            speakers = [s for s in planned.speakers if s not in self._already_spoken]
+            if self.spec.is_blind and len(planned.speakers) > 1:
+                self.rng.shuffle(speakers)  # so posting order gives nobody away
+            step = Step(tuple(speakers), planned.kind)
             if not step.speakers:
                 continue
             if step.kind is ReplyKind.CHAIR:
@@ -480,31 +491,40 @@ class SessionRun:
         seat = self.spec.seat(name)
         if seat is None:  # spec validation makes this unreachable; fail loudly if not
             raise LookupError(name)
-        participants = self._participants()
-        messages = build_messages(name, self.spec.topic, transcript, instruction)
+        participants = [self.names.get(p, p) for p in self._participants()]
+        shown = self.names.get(name, name)
+        messages = build_messages(name, self.spec.topic, transcript, instruction, self.names)
         if extra:
             messages = (*messages, *extra)
         is_chair = kind in (ReplyKind.CHAIR, ReplyKind.SYNTHESIS)
         self.speaking.add(name)
         try:
-            return await self.turns.run(
+            reply = await self.turns.run(
                 TurnRequest(
                     key=TurnKey(number, name, kind),
-                    display_name=name,
+                    display_name=shown,
                     model_key=seat.model_key,
                     system=system_prompt(
-                        Seat(seat.name, seat.style),
-                        [p for p in participants if p != name],
+                        Seat(shown, seat.style),
+                        [p for p in participants if p != shown],
                         self.rules,
                         is_chair=is_chair,
                     ),
                     messages=messages,
-                    stop=stop_strings(name, participants),
+                    stop=stop_strings(shown, participants),
                     participants=participants,
+                    speaker_name=shown,
                 )
             )
         finally:
             self.speaking.discard(name)
+        if self.spec.is_blind and reply.status is ReplyStatus.OK and kind is ReplyKind.ANSWER:
+            model = self.config.models[seat.model_key]
+            kind_of = self.config.providers[model.provider].kind
+            if names_itself(reply.text, identity_words(name, model, kind_of)):
+                # Votes on a reply that gave its author away don't count on the leaderboard.
+                reply = await self.store.flag_reply(reply.id)
+        return reply
 
     def _participants(self) -> list[str]:
         names = [m.name for m in self.spec.members]
@@ -541,14 +561,15 @@ class SessionRun:
 
     def _questions_between_members(self, number: int) -> dict[str, list[str]]:
         directed: dict[str, list[str]] = {}
-        names = self.competing
+        persona_of = {self.names.get(p, p): p for p in self.competing}
         for (round_number, persona), reply in self.results.items():
             if round_number != number or reply.status is not ReplyStatus.OK:
                 continue
             if reply.kind is not ReplyKind.ANSWER:
                 continue
-            for addressee, question in directed_questions(reply.text, persona, names):
-                directed.setdefault(addressee, []).append(f"{persona} asked: {question}")
+            asker = self.names.get(persona, persona)
+            for addressee, question in directed_questions(reply.text, asker, list(persona_of)):
+                directed.setdefault(persona_of[addressee], []).append(f"{asker} asked: {question}")
         return directed
 
     # ------------------------------------------------------------------ review and synthesis
@@ -670,7 +691,12 @@ def _seating(spec: SessionSpec) -> list[tuple[SeatSpec, MemberRole]]:
 
 
 def _member(
-    session_id: int, position: int, seat: SeatSpec, config: CouncilConfig, role: MemberRole
+    session_id: int,
+    position: int,
+    seat: SeatSpec,
+    config: CouncilConfig,
+    role: MemberRole,
+    alias: str | None,
 ) -> Member:
     model = config.models[seat.model_key]
     return Member(
@@ -683,6 +709,7 @@ def _member(
         role=role,
         color=seat.color,
         avatar_url=seat.avatar_url,
+        alias=alias,
     )
 
 

@@ -191,7 +191,7 @@ class GuildSettings(_Frozen):
     allowed_channel_ids: tuple[int, ...] = ()
     voter_role_id: int | None = None
     min_account_age_days: int = Field(default=0, ge=0)
-    vote_grace_s: int = Field(default=0, ge=0)
+    vote_grace_s: int = Field(default=600, ge=0)
     budget_usd: float | None = None
     budget_tokens: int | None = None
     daily_budget_usd: float | None = None

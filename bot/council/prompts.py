@@ -8,7 +8,7 @@ providers, so identity travels in the text.)
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,13 +36,14 @@ class Turn:
     kind: TurnKind
     text: str
 
-    def heading(self) -> str:
-        """How other members see who said this."""
+    def heading(self, names: Mapping[str, str]) -> str:
+        """How other members see who said this (`names` maps personas to their shown names)."""
         if self.kind is TurnKind.QUESTION:
             return f"A member of the audience, {self.speaker}, asks"
+        shown = names.get(self.speaker, self.speaker)
         if self.kind is TurnKind.CHAIR:
-            return f"{self.speaker} (chair)"
-        return self.speaker
+            return f"{shown} (chair)"
+        return shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class PromptRules:
 
     language: str = "English"
     max_words: int = 180
+    is_blind: bool = False
 
 
 def system_prompt(seat: Seat, others: Sequence[str], rules: PromptRules, *, is_chair: bool) -> str:
@@ -84,11 +86,20 @@ def system_prompt(seat: Seat, others: Sequence[str], rules: PromptRules, *, is_c
         f"- Keep each reply under {rules.max_words} words. No preamble, no name prefix.",
         f"- Answer in {rules.language}.",
     ]
+    if rules.is_blind:
+        lines.append(
+            f"- This council is blind: you are known only as {seat.name}. Never say which AI "
+            "model you are or which company made you."
+        )
     return "\n".join(lines)
 
 
 def build_messages(
-    me: str, topic: str, transcript: Sequence[Turn], instruction: str
+    me: str,
+    topic: str,
+    transcript: Sequence[Turn],
+    instruction: str,
+    names: Mapping[str, str] | None = None,
 ) -> tuple[ChatMessage, ...]:
     """The conversation from `me`'s seat, ending with `instruction` as the last user turn.
 
@@ -99,7 +110,7 @@ def build_messages(
         if turn.speaker == me and turn.kind is not TurnKind.QUESTION:
             messages.append(ChatMessage("assistant", turn.text))
         else:
-            messages.append(ChatMessage("user", f"{turn.heading()}: {turn.text}"))
+            messages.append(ChatMessage("user", f"{turn.heading(names or {})}: {turn.text}"))
     messages.append(ChatMessage("user", instruction))
     return _merge(messages)
 

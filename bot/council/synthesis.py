@@ -73,7 +73,29 @@ def parse_synthesis(text: str, author: str) -> Synthesis:
             except ValidationError:
                 continue
             return parsed
+    if (partial := _parse_partial_json(text, author)) is not None:
+        return partial
     return _parse_sections(text, author)
+
+
+_STRING = r'"((?:[^"\\]|\\.)*)"'
+
+
+def _parse_partial_json(text: str, author: str) -> Synthesis | None:
+    """Salvage the complete strings of a JSON reply cut off mid-way (e.g. at max_tokens)."""
+    if "{" not in text or '"' not in text:
+        return None
+    found: dict[str, object] = {}
+    for field in SYNTHESIS_FIELDS:
+        match = re.search(rf'"{field}"\s*:\s*\[(.*?)(?:\]|$)', text, re.DOTALL)
+        if match is not None:
+            found[field] = [json.loads(f'"{item}"') for item in re.findall(_STRING, match[1])]
+    verdict = re.search(rf'"verdict"\s*:\s*{_STRING}', text)
+    if verdict is not None:
+        found["verdict"] = json.loads(f'"{verdict[1]}"')
+    if not any(found.values()):
+        return None
+    return Synthesis.model_validate({**found, "author": author, "is_structured": False})
 
 
 def _json_candidates(text: str) -> list[str]:

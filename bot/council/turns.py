@@ -51,7 +51,10 @@ class ReplyRecorder(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class TurnRequest:
-    """One call to make: who speaks, as what, with which prompt."""
+    """One call to make: who speaks, as what, with which prompt.
+
+    `speaker_name` and `participants` are the names the models use (aliases when blind).
+    """
 
     key: TurnKey
     display_name: str
@@ -60,6 +63,7 @@ class TurnRequest:
     messages: tuple[ChatMessage, ...]
     stop: tuple[str, ...]
     participants: Sequence[str]
+    speaker_name: str
 
 
 class TurnRunner:
@@ -117,11 +121,11 @@ class TurnRunner:
                 async for item in self.providers[model.provider].stream(request):
                     if isinstance(item, Delta):
                         raw += item.text
-                        visible = clean_reply(raw, turn.key.persona, turn.participants)
+                        visible = clean_reply(raw, turn.speaker_name, turn.participants)
                         if visible != shown:
                             shown = visible
                             await self.presenter.handle(TextDelta(turn.key, shown))
-                        if impersonation_start(raw, turn.key.persona, turn.participants):
+                        if impersonation_start(raw, turn.speaker_name, turn.participants):
                             break  # the model began writing another member's lines
                     else:
                         completion = item
@@ -139,7 +143,7 @@ class TurnRunner:
             raise
 
         text = clean_reply(
-            completion.text if completion else raw, turn.key.persona, turn.participants
+            completion.text if completion else raw, turn.speaker_name, turn.participants
         )
         if not text:
             return await self._failed(

@@ -6,23 +6,34 @@ poster and presenter, posts the summary at the end, and stops a session whose th
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
+from collections.abc import Coroutine
+from typing import Any
 
 import discord
 
 from bot.config import CouncilConfig
 from bot.council.engine import SessionRun
 from bot.council.events import SessionEnded, SynthesisReady
-from bot.council.models import GuildSettings, Session
+from bot.council.models import GuildSettings, ReplyKind, Session, SessionRecord
 from bot.council.spec import SessionSpec
 from bot.discord_ui.embeds import color_int, opening_embed, summary_embed
-from bot.discord_ui.posting import NO_MENTIONS, Identity, PersonaPoster
+from bot.discord_ui.posting import (
+    NO_MENTIONS,
+    Identity,
+    MessageGone,
+    PersonaPoster,
+    ThreadGone,
+)
 from bot.discord_ui.presenter import DiscordPresenter
+from bot.discord_ui.views import vote_view
 from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
 from bot.personas import PersonaBook
+from bot.render.chart import ChartBar, votes_chart
 from bot.render.summary import render_summary
 from bot.render.transcript import render_markdown
 from bot.sessions import SessionManager
@@ -31,6 +42,7 @@ from bot.store.store import Store
 log = logging.getLogger(__name__)
 
 THREAD_NAME_MAX = 100
+CHART_NAME = "votes.png"
 SessionChannel = discord.TextChannel | discord.ForumChannel | discord.Thread
 
 
@@ -60,6 +72,7 @@ class LiveSessions:
         self.pool = pool
         self.personas = personas
         self.presenters: dict[int, DiscordPresenter] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def open_thread(
         self,
@@ -131,16 +144,28 @@ class LiveSessions:
         self, thread: discord.Thread, ended: SessionEnded, synthesis: SynthesisReady | None
     ) -> None:
         session = ended.session
-        self.presenters.pop(session.id, None)
+        presenter = self.presenters.pop(session.id, None)
         record = await self.store.session_record(session.id)
         jump = f"https://discord.com/channels/{session.guild_id}/{thread.id}"
         doc = render_summary(record, jump_url=jump)
         transcript = discord.File(
             io.BytesIO(render_markdown(record).encode()), filename=f"council-{session.id}.md"
         )
-        summary = await thread.send(
-            embed=summary_embed(doc), file=transcript, allowed_mentions=NO_MENTIONS
+        colors = {m.persona: m.color for m in record.members}
+        bars = [
+            ChartBar(s.persona, colors[s.persona], s.up, s.down)
+            for s in doc.stats
+            if not s.is_chair
+        ]
+        chart = discord.File(
+            io.BytesIO(votes_chart(bars, title="Audience votes")), filename=CHART_NAME
         )
+        embed = summary_embed(doc).set_image(url=f"attachment://{CHART_NAME}")
+        summary = await thread.send(
+            embed=embed, files=[transcript, chart], allowed_mentions=NO_MENTIONS
+        )
+        if presenter is not None:
+            self._track(self._close_voting(session, record, presenter.poster))
         await self.store.set_summary_message(session.id, summary.id)
         parent = thread.parent
         if isinstance(parent, discord.TextChannel):
@@ -149,6 +174,38 @@ class LiveSessions:
                 f"Council #{session.id} has {verdict}: {summary.jump_url}",
                 allowed_mentions=NO_MENTIONS,
             )
+
+    def _track(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _close_voting(
+        self, session: Session, record: SessionRecord, poster: PersonaPoster
+    ) -> None:
+        """After the grace period, freeze every reply's buttons with its final counts."""
+        settings = await self.store.guild_settings(session.guild_id or 0)
+        await asyncio.sleep(settings.vote_grace_s)
+        identities = {m.persona: Identity(m.alias or m.persona, None, 0) for m in record.members}
+        for reply in record.replies:
+            if reply.kind is not ReplyKind.ANSWER or not reply.message_ids:
+                continue
+            up, down = await self.store.votes_for(reply.id)
+            try:
+                await poster.edit(
+                    reply.message_ids[-1],
+                    identities[reply.persona],
+                    None,
+                    view=vote_view(reply.id, up, down, is_closed=True),
+                )
+            except (MessageGone, ThreadGone, discord.HTTPException):
+                log.info("could not close voting on reply %d", reply.id)
+
+    async def close(self) -> None:
+        """Cancel pending vote closings (shutdown); votes stay open until the next end."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _thread_lost(self, session: Session, thread: discord.Thread, why: str) -> None:
         self.presenters.pop(session.id, None)

@@ -107,18 +107,18 @@ class PersonaPoster:
         self,
         message_id: int,
         identity: Identity,
-        content: str,
+        content: str | None,
         *,
         view: discord.ui.View | None = None,
-        by_webhook: bool = True,
     ) -> None:
-        """Replace a persona message's text (and buttons)."""
-        if by_webhook and self._uses_webhook:
+        """Replace a persona message's text and buttons (`content` None keeps the text)."""
+        text = discord.utils.MISSING if content is None else content
+        if self._uses_webhook:
             try:
                 await self._webhook_call(
                     lambda hook: hook.edit_message(
                         message_id,
-                        content=content,
+                        content=text,
                         thread=self.thread,
                         allowed_mentions=NO_MENTIONS,
                         view=view,
@@ -128,11 +128,8 @@ class PersonaPoster:
             except _NoWebhook:
                 return  # the message was the webhook's; without it, it can no longer change
         partial = self.thread.get_partial_message(message_id)
-        await self._guard(
-            partial.edit(
-                embed=self._embed(identity, content), view=view, allowed_mentions=NO_MENTIONS
-            )
-        )
+        embed = discord.utils.MISSING if content is None else self._embed(identity, content)
+        await self._guard(partial.edit(embed=embed, view=view, allowed_mentions=NO_MENTIONS))
 
     @property
     def uses_webhook(self) -> bool:

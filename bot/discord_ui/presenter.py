@@ -26,6 +26,7 @@ from bot.council.events import (
     RoundStarted,
     SessionEnded,
     SessionPaused,
+    SessionStarted,
     SynthesisReady,
     TextDelta,
     TurnKey,
@@ -39,6 +40,7 @@ from bot.store.store import Store
 log = logging.getLogger(__name__)
 
 THINKING = "*thinking…*"
+BLIND_COLOR = 0x99AAB5
 # Discord allows about 5 webhook requests per 2 s; each streaming message gets a fair share.
 SECONDS_PER_REQUEST = 0.4
 MIN_EDIT_INTERVAL_S = 0.8
@@ -105,21 +107,17 @@ class DiscordPresenter:
         """Record an event for the worker; never waits on Discord."""
         if self._is_lost:
             return
-        if isinstance(event, RoundStarted):
+        if isinstance(event, SessionStarted):
+            self._seat(event)
+        elif isinstance(event, RoundStarted):
             self._ordered.append(lambda: self._round_header(event))
         elif isinstance(event, MemberStarted):
             self._started(event)
         elif isinstance(event, TextDelta):
             if (streaming := self._turns.get(event.turn)) is not None:
                 streaming.text = event.text
-        elif isinstance(event, MemberFinished):
-            if (done := self._turns.get(event.turn)) is not None:
-                done.reply = event.reply
-                done.text = event.reply.text
-        elif isinstance(event, MemberFailed):
-            if (failed := self._turns.get(event.turn)) is not None:
-                failed.failure = event.reason
-                failed.reply = event.reply
+        elif isinstance(event, MemberFinished | MemberFailed):
+            self._ended(event)
         elif isinstance(event, SessionPaused):
             self._ordered.append(lambda: self._notice(f"⏸️ **Paused.** {event.reason}"))
         elif isinstance(event, SynthesisReady):
@@ -128,6 +126,23 @@ class DiscordPresenter:
             self._ordered.append(lambda: self._on_end(event, self._synthesis))
             self._is_closed = True
         self._wake.set()
+
+    def _ended(self, event: MemberFinished | MemberFailed) -> None:
+        turn = self._turns.get(event.turn)
+        if turn is None:
+            return
+        turn.reply = event.reply
+        if isinstance(event, MemberFailed):
+            turn.failure = event.reason
+        else:
+            turn.text = event.reply.text
+
+    def _seat(self, event: SessionStarted) -> None:
+        if event.session.is_blind:
+            # Blind: every persona posts under its alias with the same neutral look.
+            self.identities = {
+                m.persona: Identity(m.alias or m.persona, None, BLIND_COLOR) for m in event.members
+            }
 
     def _started(self, event: MemberStarted) -> None:
         kind = event.turn.kind

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.council.models import MemberRole, ReplyKind, ReplyStatus, SessionRecord
+from bot.council.tally import kendall_tau, winners
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -87,20 +88,32 @@ def member_stats(record: SessionRecord) -> list[MemberStats]:
     return stats
 
 
-def winners(stats: Sequence[MemberStats]) -> list[str]:
-    """Competing members sharing the top net score; none when nobody got a vote."""
-    competing = [s for s in stats if not s.is_chair]
-    if not competing or all(s.up == 0 and s.down == 0 for s in competing):
-        return []
-    best = max(s.net for s in competing)
-    return [s.persona for s in competing if s.net == best]
+def audience_winners(stats: Sequence[MemberStats]) -> list[str]:
+    """Competing members sharing the top net score (none when nobody is ahead)."""
+    return winners({s.persona: s.net for s in stats if not s.is_chair})
+
+
+def peer_agreement(record: SessionRecord, stats: Sequence[MemberStats]) -> Field | None:
+    """In a review council: the models' own ranking beside the audience's, with Kendall τ."""
+    saved = json.loads(record.session.synthesis_json) if record.session.synthesis_json else {}
+    peers = [entry["persona"] for entry in saved.get("ranking") or []]
+    if len(peers) < 2:
+        return None
+    audience = [s.persona for s in sorted(stats, key=lambda s: -s.net) if s.persona in peers]
+    tau = kendall_tau(peers, audience)
+    agreement = f"{tau:+.2f}" if tau is not None else "n/a"
+    return Field(
+        "Peer review vs audience",
+        f"Models: {' > '.join(peers)}\nAudience: {' > '.join(audience)}\n"
+        f"Agreement (Kendall τ): {agreement}",
+    )
 
 
 def render_summary(record: SessionRecord, *, jump_url: str | None = None) -> SummaryDoc:
     """The summary document: topic, winners, members, synthesis, coverage, time and cost."""
     session = record.session
     stats = member_stats(record)
-    top = winners(stats)
+    top = audience_winners(stats)
     synthesis_record = json.loads(session.synthesis_json) if session.synthesis_json else {}
     synthesis = synthesis_record.get("synthesis") or {}
     coverage = synthesis_record.get("coverage", "")
@@ -113,6 +126,9 @@ def render_summary(record: SessionRecord, *, jump_url: str | None = None) -> Sum
         lines.append("🏆 No audience votes were cast.")
     if session.stop_reason:
         lines.append(f"⚠️ {session.stop_reason}")
+    revealed = [f"{m.alias} was **{m.persona}**" for m in record.members if m.alias]
+    if revealed:
+        lines.append("🎭 Revealed: " + ", ".join(revealed) + ".")
     if synthesis.get("verdict"):
         lines.append(f"**Verdict:** {synthesis['verdict']}")
     if coverage:
@@ -130,17 +146,21 @@ def render_summary(record: SessionRecord, *, jump_url: str | None = None) -> Sum
             f"{s.tokens:,} tokens · ${s.cost_usd:.4f}"
             + (f"\n⚠️ {s.failures} failed" if s.failures else "")
         )
-        fields.append(Field(f"{s.persona}{role}", value, is_inline=True))
+        alias = next(
+            (f" · {m.alias}" for m in record.members if m.persona == s.persona and m.alias), ""
+        )
+        fields.append(Field(f"{s.persona}{alias}{role}", value, is_inline=True))
     for title, key in (
         ("Consensus", "consensus"),
         ("Disagreements", "disagreements"),
         ("Open questions", "open_questions"),
         ("Cautions", "cautions"),
-        ("Peer ranking", "ranking"),
     ):
         items = synthesis.get(key) or []
         if items:
             fields.append(Field(title, _bullets(items)))
+    if (agreement := peer_agreement(record, stats)) is not None:
+        fields.append(agreement)
     rounds = [r for r in record.rounds if r.first_message_id]
     if jump_url and rounds:
         links = " · ".join(f"[Round {r.number}]({jump_url}/{r.first_message_id})" for r in rounds)

@@ -71,10 +71,10 @@ def make_config(
             {
                 "name": name,
                 "model": name.lower(),
-                "style": f"{name}'s style.",
+                "style": f"Style number {i}.",
                 "avatar_url": f"https://example.org/{name.lower()}.png",
             }
-            for name in NAMES
+            for i, name in enumerate(NAMES)
         ],
         "presets": {
             "default": {"members": list(NAMES), "format": "parallel", "rounds": 2},

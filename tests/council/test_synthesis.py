@@ -71,3 +71,12 @@ async def test_the_summariser_falls_back_to_another_member_when_the_chair_fails(
     assert run.synthesis is not None
     assert run.synthesis.author == "DeepSeek"
     assert run.synthesis.verdict == "Fine."
+
+
+def test_json_cut_off_mid_way_keeps_its_complete_items():
+    text = '{"consensus": ["Trains good", "Buses \\"too\\""], "disagreements": ["Cost of the ne'
+    parsed = parse_synthesis(text, "Claude")
+    assert parsed.consensus == ["Trains good", 'Buses "too"']
+    assert parsed.disagreements == []
+    assert parsed.verdict == ""
+    assert not parsed.is_structured

@@ -28,7 +28,8 @@ async def test_a_four_persona_council_runs_in_a_thread_as_the_audience_sees_it(h
     assert len(persona_messages) == 8
     summary = seen[-1]
     assert summary.embeds[0]["title"] == f"Council #{session.id}: summary"
-    assert summary.attachments == (f"council-{session.id}.md",)
+    assert summary.attachments == (f"council-{session.id}.md", "votes.png")
+    assert summary.embeds[0]["image"]["url"] == "attachment://votes.png"
     opening = driver.read(world.general, as_user=world.bob)
     assert opening[0].embeds[0]["title"].endswith("Trains or cars?")
     assert "has ended" in opening[-1].content

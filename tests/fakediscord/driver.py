@@ -79,9 +79,13 @@ class InteractionHandle:
 
     @property
     def responses(self) -> list[SeenMessage]:
-        """Everything the member got back: the finished original response, then followups."""
+        """Everything the member got back: the finished original response, then followups.
+
+        A component interaction's "original" is the message its button is on, not a reply.
+        """
         original = self.original
-        head = [original] if original is not None and not original.is_loading else []
+        is_reply = original is not None and original.id != self.interaction.message_id
+        head = [original] if original is not None and is_reply and not original.is_loading else []
         return head + self.followups
 
     @property
