@@ -8,8 +8,9 @@ import pytest
 
 from tests.fakellm import FakeLLM
 
-# The fake Discord's fixtures (fake_discord, discord_driver) for every test.
-pytest_plugins = ["tests.fakediscord.fixtures"]
+# The fake Discord's fixtures (fake_discord, discord_driver) and the bot harness (world,
+# harness) for every test.
+pytest_plugins = ["tests.fakediscord.fixtures", "tests.bot_harness"]
 
 
 @pytest.fixture
