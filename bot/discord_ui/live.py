@@ -20,7 +20,7 @@ from bot.council.engine import SessionRun
 from bot.council.events import SessionEnded, SynthesisReady
 from bot.council.models import GuildSettings, ReplyKind, Session, SessionRecord
 from bot.council.spec import SessionSpec
-from bot.discord_ui.embeds import color_int, opening_embed, summary_embed
+from bot.discord_ui.embeds import COUNCIL_COLOR, color_int, opening_embed, summary_embed
 from bot.discord_ui.posting import (
     NO_MENTIONS,
     Identity,
@@ -129,9 +129,15 @@ class LiveSessions:
         async def tell_host(text: str) -> None:
             await thread.send(f"💡 {text}", allowed_mentions=NO_MENTIONS)
 
+        me = self.client.user
+        house = Identity(
+            me.display_name if me else "Council",
+            me.display_avatar.url if me else None,
+            COUNCIL_COLOR,
+        )
         presenter = DiscordPresenter(
             session_id=session.id,
-            poster=PersonaPoster(pool=self.pool, thread=thread, on_fallback=tell_host),
+            poster=PersonaPoster(pool=self.pool, thread=thread, on_fallback=tell_host, house=house),
             store=self.store,
             identities=identities,
             on_end=lambda ended, synthesis: self._closing(thread, ended, synthesis),
@@ -145,6 +151,8 @@ class LiveSessions:
     ) -> None:
         session = ended.session
         presenter = self.presenters.pop(session.id, None)
+        if presenter is None:
+            return
         record = await self.store.session_record(session.id)
         jump = f"https://discord.com/channels/{session.guild_id}/{thread.id}"
         doc = render_summary(record, jump_url=jump)
@@ -161,19 +169,20 @@ class LiveSessions:
             io.BytesIO(votes_chart(bars, title="Audience votes")), filename=CHART_NAME
         )
         embed = summary_embed(doc).set_image(url=f"attachment://{CHART_NAME}")
-        summary = await thread.send(
-            embed=embed, files=[transcript, chart], allowed_mentions=NO_MENTIONS
-        )
-        if presenter is not None:
-            self._track(self._close_voting(session, record, presenter.poster))
-        await self.store.set_summary_message(session.id, summary.id)
+        summary_id = await presenter.poster.announce(embed=embed, files=[transcript, chart])
+        self._track(self._close_voting(session, record, presenter.poster))
+        await self.store.set_summary_message(session.id, summary_id)
+        summary_url = f"{jump}/{summary_id}"
         parent = thread.parent
         if isinstance(parent, discord.TextChannel):
             verdict = "ended" if session.status == "finished" else str(session.status)
-            await parent.send(
-                f"Council #{session.id} has {verdict}: {summary.jump_url}",
-                allowed_mentions=NO_MENTIONS,
-            )
+            try:
+                await parent.send(
+                    f"Council #{session.id} has {verdict}: {summary_url}",
+                    allowed_mentions=NO_MENTIONS,
+                )
+            except discord.HTTPException:
+                log.warning("could not link the summary from channel %d", parent.id)
 
     def _track(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

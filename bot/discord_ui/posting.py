@@ -8,7 +8,7 @@ persona, and tells the host once which permission would make it better.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -54,9 +54,11 @@ class PersonaPoster:
         pool: WebhookPool,
         thread: discord.Thread,
         on_fallback: Callable[[str], Awaitable[None]],
+        house: Identity,
     ) -> None:
         self._pool = pool
         self.thread = thread
+        self.house = house
         self._on_fallback = on_fallback
         self._uses_webhook = True
         self._names: dict[str, str] = {}
@@ -102,6 +104,50 @@ class PersonaPoster:
             )
         )
         return sent.id
+
+    async def announce(
+        self,
+        content: str | None = None,
+        *,
+        embed: discord.Embed | None = None,
+        files: Sequence[discord.File] = (),
+    ) -> int:
+        """Post as the bot (round headers, notices, the summary); return the message id.
+
+        If the bot lost Send Messages here, the webhook still can post, under the bot's name.
+        """
+        try:
+            sent = await self.thread.send(
+                content,
+                embed=embed or discord.utils.MISSING,
+                files=list(files) or discord.utils.MISSING,
+                allowed_mentions=NO_MENTIONS,
+            )
+            return sent.id
+        except discord.NotFound as exc:
+            raise ThreadGone(str(exc)) from exc
+        except discord.Forbidden as exc:
+            if not self._uses_webhook:
+                raise ThreadGone(str(exc)) from exc
+            log.warning("can't post in thread %d (%s); using the webhook", self.thread.id, exc)
+        for file in files:
+            file.reset()
+        try:
+            message = await self._webhook_call(
+                lambda hook: hook.send(
+                    content or discord.utils.MISSING,
+                    username=self.username(self.house),
+                    avatar_url=self.house.avatar_url or discord.utils.MISSING,
+                    thread=self.thread,
+                    wait=True,
+                    embed=embed or discord.utils.MISSING,
+                    files=list(files) or discord.utils.MISSING,
+                    allowed_mentions=NO_MENTIONS,
+                )
+            )
+        except _NoWebhook as exc:
+            raise ThreadGone("the bot can no longer post in this thread") from exc
+        return message.id
 
     async def edit(
         self,

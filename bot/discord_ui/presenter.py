@@ -32,7 +32,7 @@ from bot.council.events import (
     TurnKey,
 )
 from bot.council.models import Reply, ReplyKind
-from bot.discord_ui.posting import NO_MENTIONS, Identity, MessageGone, PersonaPoster, ThreadGone
+from bot.discord_ui.posting import Identity, MessageGone, PersonaPoster, ThreadGone
 from bot.discord_ui.views import vote_view
 from bot.render.messages import mark_parts, safe_reply_text, split_message
 from bot.store.store import Store
@@ -250,17 +250,11 @@ class DiscordPresenter:
         for q in event.questions:
             lines.append(f"❓ A member of the audience, **{q.display_name}**, asks: {q.text}")
         text = safe_reply_text("\n".join(lines))
-        message = await self._send_as_bot(split_message(text)[0])
-        await self.store.set_round_first_message(self.session_id, event.number, message.id)
+        message_id = await self.poster.announce(split_message(text)[0])
+        await self.store.set_round_first_message(self.session_id, event.number, message_id)
 
     async def _notice(self, text: str) -> None:
-        await self._send_as_bot(safe_reply_text(text)[:2000])
-
-    async def _send_as_bot(self, content: str) -> discord.Message:
-        try:
-            return await self.poster.thread.send(content, allowed_mentions=NO_MENTIONS)
-        except (discord.NotFound, discord.Forbidden) as exc:
-            raise ThreadGone(str(exc)) from exc
+        await self.poster.announce(split_message(safe_reply_text(text))[0])
 
     async def _create(self, turn: _Turn) -> None:
         message_id = await self.poster.send(turn.identity, self._prefix(turn) + THINKING)

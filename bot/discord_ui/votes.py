@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 
 # However many clicks arrive, a message's buttons are edited at most once per interval.
 REFRESH_INTERVAL_S = 2.0
+# A double click (or a client retrying a click it thinks was lost) sends the same button press
+# twice within moments. Clicks toggle, so applying both would silently cancel the vote; the
+# second identical click inside this window is acknowledged and dropped. A deliberate second
+# click to withdraw comes later than this.
+DOUBLE_CLICK_S = 1.0
 
 
 @dataclass
@@ -31,27 +36,79 @@ class _Refresh:
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
+@dataclass
+class _Clicks:
+    """One member's clicks on one reply: applied one at a time, the last applied remembered."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    waiting: int = 0
+    last_value: VoteValue | None = None
+    last_at: float = float("-inf")
+
+
 class VoteDesk:
     """Handles vote button clicks for every session."""
 
-    def __init__(self, store: Store, *, refresh_interval_s: float = REFRESH_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        refresh_interval_s: float = REFRESH_INTERVAL_S,
+        double_click_s: float = DOUBLE_CLICK_S,
+    ) -> None:
         self.store = store
         self.refresh_interval_s = refresh_interval_s
+        self.double_click_s = double_click_s
         self._refreshes: dict[int, _Refresh] = {}
+        self._clicks: dict[tuple[int, int], _Clicks] = {}
         self.edits = 0
 
     async def click(
         self, interaction: discord.Interaction[discord.Client], reply_id: int, value: VoteValue
     ) -> None:
-        """One click: refuse with a reason, or store the vote, acknowledge, refresh later."""
+        """One click: refuse with a reason, or store the vote, acknowledge, refresh later.
+
+        A member's clicks on one reply are applied in arrival order, one at a time; a repeat
+        of the same click within `double_click_s` is acknowledged but not applied again.
+        """
+        arrived = time.monotonic()
+        key = (interaction.user.id, reply_id)
+        clicks = self._clicks.setdefault(key, _Clicks())
+        clicks.waiting += 1
+        try:
+            async with clicks.lock:
+                if clicks.last_value is value and arrived - clicks.last_at < self.double_click_s:
+                    await interaction.response.defer()
+                    return
+                if await self._apply(interaction, reply_id, value):
+                    clicks.last_value, clicks.last_at = value, arrived
+        finally:
+            clicks.waiting -= 1
+            self._forget_old_clicks(time.monotonic())
+
+    async def _apply(
+        self, interaction: discord.Interaction[discord.Client], reply_id: int, value: VoteValue
+    ) -> bool:
+        """Refuse, or store the vote and then acknowledge; True when the vote was stored."""
         refusal = await self._refusal(interaction, reply_id)
         if refusal is not None:
             await interaction.response.send_message(refusal, ephemeral=True)
-            return
+            return False
         await self.store.record_vote(reply_id, interaction.user.id, value)
         await interaction.response.defer()
         if interaction.message is not None:
             self._schedule(interaction.message.id, reply_id, interaction)
+        return True
+
+    def _forget_old_clicks(self, now: float) -> None:
+        # Only clicks still inside the window matter, so the map holds seconds' worth of them.
+        stale = [
+            key
+            for key, clicks in self._clicks.items()
+            if not clicks.waiting and now - clicks.last_at >= self.double_click_s
+        ]
+        for key in stale:
+            del self._clicks[key]
 
     async def _refusal(
         self, interaction: discord.Interaction[discord.Client], reply_id: int
