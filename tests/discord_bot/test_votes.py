@@ -7,6 +7,7 @@ import time
 
 from bot.council.models import GuildSettings, VoteValue
 from bot.discord_ui.views import vote_custom_id
+from bot.discord_ui.votes import DOUBLE_CLICK_S
 from tests.council.conftest import NAMES
 
 
@@ -37,6 +38,7 @@ async def test_clicking_again_withdraws_and_the_other_button_switches(harness):
     assert await harness.store.votes_for(reply.id) == (1, 0)
     await _click(harness, bob, claude, VoteValue.DOWN)
     assert await harness.store.votes_for(reply.id) == (0, 1)
+    await asyncio.sleep(DOUBLE_CLICK_S)  # a deliberate second click, not a double click
     await _click(harness, bob, claude, VoteValue.DOWN)
     assert await harness.store.votes_for(reply.id) == (0, 0)
     await _click(harness, harness.world.host, claude, VoteValue.UP)
