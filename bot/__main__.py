@@ -81,6 +81,19 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--chair", help="the persona who chairs")
     console.add_argument("--transcript", type=Path, help="write a Markdown transcript here")
     console.set_defaults(handler=_console)
+
+    export = commands.add_parser("export", help="write a stored council's transcript")
+    export.add_argument("session", type=int, help="the council's number, e.g. 12")
+    export.add_argument(
+        "--format", choices=("md", "json"), default="md", help="md (default) or json"
+    )
+    export.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    export.add_argument(
+        "--with-votes",
+        action="store_true",
+        help="json only: include who voted what (Discord user ids; keep such files private)",
+    )
+    export.set_defaults(handler=_export)
     return parser
 
 
@@ -217,6 +230,47 @@ async def _run_console(
         session = await run_console(run, presenter, is_interactive=sys.stdin.isatty())
         markdown = render_markdown(await store.session_record(session.id))
     return session.status is SessionStatus.FINISHED, markdown
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    if args.with_votes and args.format != "json":
+        raise UserFacingError("--with-votes needs --format json: a transcript has no voters.")
+    # Opening a missing file would create an empty database.
+    if not settings.council_db.is_file():
+        raise UserFacingError(
+            f"There is no database at {settings.council_db}: set COUNCIL_DB to Council's."
+        )
+    text = asyncio.run(
+        _export_text(settings.council_db, args.session, args.format, with_votes=args.with_votes)
+    )
+    if args.output is None:
+        # Bytes, so that a transcript's emoji survive a terminal with a non-UTF-8 locale.
+        sys.stdout.buffer.write(text.encode())
+        sys.stdout.flush()
+        return EXIT_OK
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    print(f"Council #{args.session} written to {args.output}")
+    return EXIT_OK
+
+
+async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bool) -> str:
+    """The stored session as Markdown or JSON (with who voted what, if asked).
+
+    Raises:
+        UserFacingError: there is no such session.
+    """
+    from bot.render.export import export_json
+    from bot.render.transcript import render_markdown
+    from bot.store.store import Store
+
+    async with Store.open(db) as store:
+        if await store.get_session(session_id) is None:
+            raise UserFacingError(f"There is no council #{session_id} in {db}.")
+        record = await store.session_record(session_id)
+        if format == "md":
+            return render_markdown(record)
+        return export_json(record, await store.votes(session_id) if with_votes else None)
 
 
 if __name__ == "__main__":

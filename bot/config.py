@@ -186,6 +186,7 @@ def parse_config(raw: Mapping[str, Any], file: str, environ: Mapping[str, str]) 
 
     if "providers" in raw:
         problems.extend(_check_providers(file, providers, models))
+    problems.extend(_check_model_ids(file, models))
     problems.extend(_check_personas(file, personas, models if "models" in raw else None))
     problems.extend(_check_presets(file, presets, [p for _, p in personas]))
     problems.extend(_check_keys(file, providers, models, [p for _, p in personas], environ))
@@ -221,6 +222,22 @@ def _check_providers(
         if model.provider not in providers
     )
     return problems
+
+
+def _check_model_ids(file: str, models: Mapping[str, ModelConfig]) -> list[ConfigProblem]:
+    # The id goes into the request as it stands: a stray space or newline (easy to paste)
+    # would only surface as a "model not found" mid-council.
+    fix = 'write the id exactly as the provider lists it, e.g. "claude-sonnet-4-5", no spaces'
+    return [
+        ConfigProblem(
+            file,
+            f"models.{name}.model",
+            "is empty" if not model.model else f"{model.model!r} contains whitespace",
+            fix,
+        )
+        for name, model in models.items()
+        if not model.model or any(char.isspace() for char in model.model)
+    ]
 
 
 def _check_personas(

@@ -14,6 +14,7 @@ from bot.council.spec import build_spec, clean_text
 from bot.discord_ui.live import require_thread
 from bot.errors import UserFacingError
 from cogs.checks import ThreadParent, ensure_host, require_guild, session_here
+from cogs.history import HistoryCommands
 
 if TYPE_CHECKING:
     from bot.app import CouncilBot
@@ -23,7 +24,7 @@ Format = Literal["parallel", "debate", "chaired", "review"]
 SessionChannel = discord.TextChannel | discord.ForumChannel | discord.Thread
 
 
-class CouncilCog(commands.GroupCog, group_name="council"):
+class CouncilCog(HistoryCommands, commands.GroupCog, group_name="council"):
     """Run AI councils in this server."""
 
     def __init__(self, bot: CouncilBot) -> None:

@@ -43,6 +43,7 @@ from bot.council.models import (
     Session,
     SessionRecord,
     SessionStatus,
+    Stance,
 )
 from bot.council.prompts import (
     PromptRules,
@@ -63,6 +64,7 @@ from bot.council.review import (
     review_instruction,
 )
 from bot.council.spec import SeatSpec, SessionSpec
+from bot.council.stance import FOOTER_INSTRUCTION
 from bot.council.synthesis import Synthesis, parse_synthesis, synthesis_instruction
 from bot.council.tally import BordaScore, borda
 from bot.council.turns import FAILURE_LABELS, ReplyRecorder, TurnRequest, TurnRunner
@@ -93,6 +95,7 @@ class Recorder(ReplyRecorder, Protocol):
     ) -> int: ...
     async def save_synthesis(self, session_id: int, synthesis_json: str) -> Session: ...
     async def flag_reply(self, reply_id: int, *, is_flagged: bool = True) -> Reply: ...
+    async def add_stance(self, stance: Stance) -> Stance: ...
 
 
 class WallTimeExceeded(Exception):
@@ -143,6 +146,7 @@ class SessionRun:
         self.ranking: list[BordaScore] = []
         self.synthesis: Synthesis | None = None
         self.speaking: set[str] = set()
+        self.stances: dict[str, Stance] = {}
         self._directed: dict[str, list[str]] = {}
         self._stop_reason: str | None = None
         self._is_ending = False
@@ -253,6 +257,8 @@ class SessionRun:
                     run.transcript.append(Turn(number, reply.persona, kind, reply.text))
                     if number == run._first_round:
                         run._already_spoken.add(reply.persona)
+        for stance in record.stances:
+            run.stances[stance.persona] = stance
         run.budget.record_spent(
             sum(r.input_tokens + r.output_tokens for r in record.replies),
             sum(r.cost_usd for r in record.replies),
@@ -446,6 +452,8 @@ class SessionRun:
                         directed=self._directed.get(name, ()),
                         answers_chair=has_chair_question,
                     )
+                    + "\n"
+                    + FOOTER_INSTRUCTION
                     for name in step.speakers
                 }
                 done = await self._step(number, step.kind, instructions)
@@ -518,6 +526,8 @@ class SessionRun:
             )
         finally:
             self.speaking.discard(name)
+        if reply.status is ReplyStatus.OK and kind is ReplyKind.ANSWER:
+            await self._record_stance(reply)
         if self.spec.is_blind and reply.status is ReplyStatus.OK and kind is ReplyKind.ANSWER:
             model = self.config.models[seat.model_key]
             kind_of = self.config.providers[model.provider].kind
@@ -525,6 +535,27 @@ class SessionRun:
                 # Votes on a reply that gave its author away don't count on the leaderboard.
                 reply = await self.store.flag_reply(reply.id)
         return reply
+
+    async def _record_stance(self, reply: Reply) -> None:
+        footer = self.turns.stance_of(reply.id)
+        if footer is None:
+            return
+        previous = self.stances.get(reply.persona)
+        moved = previous is not None and previous.label != footer.label
+        stance = await self.store.add_stance(
+            Stance(
+                session_id=self.session.id,
+                round_number=reply.round_number,
+                persona=reply.persona,
+                label=footer.label,
+                claim=footer.claim,
+                confidence=footer.confidence,
+                is_changed=moved,
+                previous_label=previous.label if previous is not None else None,
+                reason=footer.reason if moved else None,
+            )
+        )
+        self.stances[reply.persona] = stance
 
     def _participants(self) -> list[str]:
         names = [m.name for m in self.spec.members]

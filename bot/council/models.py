@@ -227,6 +227,20 @@ class AuditEntry(_Frozen):
     at: datetime
 
 
+class Stance(_Frozen):
+    """A member's position after a round, as it stated it; `is_changed` when it moved."""
+
+    session_id: int
+    round_number: int
+    persona: str
+    label: str
+    claim: str = ""
+    confidence: float | None = None
+    is_changed: bool = False
+    previous_label: str | None = None
+    reason: str | None = None
+
+
 class SessionRecord(_Frozen):
     """Everything stored about one session: for transcripts, summaries and exports."""
 
@@ -236,3 +250,4 @@ class SessionRecord(_Frozen):
     replies: tuple[Reply, ...]
     questions: tuple[AudienceQuestion, ...] = ()
     votes: dict[int, tuple[int, int]] = Field(default_factory=dict)
+    stances: tuple[Stance, ...] = ()

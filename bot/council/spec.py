@@ -19,7 +19,11 @@ TOPIC_MAX_CHARS = 1000
 MIN_MEMBERS = 2
 MAX_MEMBERS = 8
 MAX_ROUNDS = 10
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+# C0/C1 controls (keeping \t and \n), zero-width characters and every bidi control, including
+# the isolates (U+2066-2069) that can reorder how a thread name or topic reads.
+_CONTROL_RE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
 
 
 class SeatSpec(BaseModel):

@@ -21,6 +21,7 @@ from bot.council.events import (
 )
 from bot.council.models import NewReply, Reply, ReplyStatus
 from bot.council.prompts import clean_reply, impersonation_start
+from bot.council.stance import StanceFooter, parse_footer, strip_footer
 from bot.errors import ProviderError, ProviderErrorKind
 from bot.providers.types import ChatMessage, Completion, CompletionRequest, Delta, Provider
 
@@ -87,6 +88,7 @@ class TurnRunner:
         self.presenter = presenter
         self.budget = budget
         self.member_timeout_s = member_timeout_s
+        self._footers: dict[int, StanceFooter] = {}
 
     async def run(self, turn: TurnRequest) -> Reply:
         """Make the call, streaming text to the presenter; return the stored reply or failure.
@@ -121,7 +123,9 @@ class TurnRunner:
                 async for item in self.providers[model.provider].stream(request):
                     if isinstance(item, Delta):
                         raw += item.text
-                        visible = clean_reply(raw, turn.speaker_name, turn.participants)
+                        visible = strip_footer(
+                            clean_reply(raw, turn.speaker_name, turn.participants)
+                        )
                         if visible != shown:
                             shown = visible
                             await self.presenter.handle(TextDelta(turn.key, shown))
@@ -142,9 +146,11 @@ class TurnRunner:
             )
             raise
 
-        text = clean_reply(
+        said = clean_reply(
             completion.text if completion else raw, turn.speaker_name, turn.participants
         )
+        footer = parse_footer(said)
+        text = strip_footer(said)
         if not text:
             return await self._failed(
                 turn, "empty", "the reply was empty", "", started, reservation
@@ -168,8 +174,14 @@ class TurnRunner:
                 first_token_s=completion.first_token_s if completion else None,
             )
         )
+        if footer is not None:
+            self._footers[reply.id] = footer
         await self.presenter.handle(MemberFinished(turn.key, reply))
         return reply
+
+    def stance_of(self, reply_id: int) -> StanceFooter | None:
+        """The stance footer a reply ended with (once; it is forgotten after)."""
+        return self._footers.pop(reply_id, None)
 
     async def _failed(
         self,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.council.models import MemberRole, ReplyKind, ReplyStatus, SessionRecord
+from bot.council.stance import describe_change
 from bot.council.tally import kendall_tau, winners
 
 TITLE_MAX = 256
@@ -109,6 +110,18 @@ def peer_agreement(record: SessionRecord, stats: Sequence[MemberStats]) -> Field
     )
 
 
+def stance_changes(record: SessionRecord) -> Field | None:
+    """Who changed position during the session, and why, as they said it."""
+    lines = [
+        describe_change(s.persona, s.previous_label or "?", s.label, s.reason)
+        for s in record.stances
+        if s.is_changed
+    ]
+    if not lines:
+        return None
+    return Field("Changes of mind", _bullets(lines))
+
+
 def render_summary(record: SessionRecord, *, jump_url: str | None = None) -> SummaryDoc:
     """The summary document: topic, winners, members, synthesis, coverage, time and cost."""
     session = record.session
@@ -161,6 +174,8 @@ def render_summary(record: SessionRecord, *, jump_url: str | None = None) -> Sum
             fields.append(Field(title, _bullets(items)))
     if (agreement := peer_agreement(record, stats)) is not None:
         fields.append(agreement)
+    if (moves := stance_changes(record)) is not None:
+        fields.append(moves)
     rounds = [r for r in record.rounds if r.first_message_id]
     if jump_url and rounds:
         links = " · ".join(f"[Round {r.number}]({jump_url}/{r.first_message_id})" for r in rounds)

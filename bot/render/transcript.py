@@ -12,6 +12,7 @@ from bot.council.models import (
     ReplyStatus,
     Session,
     SessionRecord,
+    Stance,
 )
 
 _KIND_LABEL = {
@@ -41,9 +42,13 @@ def render_markdown(record: SessionRecord) -> str:
         for q in record.questions:
             if q.answered_in_round == number:
                 lines += [f"> **A member of the audience, {q.display_name}, asks:** {q.text}", ""]
+        stances = {st.persona: st for st in record.stances if st.round_number == number}
         for reply in record.replies:
             if reply.round_number == number and reply.kind is not ReplyKind.SYNTHESIS:
                 lines += _reply_lines(reply, record.votes)
+                stance = stances.get(reply.persona) if reply.kind is ReplyKind.ANSWER else None
+                if stance is not None and reply.status is ReplyStatus.OK:
+                    lines += [_stance_line(stance), ""]
     synthesis = [r for r in record.replies if r.kind is ReplyKind.SYNTHESIS]
     lines += _synthesis_lines(s, synthesis)
     return "\n".join(lines).rstrip() + "\n"
@@ -56,6 +61,15 @@ def _reply_lines(reply: Reply, votes: Mapping[int, tuple[int, int]]) -> list[str
     up, down = votes.get(reply.id, (0, 0))
     tally = f" — 👍 {up} 👎 {down}" if reply.kind is ReplyKind.ANSWER else ""
     return [f"### {reply.persona}{label}{tally}", "", reply.text, ""]
+
+
+def _stance_line(stance: Stance) -> str:
+    sure = f" ({stance.confidence:.0%} sure)" if stance.confidence is not None else ""
+    claim = f" — {stance.claim}" if stance.claim else ""
+    if stance.is_changed:
+        why = f": {stance.reason}" if stance.reason else ""
+        return f"> **Changed position:** {stance.previous_label} → {stance.label}{sure}{why}{claim}"
+    return f"> _Stance: {stance.label}{sure}{claim}_"
 
 
 def _synthesis_lines(session: Session, replies: Sequence[Reply]) -> list[str]:

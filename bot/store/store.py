@@ -30,11 +30,15 @@ from bot.store.guilds import GuildQueries
 from bot.store.migrate import Migration, bundled_migrations, migrate
 from bot.store.replies import ReplyQueries
 from bot.store.sessions import SessionQueries
+from bot.store.stances import StanceQueries
+from bot.store.stats import StatsQueries
 
 log = logging.getLogger(__name__)
 
 
-class Store(SessionQueries, ReplyQueries, AudienceQueries, GuildQueries):
+class Store(
+    SessionQueries, ReplyQueries, AudienceQueries, GuildQueries, StatsQueries, StanceQueries
+):
     """Council's embedded SQLite database. Create it with `Store.open`."""
 
     @classmethod
@@ -86,4 +90,5 @@ class Store(SessionQueries, ReplyQueries, AudienceQueries, GuildQueries):
             replies=tuple(await self.replies(session_id)),
             questions=tuple(await self.questions(session_id)),
             votes=await self.vote_counts(session_id),
+            stances=tuple(await self.stances(session_id)),
         )

@@ -10,7 +10,7 @@ import re
 
 from PIL import Image
 
-from bot.council.models import GuildSettings, NewSession, VoteValue
+from bot.council.models import GuildSettings, Member, NewReply, NewSession, VoteValue
 from bot.discord_ui.views import vote_custom_id
 from bot.render.export import counts_from_export
 from tests.fakediscord.reader import SeenMessage
@@ -84,36 +84,35 @@ async def test_the_leaderboard_ranks_personas_and_models_by_the_clicked_votes_wi
     world, driver = harness.world, harness.driver
     carol = driver.create_member(world.guild, "carol")
     await _open_voting(harness)
-    # Both councils: Claude +3, DeepSeek +1, Gemini 0, Llama -1.
+    # Both councils: Claude +3, DeepSeek 0, Llama -1.
     ballots = {
         "Claude": [(world.host, UP), (world.bob, UP), (carol, UP)],
-        "DeepSeek": [(carol, UP)],
         "Llama": [(world.bob, DOWN)],
     }
-    await _voted_council(harness, "Trains or cars?", ballots)
-    await _voted_council(harness, "Tea or coffee?", ballots)
+    members = "Claude,DeepSeek,Llama"
+    await _voted_council(harness, "Trains or cars?", ballots, members=members)
+    await _voted_council(harness, "Tea or coffee?", ballots, members=members)
 
     by_persona = await _command(harness, "council leaderboard", by="persona")
     [embed] = by_persona.embeds
     assert not by_persona.is_ephemeral
     assert embed["title"] == "Leaderboard: personas, this server, all time"
-    assert _ranked_names(embed["description"]) == ["Claude", "DeepSeek", "Gemini", "Llama"]
+    assert _ranked_names(embed["description"]) == ["Claude", "DeepSeek", "Llama"]
     lines = embed["description"].splitlines()
-    assert "2 rounds of 2 councils (10 votes)" in lines[0]
+    assert "2 rounds of 2 councils (8 votes)" in lines[0]
     claude = next(line for line in lines if "**Claude**" in line)
     assert claude.endswith("· 2 councils · 6 votes")
-    gemini = next(line for line in lines if "**Gemini**" in line)
-    assert gemini.endswith("· 2 councils · 0 votes")
+    deepseek = next(line for line in lines if "**DeepSeek**" in line)
+    assert deepseek.endswith("· 2 councils · 0 votes")
     assert by_persona.attachments == ("leaderboard.png",)
     assert embed["image"]["url"] == "attachment://leaderboard.png"
     chart = Image.open(io.BytesIO(_attachment(by_persona, "leaderboard.png")))
-    assert (chart.format, chart.size) == ("PNG", (800, 120 + 60 * 4))
+    assert (chart.format, chart.size) == ("PNG", (800, 120 + 60 * 3))
 
     by_model = await _command(harness, "council leaderboard")
     assert _ranked_names(by_model.embeds[0]["description"]) == [
         "claude-model",
         "deepseek-model",
-        "gemini-model",
         "llama-model",
     ]
 
@@ -220,10 +219,39 @@ async def test_export_outside_a_council_thread_without_a_number_says_where_to_us
     assert "no council in this thread" in message.content
 
 
-async def test_a_leaderboard_with_no_votes_says_how_ratings_are_earned(harness):
-    await harness.store.create_session(NewSession(topic="Quiet", guild_id=harness.world.guild.id))
-    message = await _command(harness, "council leaderboard", scope="all", period="7d")
-    [embed] = message.embeds
-    assert embed["title"] == "Leaderboard: models, all servers, the last 7 days"
-    assert embed["description"].startswith("No ratings yet")
-    assert message.attachments == ()
+async def test_the_server_scope_leaves_out_other_servers_votes_and_all_counts_them(harness):
+    store = harness.store
+    # A council in another server, won by Llama: stored directly, nothing to watch here.
+    elsewhere = await store.create_session(
+        NewSession(topic="Elsewhere", guild_id=harness.world.guild.id + 1)
+    )
+    await store.add_members(
+        elsewhere.id,
+        [
+            Member(
+                session_id=elsewhere.id,
+                position=i,
+                persona=name,
+                model_key=name.lower(),
+                model=f"{name.lower()}-model",
+                provider="local",
+            )
+            for i, name in enumerate(("Llama", "Gemini"))
+        ],
+    )
+    for name in ("Llama", "Gemini"):
+        reply = await store.add_reply(
+            NewReply(session_id=elsewhere.id, round_number=1, persona=name, text="…")
+        )
+        if name == "Llama":
+            await store.record_vote(reply.id, 1, UP)
+
+    here = await _command(harness, "council leaderboard", period="7d")
+    everywhere = await _command(harness, "council leaderboard", scope="all", period="7d")
+
+    assert here.embeds[0]["title"] == "Leaderboard: models, this server, the last 7 days"
+    assert here.embeds[0]["description"].startswith("No ratings yet")
+    assert here.attachments == ()
+    assert everywhere.embeds[0]["title"] == "Leaderboard: models, all servers, the last 7 days"
+    assert _ranked_names(everywhere.embeds[0]["description"]) == ["llama-model", "gemini-model"]
+    assert everywhere.attachments == ("leaderboard.png",)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 import time
 from dataclasses import dataclass, field
 
@@ -119,12 +120,17 @@ class Fault:
     retry_after_s: float = 0.0
     is_global: bool = False
     used: int = 0
+    # Strike only this share of matching requests, drawn from `rng` (1.0: every one).
+    rate: float = 1.0
+    rng: random.Random | None = None
 
     def matches(self, method: str, route: str) -> bool:
         """Whether this fault applies to a request."""
-        return (
+        if not (
             self.used < self.times and self.method in (method, "*") and self.route in (route, "*")
-        )
+        ):
+            return False
+        return self.rate >= 1.0 or (self.rng or random.Random()).random() < self.rate
 
 
 @dataclass

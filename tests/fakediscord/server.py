@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -309,6 +310,14 @@ class FakeDiscord:
         `route` is the template as in the wire log, e.g. ``/webhooks/{webhook_id}/{webhook_token}``.
         """
         fault = Fault(method, route, 429, times, retry_after_s, is_global)
+        self.faults.pending.append(fault)
+        return fault
+
+    def force_429_randomly(
+        self, rate: float, *, seed: int = 0, retry_after_s: float = 0.05, times: int = 10**9
+    ) -> Fault:
+        """Answer this share of every request (any route) with a 429, drawn from a seeded RNG."""
+        fault = Fault("*", "*", 429, times, retry_after_s, rate=rate, rng=random.Random(seed))
         self.faults.pending.append(fault)
         return fault
 

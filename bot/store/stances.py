@@ -1,0 +1,62 @@
+"""Store methods for stance tracking: where members stand after each round."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.council.models import Stance
+from bot.store.base import StoreBase
+
+
+class StanceQueries(StoreBase):
+    """Members' stated positions, round by round."""
+
+    async def add_stance(self, stance: Stance) -> Stance:
+        """Record a member's stance after a round (a repeat for the same round replaces it)."""
+        async with self._db.writing() as tx:
+            await tx.run(
+                "INSERT INTO stances (session_id, round_number, persona, label, claim,"
+                " confidence, is_changed, previous_label, reason) VALUES (:session_id,"
+                " :round_number, :persona, :label, :claim, :confidence, :is_changed,"
+                " :previous_label, :reason) ON CONFLICT (session_id, round_number, persona)"
+                " DO UPDATE SET label = excluded.label, claim = excluded.claim,"
+                " confidence = excluded.confidence, is_changed = excluded.is_changed,"
+                " previous_label = excluded.previous_label, reason = excluded.reason",
+                {**stance.model_dump(), "is_changed": int(stance.is_changed)},
+            )
+        return stance
+
+    async def stances(self, session_id: int) -> list[Stance]:
+        """Every recorded stance of the session, by round then seating."""
+        async with self._db.reading() as tx:
+            found = await tx.all(
+                "SELECT * FROM stances WHERE session_id = ? ORDER BY round_number, id",
+                (session_id,),
+            )
+        return [_stance(row) for row in found]
+
+    async def mind_changes(self, guild_id: int | None = None) -> dict[str, tuple[int, int]]:
+        """Per persona: (stances recorded after round one, how many of them changed)."""
+        async with self._db.reading() as tx:
+            found = await tx.all(
+                "SELECT st.persona, COUNT(*) AS stated, SUM(st.is_changed) AS changed"
+                " FROM stances AS st JOIN sessions AS s ON s.id = st.session_id"
+                " WHERE st.round_number > 1 AND (:guild IS NULL OR s.guild_id = :guild)"
+                " GROUP BY st.persona",
+                {"guild": guild_id},
+            )
+        return {row["persona"]: (int(row["stated"]), int(row["changed"] or 0)) for row in found}
+
+
+def _stance(row: sqlite3.Row) -> Stance:
+    return Stance(
+        session_id=row["session_id"],
+        round_number=row["round_number"],
+        persona=row["persona"],
+        label=row["label"],
+        claim=row["claim"],
+        confidence=row["confidence"],
+        is_changed=bool(row["is_changed"]),
+        previous_label=row["previous_label"],
+        reason=row["reason"],
+    )

@@ -1,0 +1,64 @@
+"""Stance tracking: the footer is parsed, stripped from what is shown, and changes recorded."""
+
+from __future__ import annotations
+
+from bot.council.events import TextDelta
+from bot.council.models import ReplyKind
+from bot.council.stance import parse_footer, strip_footer
+from bot.render.summary import render_summary
+from bot.render.transcript import render_markdown
+
+CAUTIOUS = (
+    "We should go slowly.\n"
+    "[stance: cautious | claim: Cut lanes slowly | confidence: 60% | changed: no]"
+)
+SUPPORTIVE = (
+    "Gemini convinced me.\n"
+    "[stance: supportive | claim: Cut lanes now | confidence: 85% | changed: yes, because of "
+    "Gemini's point about oversight]"
+)
+
+
+def test_a_footer_is_parsed_and_stripped():
+    footer = parse_footer(SUPPORTIVE)
+    assert footer.label == "supportive"
+    assert footer.claim == "Cut lanes now"
+    assert footer.confidence == 0.85
+    assert footer.says_changed
+    assert footer.reason == "Gemini's point about oversight"
+    assert strip_footer(SUPPORTIVE) == "Gemini convinced me."
+    assert strip_footer("Half way\n[stan") == "Half way\n[stan"
+    assert strip_footer("Half way\n[stance: cau") == "Half way"
+    assert parse_footer("No footer here.") is None
+
+
+async def test_stances_are_recorded_each_round_and_a_change_of_mind_is_noted(council):
+    council.script_all(reply=CAUTIOUS)
+    council.fake.script("deepseek-model", reply=[CAUTIOUS, SUPPORTIVE])
+    run = await council.open(rounds=2)
+    session = await run.run()
+
+    first = council.requests("DeepSeek")[0].last_user_text()
+    assert "[stance: <one or two words>" in first
+    stances = await council.store.stances(session.id)
+    assert len(stances) == 8
+    moved = [s for s in stances if s.is_changed]
+    assert [(s.persona, s.previous_label, s.label) for s in moved] == [
+        ("DeepSeek", "cautious", "supportive")
+    ]
+    assert moved[0].reason == "Gemini's point about oversight"
+    answers = [r for r in await council.store.replies(session.id) if r.kind is ReplyKind.ANSWER]
+    assert all("[stance" not in r.text for r in answers)
+    shown = [e.text for e in council.presenter.of(TextDelta)]
+    assert all("[stance" not in text for text in shown)
+
+    record = await council.store.session_record(session.id)
+    summary = render_summary(record)
+    field = next(f for f in summary.fields if f.name == "Changes of mind")
+    assert "DeepSeek moved from cautious to supportive: Gemini's point about oversight" in (
+        field.value
+    )
+    transcript = render_markdown(record)
+    assert "**Changed position:** cautious → supportive (85% sure)" in transcript
+    # Round two prompts carry the others' replies without their footers.
+    assert "[stance" not in repr(council.requests("Claude")[1].turns()[:-1])
