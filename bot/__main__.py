@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--guild", type=int, help="one guild's id (instant); global without it")
     sync.set_defaults(handler=_sync)
 
+    invite = commands.add_parser("invite", help="print the link that adds the bot to a server")
+    invite.add_argument(
+        "--client-id", type=int, help="the application id (default: from the token)"
+    )
+    invite.set_defaults(handler=_invite)
+
     console = commands.add_parser("console", help="run a council in the terminal, no Discord")
     console.add_argument("topic", help="what the council discusses")
     console.add_argument("--preset", help="a preset from council.toml (default: default)")
@@ -162,6 +168,22 @@ async def _serve(
                 return await bot.sync_commands(sync_guild or None)
             await bot.start(token)
     return 0
+
+
+def _invite(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.discord_ui.invite import client_id_from_token, invite_url
+
+    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+    client_id = args.client_id or client_id_from_token(token)
+    if client_id is None:
+        print(
+            "council-bot: give --client-id (the Application ID from the Discord developer "
+            "portal), or set DISCORD_TOKEN.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    print(invite_url(client_id))
+    return EXIT_OK
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:

@@ -113,6 +113,6 @@ def _style(value: str) -> str:
     text = clean_text(value)
     if len(text) > STYLE_MAX_CHARS:
         raise UserFacingError(
-            f"The style is {len(text)} characters; keep it under {STYLE_MAX_CHARS}."
+            f"The style is {len(text)} characters; it can be at most {STYLE_MAX_CHARS}."
         )
     return text

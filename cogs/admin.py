@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from bot.app import CouncilBot
 
 
+# Discord applies default permissions to whole groups only; members without Manage Server
+# don't see /council-admin at all (and each command checks again).
+@app_commands.default_permissions(manage_guild=True)
 class AdminCog(commands.GroupCog, group_name="council-admin"):
     """Server settings for Council."""
 
@@ -26,7 +29,6 @@ class AdminCog(commands.GroupCog, group_name="council-admin"):
 
     @app_commands.command()
     @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
     async def settings(  # noqa: PLR0912, PLR0917  (one slash option each; all optional)
         self,
         interaction: discord.Interaction[discord.Client],
@@ -103,7 +105,6 @@ class AdminCog(commands.GroupCog, group_name="council-admin"):
 
     @app_commands.command()
     @app_commands.guild_only()
-    @app_commands.default_permissions(administrator=True)
     async def sync(self, interaction: discord.Interaction[discord.Client]) -> None:
         """Register Council's slash commands in this server (bot owner only)."""
         if not await self.bot.is_owner(interaction.user):

@@ -58,13 +58,12 @@ class PersonaCog(commands.GroupCog, group_name="persona"):
 
     @app_commands.command()
     @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
     async def edit(
         self,
         interaction: discord.Interaction[discord.Client],
         name: str,
         avatar_url: str | None = None,
-        style: app_commands.Range[str, 1, 1000] | None = None,
+        style: app_commands.Range[str, 1, 500] | None = None,
         color: str | None = None,
     ) -> None:
         """Restyle a persona for this server (never its model).

@@ -95,7 +95,7 @@ def build_spec(
         raise UserFacingError("The topic is empty. Give the council something to discuss.")
     if len(topic) > TOPIC_MAX_CHARS:
         raise UserFacingError(
-            f"The topic is {len(topic)} characters; keep it under {TOPIC_MAX_CHARS}."
+            f"The topic is {len(topic)} characters; it can be at most {TOPIC_MAX_CHARS}."
         )
     chosen = None
     if preset is not None or not members:

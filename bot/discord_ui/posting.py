@@ -91,6 +91,8 @@ class PersonaPoster:
                         wait=True,
                         allowed_mentions=NO_MENTIONS,
                         view=view or discord.utils.MISSING,
+                        # A reply full of links would otherwise unfurl into a wall of previews.
+                        suppress_embeds=True,
                     )
                 )
                 return message.id

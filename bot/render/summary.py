@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.council.models import MemberRole, ReplyKind, ReplyStatus, SessionRecord
 from bot.council.stance import describe_change
 from bot.council.tally import kendall_tau, winners
+from bot.render.messages import safe_reply_text
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -131,19 +132,20 @@ def render_summary(record: SessionRecord, *, jump_url: str | None = None) -> Sum
     synthesis = synthesis_record.get("synthesis") or {}
     coverage = synthesis_record.get("coverage", "")
 
-    lines = [f"**Topic:** {_clip(session.topic, 900)}"]
+    # The topic is a member's and the synthesis a model's: both shown defused.
+    lines = [f"**Topic:** {_clip(safe_reply_text(session.topic), 900)}"]
     if top:
         verb = "wins" if len(top) == 1 else "tie"
         lines.append(f"🏆 **{' & '.join(top)}** {verb} the audience's vote.")
     else:
         lines.append("🏆 No audience votes were cast.")
     if session.stop_reason:
-        lines.append(f"⚠️ {session.stop_reason}")
+        lines.append(f"⚠️ {safe_reply_text(session.stop_reason)}")
     revealed = [f"{m.alias} was **{m.persona}**" for m in record.members if m.alias]
     if revealed:
         lines.append("🎭 Revealed: " + ", ".join(revealed) + ".")
     if synthesis.get("verdict"):
-        lines.append(f"**Verdict:** {synthesis['verdict']}")
+        lines.append(f"**Verdict:** {safe_reply_text(str(synthesis['verdict']))}")
     if coverage:
         lines.append(f"*Coverage: {coverage}.*")
     description = _clip("\n".join(lines), 1800)
@@ -221,7 +223,8 @@ def fit(doc: SummaryDoc) -> SummaryDoc:
 
 
 def _bullets(items: Sequence[object]) -> str:
-    return _clip("\n".join(f"• {item}" for item in items), FIELD_VALUE_MAX)
+    text = "\n".join(f"• {safe_reply_text(str(item))}" for item in items)
+    return _clip(text, FIELD_VALUE_MAX)
 
 
 def _clip(text: str, limit: int) -> str:
