@@ -1,4 +1,4 @@
-"""The real Council bot logged in to the fake Discord, with models on the fake servers (fixtures)."""
+"""The real Council bot logged in to the fake Discord, models on the fake servers (fixtures)."""
 
 from __future__ import annotations
 

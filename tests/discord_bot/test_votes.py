@@ -54,9 +54,7 @@ async def test_clicking_again_withdraws_and_the_other_button_switches(harness):
 async def test_bots_members_without_the_voter_role_and_new_accounts_are_refused(harness):
     world, driver = harness.world, harness.driver
     role = driver.create_role(world.guild, "Voters")
-    _, _, replies = await _council(
-        harness, voter_role_id=role.id, min_account_age_days=0
-    )
+    _, _, replies = await _council(harness, voter_role_id=role.id, min_account_age_days=0)
     robot = driver.create_user("robot", bot=True)
     driver.add_member(world.guild, robot, roles=[role])
     handle, reply = await _click(harness, robot, replies["Gemini"], VoteValue.UP)
