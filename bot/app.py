@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import CouncilConfig, Settings
+from bot.councils import CouncilBook
 from bot.discord_ui.live import LiveSessions
 from bot.discord_ui.views import VoteButton
 from bot.discord_ui.votes import VoteDesk
@@ -98,6 +99,7 @@ class CouncilBot(commands.Bot):
         self.manager = manager
         self.extension_names = tuple(extensions)
         self.personas = PersonaBook(config, store)
+        self.councils = CouncilBook(config, store)
         self.webhooks = WebhookPool(self)
         self.vote_desk = VoteDesk(store)
         self.live = LiveSessions(

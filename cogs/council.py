@@ -10,10 +10,11 @@ from discord.ext import commands
 
 from bot.council.engine import SessionRun
 from bot.council.models import Session, SessionStatus
-from bot.council.spec import build_spec, clean_text
+from bot.council.spec import clean_text
 from bot.discord_ui.live import require_thread
 from bot.errors import UserFacingError
 from cogs.checks import ThreadParent, ensure_host, require_guild, session_here
+from cogs.councils import PermanentCouncilCommands
 from cogs.history import HistoryCommands
 
 if TYPE_CHECKING:
@@ -24,7 +25,9 @@ Format = Literal["parallel", "debate", "chaired", "review"]
 SessionChannel = discord.TextChannel | discord.ForumChannel | discord.Thread
 
 
-class CouncilCog(HistoryCommands, commands.GroupCog, group_name="council"):
+class CouncilCog(
+    HistoryCommands, PermanentCouncilCommands, commands.GroupCog, group_name="council"
+):
     """Run AI councils in this server."""
 
     def __init__(self, bot: CouncilBot) -> None:
@@ -64,34 +67,17 @@ class CouncilCog(HistoryCommands, commands.GroupCog, group_name="council"):
         where = in_channel or interaction.channel
         if not isinstance(where, SessionChannel):
             raise UserFacingError("Start a council in a text channel, a forum or a thread.")
-        if rounds is not None and rounds > settings.max_rounds:
-            raise UserFacingError(f"This server allows at most {settings.max_rounds} rounds.")
-        spec = build_spec(
-            self.bot.config,
-            topic,
+        await self.live.launch(
+            interaction,
+            where,
+            settings,
+            topic=topic,
             preset=preset or (settings.default_preset if not members else None),
             members=[m for m in members.split(",") if m.strip()] if members else None,
             format=format,
             rounds=rounds,
-            overrides=await self.bot.personas.overrides(guild.id),
             is_blind=blind,
-            guild_id=guild.id,
-            channel_id=where.id,
-            host_id=interaction.user.id,
-            budget_usd=settings.budget_usd,
-            budget_tokens=settings.budget_tokens,
-            auto_advance=settings.auto_advance,
-            pause_between_rounds_s=settings.pause_between_rounds_s,
         )
-        await self.manager.check_can_start(settings, where.id)
-        self.manager.reserve_channel(where.id)
-        try:
-            await interaction.response.defer(thinking=True)
-            thread = await self.live.open_thread(interaction, where, spec)
-            run = await self.live.start(spec.model_copy(update={"thread_id": thread.id}), thread)
-        finally:
-            self.manager.release_channel(where.id)
-        await self.store.audit(guild.id, interaction.user.id, "session.start", run.session.id)
 
     @app_commands.command()
     @app_commands.guild_only()

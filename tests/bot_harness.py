@@ -138,12 +138,12 @@ class Harness:
                 raise AssertionError(f"round {number} never finished")
             await asyncio.sleep(0.02)
 
-    async def wait_ended(self, timeout: float = 15.0) -> Session:
-        """Wait for the newest session's summary to be posted."""
+    async def wait_ended(self, timeout: float = 15.0, *, after: int = 0) -> Session:
+        """Wait for the newest session (newer than session id `after`) to post its summary."""
 
         async def ended() -> Session | None:
             sessions = await self.store.list_sessions(guild_id=self.world.guild.id, limit=1)
-            if sessions and sessions[0].summary_message_id:
+            if sessions and sessions[0].id > after and sessions[0].summary_message_id:
                 return sessions[0]
             return None
 

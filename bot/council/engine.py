@@ -189,6 +189,7 @@ class SessionRun:
                 host_id=spec.host_id,
                 budget_tokens=spec.budget_tokens,
                 budget_usd=spec.budget_usd,
+                council_id=spec.council_id,
             )
         )
         rng = rng or random.Random()  # noqa: S311  (shuffling for fairness, not secrecy)
@@ -501,7 +502,9 @@ class SessionRun:
             raise LookupError(name)
         participants = [self.names.get(p, p) for p in self._participants()]
         shown = self.names.get(name, name)
-        messages = build_messages(name, self.spec.topic, transcript, instruction, self.names)
+        messages = build_messages(
+            name, self.spec.topic, transcript, instruction, self.names, self.spec.memory
+        )
         if extra:
             messages = (*messages, *extra)
         is_chair = kind in (ReplyKind.CHAIR, ReplyKind.SYNTHESIS)
@@ -673,7 +676,9 @@ class SessionRun:
             coverage = f"{coverage}. Only {only} answered, so there is nothing to synthesise"
             await self._save_synthesis(None, coverage)
             return
-        instruction = synthesis_instruction(self.spec.language, coverage, ranking_lines)
+        instruction = synthesis_instruction(
+            self.spec.language, coverage, ranking_lines, has_memory=bool(self.spec.memory)
+        )
         number = max(self.current_round, 1)
         for seat in self._summarisers():
             reply = await self._speak(

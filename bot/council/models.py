@@ -77,6 +77,7 @@ class NewSession(_Frozen):
     host_id: int | None = None
     budget_tokens: int | None = None
     budget_usd: float | None = None
+    council_id: int | None = None
 
 
 class Session(NewSession):
@@ -225,6 +226,23 @@ class AuditEntry(_Frozen):
     session_id: int | None = None
     detail: str = ""
     at: datetime
+
+
+class PermanentCouncil(_Frozen):
+    """A guild's named council: a line-up whose sessions remember the earlier ones."""
+
+    id: int
+    guild_id: int
+    name: str
+    preset: str | None = None
+    members: tuple[str, ...] = ()
+    chair: str | None = None
+    format: FormatName | None = None
+    rounds: int | None = None
+    memory_sessions: int = 3
+    created_by: int | None = None
+    created_at: datetime
+    memory_cleared_at: datetime | None = None
 
 
 class Stance(_Frozen):

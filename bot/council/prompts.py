@@ -100,12 +100,16 @@ def build_messages(
     transcript: Sequence[Turn],
     instruction: str,
     names: Mapping[str, str] | None = None,
+    memory: str = "",
 ) -> tuple[ChatMessage, ...]:
     """The conversation from `me`'s seat, ending with `instruction` as the last user turn.
 
     Consecutive turns of the same role are merged, since some providers require alternation.
     """
-    messages: list[ChatMessage] = [ChatMessage("user", f"The council's topic: {topic}")]
+    opening = f"The council's topic: {topic}"
+    if memory:
+        opening += f"\n\nWhat this council concluded in earlier sessions:\n{memory}"
+    messages: list[ChatMessage] = [ChatMessage("user", opening)]
     for turn in transcript:
         if turn.speaker == me and turn.kind is not TurnKind.QUESTION:
             messages.append(ChatMessage("assistant", turn.text))

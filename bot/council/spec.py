@@ -63,6 +63,8 @@ class SessionSpec(BaseModel):
     member_timeout_s: float = 120.0
     auto_advance: bool = True
     pause_between_rounds_s: float = 0.0
+    council_id: int | None = None
+    memory: str = ""
 
     def seat(self, name: str) -> SeatSpec | None:
         """The seat of a participant (member, chair or summariser) by name."""

@@ -8,7 +8,13 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-SYNTHESIS_FIELDS = ("consensus", "disagreements", "open_questions", "cautions")
+SYNTHESIS_FIELDS = (
+    "consensus",
+    "disagreements",
+    "open_questions",
+    "cautions",
+    "changed_from_before",
+)
 
 
 class Synthesis(BaseModel):
@@ -20,6 +26,7 @@ class Synthesis(BaseModel):
     disagreements: list[str] = Field(default_factory=list)
     open_questions: list[str] = Field(default_factory=list)
     cautions: list[str] = Field(default_factory=list)
+    changed_from_before: list[str] = Field(default_factory=list)
     verdict: str = ""
     ranking: list[str] = Field(default_factory=list)
     author: str = ""
@@ -36,9 +43,16 @@ no prose around it, in this shape:
 Keep every item to one sentence. Write in %s."""
 
 
-def synthesis_instruction(language: str, coverage: str, ranking: Sequence[str] = ()) -> str:
+def synthesis_instruction(
+    language: str, coverage: str, ranking: Sequence[str] = (), *, has_memory: bool = False
+) -> str:
     """The summariser's final request, with the coverage and any peer ranking stated."""
     text = SYNTHESIS_INSTRUCTION % language
+    if has_memory:
+        text += (
+            '\nAlso add "changed_from_before": a list of the points where the council now '
+            "concludes differently from its earlier sessions (an empty list if none)."
+        )
     text += f"\nCoverage: {coverage}. Mention missing members in disagreements if it matters."
     if ranking:
         text += "\nThe members' peer review ranked the answers: " + "; ".join(ranking) + "."

@@ -19,7 +19,7 @@ from bot.config import CouncilConfig
 from bot.council.engine import SessionRun
 from bot.council.events import SessionEnded, SynthesisReady
 from bot.council.models import GuildSettings, ReplyKind, Session, SessionRecord
-from bot.council.spec import SessionSpec
+from bot.council.spec import SessionSpec, build_spec
 from bot.discord_ui.embeds import COUNCIL_COLOR, color_int, opening_embed, summary_embed
 from bot.discord_ui.posting import (
     NO_MENTIONS,
@@ -100,6 +100,50 @@ class LiveSessions:
         return await channel.create_thread(
             name=thread_name(spec.topic), message=discord.Object(opening.id)
         )
+
+    async def launch(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        where: SessionChannel,
+        settings: GuildSettings,
+        *,
+        topic: str,
+        rounds: int | None = None,
+        **choices: Any,
+    ) -> SessionRun:
+        """Validate a host's request, open the thread and start the council there.
+
+        `choices` are `build_spec`'s: preset, members, chair, format, is_blind, council_id,
+        memory. Refusals raise `UserFacingError` before anything is posted.
+        """
+        if rounds is not None and rounds > settings.max_rounds:
+            raise UserFacingError(f"This server allows at most {settings.max_rounds} rounds.")
+        spec = build_spec(
+            self.config,
+            topic,
+            rounds=rounds,
+            overrides=await self.personas.overrides(settings.guild_id),
+            guild_id=settings.guild_id,
+            channel_id=where.id,
+            host_id=interaction.user.id,
+            budget_usd=settings.budget_usd,
+            budget_tokens=settings.budget_tokens,
+            auto_advance=settings.auto_advance,
+            pause_between_rounds_s=settings.pause_between_rounds_s,
+            **choices,
+        )
+        await self.manager.check_can_start(settings, where.id)
+        self.manager.reserve_channel(where.id)
+        try:
+            await interaction.response.defer(thinking=True)
+            thread = await self.open_thread(interaction, where, spec)
+            run = await self.start(spec.model_copy(update={"thread_id": thread.id}), thread)
+        finally:
+            self.manager.release_channel(where.id)
+        await self.store.audit(
+            settings.guild_id, interaction.user.id, "session.start", run.session.id
+        )
+        return run
 
     async def start(self, spec: SessionSpec, thread: discord.Thread) -> SessionRun:
         """Start the session in its thread."""

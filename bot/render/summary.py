@@ -170,6 +170,7 @@ def render_summary(record: SessionRecord, *, jump_url: str | None = None) -> Sum
         ("Disagreements", "disagreements"),
         ("Open questions", "open_questions"),
         ("Cautions", "cautions"),
+        ("Since last time", "changed_from_before"),
     ):
         items = synthesis.get(key) or []
         if items:

@@ -68,6 +68,7 @@ def session_from_row(row: sqlite3.Row) -> Session:
         stop_reason=row["stop_reason"],
         synthesis_json=row["synthesis_json"],
         summary_message_id=row["summary_message_id"],
+        council_id=row["council_id"],
     )
 
 

@@ -24,6 +24,7 @@ from typing import Self
 
 from bot.council.models import SessionRecord, utcnow
 from bot.store.audience import AudienceQueries
+from bot.store.councils import CouncilQueries
 from bot.store.db import DEFAULT_BUSY_TIMEOUT_S, Database, connect, enforce_foreign_keys
 from bot.store.errors import RecordNotFoundError
 from bot.store.guilds import GuildQueries
@@ -37,7 +38,13 @@ log = logging.getLogger(__name__)
 
 
 class Store(
-    SessionQueries, ReplyQueries, AudienceQueries, GuildQueries, StatsQueries, StanceQueries
+    SessionQueries,
+    ReplyQueries,
+    AudienceQueries,
+    GuildQueries,
+    StatsQueries,
+    StanceQueries,
+    CouncilQueries,
 ):
     """Council's embedded SQLite database. Create it with `Store.open`."""
 

@@ -1,0 +1,167 @@
+"""/council create, convene, councils and memory: permanent councils that remember.
+
+A mixin of `CouncilCog`, like the history commands, so these join the /council group.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserFacingError
+from bot.render.messages import safe_reply_text, truncate
+from cogs.checks import ThreadParent, ensure_host, require_guild
+
+if TYPE_CHECKING:
+    from bot.app import CouncilBot
+    from bot.store.store import Store
+
+    _Owner = commands.Cog
+else:
+    _Owner = object
+
+Format = Literal["parallel", "debate", "chaired", "review"]
+EMBED_COLOR = 0x5865F2
+SessionChannel = discord.TextChannel | discord.ForumChannel | discord.Thread
+
+
+class PermanentCouncilCommands(_Owner):
+    """The /council commands for permanent councils; needs `bot` and `store` from the cog."""
+
+    bot: CouncilBot
+    store: Store
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    async def create(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        name: app_commands.Range[str, 1, 50],
+        preset: str | None = None,
+        members: str | None = None,
+        chair: str | None = None,
+        format: Format | None = None,
+        rounds: app_commands.Range[int, 1, 10] | None = None,
+        remember: app_commands.Range[int, 0, 10] = 3,
+    ) -> None:
+        """Save a named council for this server; its sessions remember the earlier ones.
+
+        Args:
+            name: What to call it, e.g. "Ethics board".
+            preset: A line-up from the operator's config.
+            members: Persona names separated by commas, instead of the preset's.
+            chair: The persona who chairs.
+            format: parallel, debate, chaired or review.
+            rounds: How many rounds each session has (1-10).
+            remember: How many earlier sessions each new one is reminded of (0-10).
+        """
+        guild = require_guild(interaction)
+        ensure_host(interaction.user, await self.store.guild_settings(guild.id))
+        council = await self.bot.councils.create(
+            guild.id,
+            interaction.user.id,
+            name,
+            preset=preset,
+            members=[m for m in members.split(",") if m.strip()] if members else None,
+            chair=chair,
+            format=format,
+            rounds=rounds,
+            memory_sessions=remember,
+        )
+        await interaction.response.send_message(
+            f"Saved **{council.name}**: {', '.join(council.members)}"
+            + (f", chaired by {council.chair}" if council.chair else "")
+            + f"; {council.format}, {council.rounds} round(s). "
+            f"Start it with `/council convene name:{council.name} topic:…`.",
+            ephemeral=True,
+        )
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    async def convene(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        name: str,
+        topic: app_commands.Range[str, 1, 1000],
+        in_channel: ThreadParent | None = None,
+    ) -> None:
+        """Convene a saved council on a topic; it is reminded of what it concluded before.
+
+        Args:
+            name: The council's name.
+            topic: What it should discuss.
+            in_channel: Where to open it (e.g. a forum); by default here.
+        """
+        guild = require_guild(interaction)
+        settings = await self.store.guild_settings(guild.id)
+        ensure_host(interaction.user, settings)
+        council = await self.bot.councils.find(guild.id, name)
+        where = in_channel or interaction.channel
+        if not isinstance(where, SessionChannel):
+            raise UserFacingError("Convene a council in a text channel, a forum or a thread.")
+        await self.bot.live.launch(
+            interaction,
+            where,
+            settings,
+            topic=topic,
+            members=list(council.members),
+            chair=council.chair,
+            format=council.format,
+            rounds=council.rounds,
+            council_id=council.id,
+            memory=await self.bot.councils.memory(council),
+        )
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    async def councils(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """List this server's saved councils."""
+        guild = require_guild(interaction)
+        saved = await self.store.councils(guild.id)
+        embed = discord.Embed(title="Councils", color=EMBED_COLOR)
+        if not saved:
+            embed.description = "None yet: a host can save one with `/council create`."
+        for council in saved[:25]:
+            chair = f", chaired by {council.chair}" if council.chair else ""
+            embed.add_field(
+                name=council.name,
+                value=f"{', '.join(council.members)}{chair}\n{council.format}, "
+                f"{council.rounds} round(s), remembers {council.memory_sessions}",
+                inline=False,
+            )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    async def memory(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        name: str,
+        clear: bool = False,
+    ) -> None:
+        """Show what a saved council remembers, or (hosts) clear it.
+
+        Args:
+            name: The council's name.
+            clear: Forget every earlier session (hosts only).
+        """
+        guild = require_guild(interaction)
+        council = await self.bot.councils.find(guild.id, name)
+        if clear:
+            ensure_host(interaction.user, await self.store.guild_settings(guild.id))
+            await self.bot.councils.forget(council, interaction.user.id)
+            await interaction.response.send_message(
+                f"**{council.name}** has forgotten its earlier sessions.", ephemeral=True
+            )
+            return
+        remembered = await self.bot.councils.memory(council)
+        text = remembered or "Nothing yet: it remembers finished sessions with a synthesis."
+        embed = discord.Embed(
+            title=f"What {council.name} remembers",
+            description=truncate(safe_reply_text(text), 4000),
+            color=EMBED_COLOR,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
