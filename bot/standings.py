@@ -56,6 +56,8 @@ async def leaderboard(
         votes=sum(r.votes for r in rounds),
         by_model=by_model,
         by_persona=by_persona,
+        mind_changes_by_model=await store.mind_changes(guild_id, by_model=True),
+        mind_changes_by_persona=await store.mind_changes(guild_id),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -153,6 +153,13 @@ class Standings:
     votes: int
     by_model: tuple[Standing, ...]
     by_persona: tuple[Standing, ...]
+    # How often each changed its mind: name -> (stances stated after round one, changes).
+    mind_changes_by_model: dict[str, tuple[int, int]] = field(default_factory=dict)
+    mind_changes_by_persona: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def mind_changes(self, by: By) -> dict[str, tuple[int, int]]:
+        """Changes of mind for the models' or the personas' table."""
+        return self.mind_changes_by_model if by == "model" else self.mind_changes_by_persona
 
     def table(self, by: By) -> tuple[Standing, ...]:
         """The table ranking models or personas, best first."""

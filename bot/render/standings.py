@@ -62,6 +62,14 @@ def render_leaderboard(standings: Standings, by: By, *, scope: str) -> Board:
     lines += [_standing_line(row) for row in table[:LEADERBOARD_ROWS]]
     if len(table) > LEADERBOARD_ROWS:
         lines.append(f"…and {len(table) - LEADERBOARD_ROWS} more.")
+    minds = standings.mind_changes(by)
+    if minds:
+        shifts = sorted(minds.items(), key=lambda item: (-item[1][1] / item[1][0], item[0]))
+        lines += [
+            "",
+            "Changes of mind: "
+            + " · ".join(f"{name} {changed} of {stated}" for name, (stated, changed) in shifts),
+        ]
     if any(row.is_tied_with_above for row in table[:LEADERBOARD_ROWS]):
         lines += ["", f"{TIE_MARK} statistically tied with the entry above: the intervals overlap."]
     return Board(

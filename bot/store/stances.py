@@ -35,17 +35,22 @@ class StanceQueries(StoreBase):
             )
         return [_stance(row) for row in found]
 
-    async def mind_changes(self, guild_id: int | None = None) -> dict[str, tuple[int, int]]:
-        """Per persona: (stances recorded after round one, how many of them changed)."""
+    async def mind_changes(
+        self, guild_id: int | None = None, *, by_model: bool = False
+    ) -> dict[str, tuple[int, int]]:
+        """Per persona (or model): (stances stated after round one, how many changed)."""
+        who = "m.model" if by_model else "st.persona"
+        # `who` is one of two constant column names; every value is a bound parameter.
+        sql = (
+            f"SELECT {who} AS who, COUNT(*) AS stated, SUM(st.is_changed) AS changed"  # noqa: S608
+            " FROM stances AS st JOIN sessions AS s ON s.id = st.session_id"
+            " JOIN members AS m ON m.session_id = st.session_id AND m.persona = st.persona"
+            " WHERE st.round_number > 1 AND (:guild IS NULL OR s.guild_id = :guild)"
+            f" GROUP BY {who}"
+        )
         async with self._db.reading() as tx:
-            found = await tx.all(
-                "SELECT st.persona, COUNT(*) AS stated, SUM(st.is_changed) AS changed"
-                " FROM stances AS st JOIN sessions AS s ON s.id = st.session_id"
-                " WHERE st.round_number > 1 AND (:guild IS NULL OR s.guild_id = :guild)"
-                " GROUP BY st.persona",
-                {"guild": guild_id},
-            )
-        return {row["persona"]: (int(row["stated"]), int(row["changed"] or 0)) for row in found}
+            found = await tx.all(sql, {"guild": guild_id})
+        return {row["who"]: (int(row["stated"]), int(row["changed"] or 0)) for row in found}
 
 
 def _stance(row: sqlite3.Row) -> Stance:

@@ -60,5 +60,12 @@ async def test_stances_are_recorded_each_round_and_a_change_of_mind_is_noted(cou
     )
     transcript = render_markdown(record)
     assert "**Changed position:** cautious → supportive (85% sure)" in transcript
+    assert await council.store.mind_changes() == {
+        "Claude": (1, 0),
+        "DeepSeek": (1, 1),
+        "Gemini": (1, 0),
+        "Llama": (1, 0),
+    }
+    assert (await council.store.mind_changes(by_model=True))["deepseek-model"] == (1, 1)
     # Round two prompts carry the others' replies without their footers.
     assert "[stance" not in repr(council.requests("Claude")[1].turns()[:-1])
