@@ -91,7 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write a stored council's transcript")
     export.add_argument("session", type=int, help="the council's number, e.g. 12")
     export.add_argument(
-        "--format", choices=("md", "json"), default="md", help="md (default) or json"
+        "--format",
+        choices=("md", "json", "html"),
+        default="md",
+        help="md (default), json, or html (one self-contained web page)",
     )
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
     export.add_argument(
@@ -277,12 +280,13 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bool) -> str:
-    """The stored session as Markdown or JSON (with who voted what, if asked).
+    """The stored session as Markdown, JSON (with who voted what, if asked) or an HTML page.
 
     Raises:
         UserFacingError: there is no such session.
     """
     from bot.render.export import export_json
+    from bot.render.html import render_html
     from bot.render.transcript import render_markdown
     from bot.store.store import Store
 
@@ -292,6 +296,8 @@ async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bo
         record = await store.session_record(session_id)
         if format == "md":
             return render_markdown(record)
+        if format == "html":
+            return render_html(record)
         return export_json(record, await store.votes(session_id) if with_votes else None)
 
 

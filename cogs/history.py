@@ -20,6 +20,7 @@ from bot.council.standings import By, Period
 from bot.errors import UserFacingError
 from bot.render.chart import ratings_chart
 from bot.render.export import export_json
+from bot.render.html import render_html
 from bot.render.standings import LEADERBOARD_ROWS, Board, render_history, render_leaderboard
 from bot.render.transcript import render_markdown
 from cogs.checks import require_guild, session_here
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 else:
     _Owner = object
 
-ExportFormat = Literal["md", "json", "both"]
+ExportFormat = Literal["md", "json", "html", "both"]
 Scope = Literal["server", "all"]
 HISTORY_LIMIT = 10
 EMBED_COLOR = 0x5865F2
@@ -63,11 +64,11 @@ class HistoryCommands(_Owner):
         session: app_commands.Range[int, 1] | None = None,
         format: ExportFormat = "both",
     ) -> None:
-        """Download a council's transcript as Markdown, JSON or both.
+        """Download a council's transcript as Markdown, JSON or a web page.
 
         Args:
             session: The council's number (see /council history); by default this thread's.
-            format: md (readable), json (every detail, for analysis) or both.
+            format: md (readable), json (every detail), html (a page to share) or both (md+json).
         """
         found = await self._find(interaction, session)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -77,6 +78,10 @@ class HistoryCommands(_Owner):
             files.append(_file(render_markdown(record), f"council-{found.id}.md"))
         if format in ("json", "both"):
             files.append(_file(export_json(record), f"council-{found.id}.json"))
+        if format == "html":
+            # Draws the vote chart: CPU work kept off the event loop.
+            page = await asyncio.to_thread(render_html, record)
+            files.append(_file(page, f"council-{found.id}.html"))
         await interaction.followup.send(
             f"Council #{found.id}: {discord.utils.escape_markdown(found.topic[:200])}",
             files=files,

@@ -1,9 +1,10 @@
-"""`council-bot export`: a stored council as Markdown or JSON, run as a real subprocess."""
+"""`council-bot export`: a stored council as Markdown, JSON or HTML, run as a real subprocess."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -146,3 +147,24 @@ async def test_voters_are_only_for_json(tmp_path, db):
 
     assert result.returncode == 2
     assert "--with-votes needs --format json" in result.stderr.decode()
+
+
+async def test_html_export_writes_one_page_with_the_votes_that_loads_nothing(tmp_path, db):
+    session_id = await _fill(db)
+    output = tmp_path / "site" / f"council-{session_id}.html"
+
+    printed = _cli(tmp_path, db, str(session_id), "--format", "html")
+    written = _cli(tmp_path, db, str(session_id), "--format", "html", "--output", str(output))
+
+    assert printed.returncode == 0, printed.stderr.decode()
+    page = printed.stdout.decode()
+    assert page.startswith("<!doctype html>")
+    assert f"<title>Council #{session_id}: Trains or cars?</title>" in page
+    claude, gemini = re.findall(r'<span class="votes" data-up="(\d+)" data-down="(\d+)"', page)
+    assert (claude, gemini) == (("2", "0"), ("0", "1"))
+    assert "Claude: trains 🚆" in page
+    assert "🏆 <strong>Claude</strong> wins" in page
+    assert 'src="data:image/png;base64,' in page
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page)
+    assert written.returncode == 0, written.stderr.decode()
+    assert output.read_text(encoding="utf-8") == page
