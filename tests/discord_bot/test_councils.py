@@ -107,3 +107,32 @@ async def test_council_names_are_unique_per_server_and_must_name_real_personas(h
     assert (
         await unknown.wait_response()
     ).content == "There is no council called 'Nope'. Councils: Board."
+
+
+async def test_a_change_of_mind_is_shown_in_the_summary_and_the_footer_never_posted(harness):
+    world, driver = harness.world, harness.driver
+    footer = "[stance: {} | claim: {} | confidence: 70% | changed: {}]"
+    for name in NAMES:
+        harness.llm.script(
+            f"{name.lower()}-model",
+            reply=f"{name} holds firm.\n" + footer.format("cautious", "Go slowly", "no"),
+        )
+    harness.llm.script(
+        "deepseek-model",
+        reply=[
+            "Careful now.\n" + footer.format("cautious", "Go slowly", "no"),
+            "Gemini convinced me.\n"
+            + footer.format("supportive", "Go now", "yes, after Gemini's point about oversight"),
+        ],
+    )
+    start = await driver.slash(world.host, world.general, "council start", topic="Minds", rounds=2)
+    await start.wait_ack()
+    await harness.wait_ended()
+    [thread] = driver.threads_of(world.general)
+    seen = driver.read(thread, as_user=world.bob)
+    assert all("[stance" not in m.content for m in seen)
+    summary = seen[-1].embeds[0]
+    moved = next(f for f in summary["fields"] if f["name"] == "Changes of mind")
+    assert moved["value"] == (
+        "• DeepSeek moved from cautious to supportive: Gemini's point about oversight"
+    )
