@@ -39,10 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(override=False)
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level)
     try:
         code: int = args.handler(args, settings)
     except ConfigError as exc:
@@ -54,6 +51,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_FAILED
     return code
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at `level`, never letting a webhook token into the log."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+    )
+    # discord.py's DEBUG lines carry webhook URLs, and a webhook URL holds its token.
+    for name in ("discord.http", "discord.webhook"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def _parser() -> argparse.ArgumentParser:

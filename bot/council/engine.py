@@ -132,6 +132,7 @@ class SessionRun:
             presenter=presenter,
             budget=self.budget,
             member_timeout_s=spec.member_timeout_s,
+            stall_timeout_s=spec.stall_timeout_s,
         )
         self.config = config
         self.rules = PromptRules(

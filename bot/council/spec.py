@@ -61,6 +61,7 @@ class SessionSpec(BaseModel):
     budget_usd: float | None = None
     max_wall_s: float | None = 30 * 60
     member_timeout_s: float = 120.0
+    stall_timeout_s: float = 30.0
     auto_advance: bool = True
     pause_between_rounds_s: float = 0.0
     council_id: int | None = None

@@ -42,6 +42,11 @@ FAILURE_LABELS: Mapping[str, str] = {
 }
 
 
+CLEAN_INTERVAL_S = 0.1
+DEFAULT_STALL_TIMEOUT_S = 30.0
+CUT_OFF_NOTE = "*(cut off at the length limit)*"
+
+
 class ReplyRecorder(Protocol):
     """The store's part in a turn."""
 
@@ -80,6 +85,7 @@ class TurnRunner:
         presenter: Presenter,
         budget: Budget,
         member_timeout_s: float,
+        stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S,
     ) -> None:
         self.session_id = session_id
         self.config = config
@@ -88,6 +94,7 @@ class TurnRunner:
         self.presenter = presenter
         self.budget = budget
         self.member_timeout_s = member_timeout_s
+        self.stall_timeout_s = stall_timeout_s
         self._footers: dict[int, StanceFooter] = {}
 
     async def run(self, turn: TurnRequest) -> Reply:
@@ -117,26 +124,42 @@ class TurnRunner:
         started = time.monotonic()
         raw = ""
         shown = ""
+        cleaned_at = 0.0
         completion: Completion | None = None
+        loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(self.member_timeout_s):
+            async with (
+                asyncio.timeout(self.member_timeout_s),
+                asyncio.timeout(None) as idle,
+            ):
                 async for item in self.providers[model.provider].stream(request):
-                    if isinstance(item, Delta):
-                        raw += item.text
-                        visible = strip_footer(
-                            clean_reply(raw, turn.speaker_name, turn.participants)
-                        )
-                        if visible != shown:
-                            shown = visible
-                            await self.presenter.handle(TextDelta(turn.key, shown))
-                        if impersonation_start(raw, turn.speaker_name, turn.participants):
-                            break  # the model began writing another member's lines
-                    else:
+                    # A model that goes quiet mid-reply must not hold the round to its end.
+                    idle.reschedule(loop.time() + self.stall_timeout_s)
+                    if not isinstance(item, Delta):
                         completion = item
+                        continue
+                    raw += item.text
+                    # Cleaning rescans the whole reply: do it when a line ends (where a
+                    # footer or another speaker can start) and otherwise a few times a
+                    # second, so a long reply costs linear time, not quadratic.
+                    now = time.monotonic()
+                    if "\n" not in item.text and now - cleaned_at < CLEAN_INTERVAL_S:
+                        continue
+                    cleaned_at = now
+                    visible = strip_footer(clean_reply(raw, turn.speaker_name, turn.participants))
+                    if visible != shown:
+                        shown = visible
+                        await self.presenter.handle(TextDelta(turn.key, shown))
+                    if impersonation_start(raw, turn.speaker_name, turn.participants):
+                        break  # the model began writing another member's lines
         except ProviderError as exc:
             return await self._failed(turn, exc.kind, exc.message, shown, started, reservation)
         except TimeoutError:
-            message = f"{turn.display_name} took longer than {self.member_timeout_s:.0f}s"
+            message = (
+                f"{turn.display_name} went quiet for {self.stall_timeout_s:g}s mid-reply"
+                if idle.expired()
+                else f"{turn.display_name} took longer than {self.member_timeout_s:.0f}s"
+            )
             return await self._failed(
                 turn, ProviderErrorKind.TIMEOUT, message, shown, started, reservation
             )
@@ -151,6 +174,8 @@ class TurnRunner:
         )
         footer = parse_footer(said)
         text = strip_footer(said)
+        if text and completion is not None and completion.finish_reason == "length":
+            text += f" …\n{CUT_OFF_NOTE}"
         if not text:
             return await self._failed(
                 turn, "empty", "the reply was empty", "", started, reservation

@@ -152,3 +152,18 @@ async def test_pause_holds_the_next_round_until_resume(council):
     session = await asyncio.wait_for(task, 5)
     assert session.status is SessionStatus.FINISHED
     assert len(await council.store.rounds(session.id)) == 2
+
+
+async def test_a_member_that_goes_quiet_mid_reply_fails_after_the_stall_timeout(council):
+    council.script_all(reply="A fine answer.")
+    council.fake.script(
+        "gemini-model", reply="word " * 50, stall_after_tokens=3, stall_s=5, tokens_per_s=200
+    )
+    run = await council.open(rounds=1, member_timeout_s=30, stall_timeout_s=0.4)
+    started = time.monotonic()
+    session = await run.run()
+    assert time.monotonic() - started < 3
+    [gemini] = [r for r in await council.store.replies(session.id) if r.persona == "Gemini"]
+    assert gemini.status is ReplyStatus.FAILED
+    assert gemini.error_message == "Gemini went quiet for 0.4s mid-reply"
+    assert gemini.text.startswith("word")

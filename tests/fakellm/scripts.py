@@ -158,8 +158,16 @@ class ModelScript:
     reasoning_style: Literal["native", "think_tags"] = "native"
     first_token_delay_s: float = 0.0
     tokens_per_s: float | None = None
+    # Go silent for `stall_s` once this many tokens (reasoning and text) have streamed, then
+    # carry on: a server that hangs mid-reply with the connection still open.
+    stall_after_tokens: int | None = None
+    stall_s: float = 0.0
     faults: list[Fault] = field(default_factory=list)
     fault: Fault | None = None
+    # Strike `fault` on only this share of requests, drawn from a generator seeded with
+    # `fault_seed` (1.0: every request, as before).
+    fault_rate: float = 1.0
+    fault_seed: int = 0
     # Write the body in pieces of this many bytes, straddling event boundaries; each piece is
     # its own HTTP chunk, so the client reads them separately. A pause slows them further.
     chunk_bytes: int | None = None

@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import random
 import socket
 import threading
 import time
@@ -65,6 +66,10 @@ class _ModelState:
     script: ModelScript
     replies_used: int = 0
     faults_used: int = 0
+    rng: random.Random = dataclasses.field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        self.rng.seed(self.script.fault_seed)
 
 
 class _Writer:
@@ -399,7 +404,9 @@ class FakeLLM:
             if state.faults_used < len(script.faults):
                 fault = script.faults[state.faults_used]
                 state.faults_used += 1
-            elif script.fault is not None:
+            elif script.fault is not None and (
+                script.fault_rate >= 1.0 or state.rng.random() < script.fault_rate
+            ):
                 fault = script.fault
             reply: Any = script.reply
             if not isinstance(reply, str) and not callable(reply):
@@ -481,12 +488,17 @@ class FakeLLM:
         eol = wire.eol(script)
         tokens_sent = 0
         is_first = True
+        is_stalled = False
         for frame in wire.frames(plan, script, body):
             if frame.is_token or frame.is_tail:
                 if fault is not None and tokens_sent >= fault.after_tokens:
                     if await self._strike(wire, request, script, writer, fault, frame):
                         return response
                     fault = None
+                if tokens_sent == script.stall_after_tokens and not is_stalled:
+                    is_stalled = True
+                    await writer.flush()
+                    await asyncio.sleep(script.stall_s)
                 await self._pace(writer, script, frame, is_first=is_first)
                 is_first = False
                 tokens_sent += frame.is_token
