@@ -1,8 +1,9 @@
-"""``python -m bench [--quick] [--only NAME ...]``: run the benchmarks, print a table, write JSON.
+"""``python -m bench [--quick] [--only NAME ...] [--profile DIR]``: run, print a table, write JSON.
 
-The full run checks the targets on the issue (a 2-core machine) and exits 1 if any is missed;
-``--quick`` runs every benchmark at a much smaller size to check they keep working, and exits 1
-only if a benchmark failed to produce its figures.
+Run it from the checkout's root (the benchmarks use the fakes under ``tests/``). The full run
+checks the targets on the issue (a 2-core machine) and exits 1 if any is missed; ``--quick``
+runs every benchmark at a much smaller size to check they keep working, and exits 1 only if a
+benchmark failed to produce its figures.
 """
 
 from __future__ import annotations

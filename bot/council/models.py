@@ -162,6 +162,14 @@ class Vote(_Frozen):
     updated_at: datetime
 
 
+class VoteClick(_Frozen):
+    """One press of a vote button: who pressed which on which reply."""
+
+    reply_id: int
+    user_id: int
+    value: VoteValue
+
+
 class VoteOutcome(_Frozen):
     """The result of a click: what the voter's vote was and is, and the reply's new counts."""
 
@@ -201,6 +209,20 @@ class GuildSettings(_Frozen):
     max_concurrent_sessions: int = Field(default=3, ge=1, le=50)
     pause_between_rounds_s: float = Field(default=15.0, ge=0, le=600)
     auto_advance: bool = True
+
+
+class VoteTarget(_Frozen):
+    """What a vote click is judged on: the reply's kind and status, its session's state and the
+    guild's settings."""
+
+    reply_id: int
+    kind: ReplyKind
+    status: ReplyStatus
+    session_id: int
+    guild_id: int | None
+    session_status: SessionStatus
+    ended_at: datetime | None
+    settings: GuildSettings
 
 
 class PersonaOverride(_Frozen):

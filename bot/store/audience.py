@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 
-from bot.council.models import AudienceQuestion, Vote, VoteOutcome, VoteValue
+from bot.council.models import (
+    AudienceQuestion,
+    GuildSettings,
+    Vote,
+    VoteClick,
+    VoteOutcome,
+    VoteTarget,
+    VoteValue,
+)
 from bot.store import rows
 from bot.store.base import StoreBase
 from bot.store.db import Transaction
@@ -23,29 +32,114 @@ class AudienceQueries(StoreBase):
         Raises:
             RecordNotFoundError: no such reply (a button outliving its database).
         """
+        [outcome] = await self.record_votes(
+            [VoteClick(reply_id=reply_id, user_id=user_id, value=value)]
+        )
+        if isinstance(outcome, RecordNotFoundError):
+            raise outcome
+        return outcome
+
+    async def record_votes(
+        self, clicks: Sequence[VoteClick]
+    ) -> list[VoteOutcome | RecordNotFoundError]:
+        """Apply many clicks in arrival order in one transaction, each as `record_vote` would.
+
+        A click on a reply that does not exist gets a RecordNotFoundError in its place; the
+        others still count. A few statements serve the whole batch however large it is.
+        """
+        replies = json.dumps(sorted({c.reply_id for c in clicks}))
+        pairs = json.dumps(sorted({(c.reply_id, c.user_id) for c in clicks}))
         async with self._db.writing() as tx:
-            if await tx.one("SELECT 1 FROM replies WHERE id = ?", (reply_id,)) is None:
-                raise RecordNotFoundError("reply", reply_id)
-            row = await tx.one(
-                "SELECT value FROM votes WHERE reply_id = ? AND user_id = ?", (reply_id, user_id)
+            known = {
+                row["id"]
+                for row in await tx.all(
+                    "SELECT id FROM replies WHERE id IN (SELECT value FROM json_each(?))",
+                    (replies,),
+                )
+            }
+            standing: dict[tuple[int, int], VoteValue | None] = {
+                (row["reply_id"], row["user_id"]): VoteValue(row["value"])
+                for row in await tx.all(
+                    "SELECT reply_id, user_id, value FROM votes WHERE (reply_id, user_id) IN"
+                    " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"
+                    " FROM json_each(?))",
+                    (pairs,),
+                )
+            }
+            counts: dict[int, dict[VoteValue, int]] = {
+                reply_id: dict.fromkeys(VoteValue, 0) for reply_id in known
+            }
+            for row in await tx.all(
+                "SELECT reply_id, value, COUNT(*) AS n FROM votes"
+                " WHERE reply_id IN (SELECT value FROM json_each(?)) GROUP BY reply_id, value",
+                (replies,),
+            ):
+                counts[row["reply_id"]][VoteValue(row["value"])] = row["n"]
+            outcomes: list[VoteOutcome | RecordNotFoundError] = []
+            for click in clicks:
+                if click.reply_id not in known:
+                    outcomes.append(RecordNotFoundError("reply", click.reply_id))
+                    continue
+                key = (click.reply_id, click.user_id)
+                previous = standing.get(key)
+                current = None if previous is click.value else click.value
+                standing[key] = current
+                tally = counts[click.reply_id]
+                if previous is not None:
+                    tally[previous] -= 1
+                if current is not None:
+                    tally[current] += 1
+                outcomes.append(
+                    VoteOutcome(
+                        reply_id=click.reply_id,
+                        previous=previous,
+                        current=current,
+                        up=tally[VoteValue.UP],
+                        down=tally[VoteValue.DOWN],
+                    )
+                )
+            touched = {(c.reply_id, c.user_id) for c in clicks if c.reply_id in known}
+            stamp = self._stamp()
+            await tx.run_many(
+                "DELETE FROM votes WHERE reply_id = ? AND user_id = ?",
+                [key for key in touched if standing[key] is None],
             )
-            previous = None if row is None else VoteValue(row["value"])
-            current: VoteValue | None
-            if previous == value:
-                await tx.run(
-                    "DELETE FROM votes WHERE reply_id = ? AND user_id = ?", (reply_id, user_id)
-                )
-                current = None
-            else:
-                await tx.run(
-                    "INSERT INTO votes (reply_id, user_id, value, updated_at) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (reply_id, user_id)"
-                    " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                    (reply_id, user_id, value, self._stamp()),
-                )
-                current = value
-            up, down = await _counts(tx, reply_id)
-        return VoteOutcome(reply_id=reply_id, previous=previous, current=current, up=up, down=down)
+            await tx.run_many(
+                "INSERT INTO votes (reply_id, user_id, value, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (reply_id, user_id)"
+                " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                [(*key, value, stamp) for key in touched if (value := standing[key]) is not None],
+            )
+        return outcomes
+
+    async def vote_target(self, reply_id: int) -> VoteTarget | None:
+        """What a click on this reply's vote button is judged on; None if the reply is gone.
+
+        One statement: every click of a burst (thousands a second) reads it.
+        """
+        found = await self._db.query(
+            "SELECT r.id AS reply_id, r.kind, r.status, r.session_id, s.guild_id,"
+            " s.status AS session_status, s.ended_at, g.settings_json"
+            " FROM replies AS r JOIN sessions AS s ON s.id = r.session_id"
+            " LEFT JOIN guild_settings AS g ON g.guild_id = s.guild_id WHERE r.id = ?",
+            (reply_id,),
+        )
+        if not found:
+            return None
+        row = found[0]
+        guild_id = row["guild_id"]
+        return VoteTarget(
+            reply_id=row["reply_id"],
+            kind=row["kind"],
+            status=row["status"],
+            session_id=row["session_id"],
+            guild_id=guild_id,
+            session_status=row["session_status"],
+            ended_at=rows.from_db_time_or_none(row["ended_at"]),
+            settings=GuildSettings(guild_id=guild_id or 0)
+            if row["settings_json"] is None
+            else rows.settings_from_row(row),
+        )
 
     async def votes_for(self, reply_id: int) -> tuple[int, int]:
         """The reply's (up, down) counts; (0, 0) for an unknown reply."""

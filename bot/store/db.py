@@ -107,6 +107,15 @@ class Database:
         async with self._lock, self._transaction("BEGIN DEFERRED") as tx:
             yield tx
 
+    async def query(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """The rows of one read statement, which SQLite runs as its own consistent snapshot.
+
+        Under the lock no other caller's transaction is open on this connection, so a lone
+        statement needs no BEGIN/COMMIT: one round trip to aiosqlite's thread instead of three.
+        """
+        async with self._lock:
+            return list(await self._conn.execute_fetchall(sql, params))
+
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[Transaction]:
         """One atomic write: committed when the block ends, rolled back if it raises."""

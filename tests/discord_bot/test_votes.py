@@ -7,7 +7,7 @@ import time
 
 from bot.council.models import GuildSettings, VoteValue
 from bot.discord_ui.views import vote_custom_id
-from bot.discord_ui.votes import DOUBLE_CLICK_S
+from bot.discord_ui.votes import DOUBLE_CLICK_S, REFRESH_INTERVAL_S
 from tests.council.conftest import NAMES
 
 
@@ -130,3 +130,23 @@ async def test_a_burst_of_clicks_is_counted_exactly_with_few_edits(harness):
         shown = next(m for m in driver.read(thread, as_user=world.bob) if m.id == message.id)
         up, down = await harness.store.votes_for(reply_ids[message.id])
         assert [b.label for b in shown.buttons] == [f"👍 {up}", f"👎 {down}"]
+
+
+async def test_a_click_just_after_a_refresh_waits_for_the_next_interval(harness):
+    world, fake = harness.world, harness.fake
+    _, _, replies = await _council(harness)
+    claude = replies["Claude"]
+
+    def tally_edits():
+        return [e for e in fake.requests("PATCH") if e.path.endswith("/messages/@original")]
+
+    await _click(harness, world.bob, claude, VoteValue.UP)
+    await fake.wait_for(lambda: len(tally_edits()) == 1, timeout=5, what="the first refresh")
+    await _click(harness, world.host, claude, VoteValue.UP)
+    first, second = await fake.wait_for(
+        lambda: tally_edits() if len(tally_edits()) == 2 else None,
+        timeout=5,
+        what="the second refresh",
+    )
+    # Edits reach the fake a few milliseconds after the bot sends them, with some jitter.
+    assert second.at_s - first.at_s >= REFRESH_INTERVAL_S - 0.05

@@ -8,7 +8,7 @@ from contextlib import closing
 
 import pytest
 
-from bot.council.models import VoteValue
+from bot.council.models import GuildSettings, ReplyKind, SessionStatus, VoteClick, VoteValue
 from bot.store import RecordNotFoundError
 
 UP, DOWN = VoteValue.UP, VoteValue.DOWN
@@ -86,6 +86,62 @@ async def test_two_simultaneous_identical_clicks_toggle_on_then_off(store, make)
 async def test_voting_on_an_unknown_reply_raises_record_not_found(store):
     with pytest.raises(RecordNotFoundError, match="reply 404"):
         await store.record_vote(404, 7, UP)
+
+
+async def test_a_batch_of_clicks_applies_in_order_as_single_clicks_would(store, make):
+    session = await make.session()
+    a = await make.reply(session.id)
+    b = await make.reply(session.id)
+    await store.record_vote(a.id, 1, UP)
+    clicks = [
+        VoteClick(reply_id=a.id, user_id=1, value=DOWN),  # switch
+        VoteClick(reply_id=a.id, user_id=2, value=UP),  # vote
+        VoteClick(reply_id=404, user_id=2, value=UP),  # a reply that is gone
+        VoteClick(reply_id=b.id, user_id=2, value=DOWN),
+        VoteClick(reply_id=b.id, user_id=2, value=DOWN),  # withdraw, in the same batch
+        VoteClick(reply_id=a.id, user_id=1, value=UP),  # switch back
+    ]
+
+    outcomes = await store.record_votes(clicks)
+
+    assert isinstance(outcomes[2], RecordNotFoundError)
+    done = [o for o in outcomes if not isinstance(o, RecordNotFoundError)]
+    assert [(o.reply_id, o.previous, o.current, o.up, o.down) for o in done] == [
+        (a.id, UP, DOWN, 0, 1),
+        (a.id, None, UP, 1, 1),
+        (b.id, None, DOWN, 0, 1),
+        (b.id, DOWN, None, 0, 0),
+        (a.id, DOWN, UP, 2, 0),
+    ]
+    assert {(v.reply_id, v.user_id, v.value) for v in await store.votes(session.id)} == {
+        (a.id, 1, UP),
+        (a.id, 2, UP),
+    }
+
+
+async def test_a_vote_target_has_the_reply_its_session_and_the_guild_settings(store, make):
+    session = await make.session(guild_id=5)
+    reply = await make.reply(session.id, kind=ReplyKind.ANSWER)
+    await store.save_guild_settings(GuildSettings(guild_id=5, vote_grace_s=30))
+    await store.set_session_status(session.id, SessionStatus.FINISHED)
+
+    target = await store.vote_target(reply.id)
+
+    assert target is not None
+    assert (target.reply_id, target.session_id, target.guild_id) == (reply.id, session.id, 5)
+    assert (target.kind, target.session_status) == (ReplyKind.ANSWER, SessionStatus.FINISHED)
+    assert target.ended_at is not None
+    assert target.settings.vote_grace_s == 30
+    assert await store.vote_target(404) is None
+
+
+async def test_a_vote_target_in_a_guild_without_settings_gets_the_defaults(store, make):
+    reply = await make.reply((await make.session(guild_id=6)).id)
+
+    target = await store.vote_target(reply.id)
+
+    assert target is not None
+    assert target.settings == GuildSettings(guild_id=6)
 
 
 async def test_questions_queue_until_marked_answered(store, make, clock):
