@@ -12,6 +12,20 @@ from bot.providers.registry import build_providers
 from tests.council.conftest import NAMES
 
 
+async def _restore(council, session_id: int) -> SessionRun:
+    """Rebuild a session from the store, as the bot does after a restart."""
+    record = await council.store.session_record(session_id)
+    config = council.config
+    return SessionRun.restore(
+        record,
+        spec_from_record(config, record),
+        config=config,
+        providers=build_providers(config, {}, council.http),
+        store=council.store,
+        presenter=council.presenter,
+    )
+
+
 async def test_a_session_killed_after_round_one_resumes_at_round_two_with_its_transcript(council):
     for name in NAMES:
         council.fake.script(f"{name.lower()}-model", reply=[f"{name} r1.", f"{name} r2.", "end"])
@@ -23,16 +37,7 @@ async def test_a_session_killed_after_round_one_resumes_at_round_two_with_its_tr
     await asyncio.gather(task, return_exceptions=True)
     assert (await council.store.get_session(run.session.id)).status is SessionStatus.RUNNING
 
-    record = await council.store.session_record(run.session.id)
-    config = council.config
-    resumed = SessionRun.restore(
-        record,
-        spec_from_record(config, record),
-        config=config,
-        providers=build_providers(config, {}, council.http),
-        store=council.store,
-        presenter=council.presenter,
-    )
+    resumed = await _restore(council, run.session.id)
     session = await resumed.run()
 
     assert session.status is SessionStatus.FINISHED
@@ -64,16 +69,7 @@ async def test_a_resumed_round_asks_only_those_who_had_not_answered(council):
     await asyncio.gather(task, return_exceptions=True)
     council.fake.script("llama-model", reply="Now quick.")
 
-    record = await council.store.session_record(run.session.id)
-    config = council.config
-    resumed = SessionRun.restore(
-        record,
-        spec_from_record(config, record),
-        config=config,
-        providers=build_providers(config, {}, council.http),
-        store=council.store,
-        presenter=council.presenter,
-    )
+    resumed = await _restore(council, run.session.id)
     session = await resumed.run()
     assert session.status is SessionStatus.FINISHED
     for name in ("Claude", "DeepSeek", "Gemini"):
