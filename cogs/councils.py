@@ -96,6 +96,8 @@ class PermanentCouncilCommands(_Owner):
             in_channel: Where to open it (e.g. a forum); by default here.
         """
         guild = require_guild(interaction)
+        # Acknowledge at once: under load the checks below can outlast Discord's 3 seconds.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         settings = await self.store.guild_settings(guild.id)
         ensure_host(interaction.user, settings)
         council = await self.bot.councils.find(guild.id, name)

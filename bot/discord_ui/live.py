@@ -82,24 +82,22 @@ class LiveSessions:
     ) -> discord.Thread:
         """Post the opening embed and open the session's thread (or use the current one)."""
         embed = opening_embed(spec, self.config, host=interaction.user.display_name)
-        if isinstance(channel, discord.Thread):
-            await interaction.followup.send(embed=embed, allowed_mentions=NO_MENTIONS)
-            return channel
-        if isinstance(channel, discord.ForumChannel):
-            created = await channel.create_thread(
-                name=thread_name(spec.topic), embed=embed, allowed_mentions=NO_MENTIONS
-            )
-            await interaction.followup.send(
-                f"The council meets in {created.thread.mention}.", allowed_mentions=NO_MENTIONS
-            )
-            return created.thread
-        opening = await interaction.followup.send(
-            embed=embed, wait=True, allowed_mentions=NO_MENTIONS
-        )
-        # A followup message carries no guild, so the thread is opened from the channel.
-        return await channel.create_thread(
-            name=thread_name(spec.topic), message=discord.Object(opening.id)
-        )
+        try:
+            if isinstance(channel, discord.Thread):
+                await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+                return channel
+            if isinstance(channel, discord.ForumChannel):
+                created = await channel.create_thread(
+                    name=thread_name(spec.topic), embed=embed, allowed_mentions=NO_MENTIONS
+                )
+                return created.thread
+            opening = await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+            return await opening.create_thread(name=thread_name(spec.topic))
+        except discord.Forbidden as exc:
+            raise UserFacingError(
+                f"I can't open a council in {channel.mention}: I need Send Messages, Create "
+                "Public Threads and Send Messages in Threads there."
+            ) from exc
 
     async def launch(
         self,
@@ -113,8 +111,10 @@ class LiveSessions:
     ) -> SessionRun:
         """Validate a host's request, open the thread and start the council there.
 
-        `choices` are `build_spec`'s: preset, members, chair, format, is_blind, council_id,
-        memory. Refusals raise `UserFacingError` before anything is posted.
+        The caller has already deferred the interaction (privately): the host gets refusals and
+        the link to the thread, everyone else sees the opening message. `choices` are
+        `build_spec`'s: preset, members, chair, format, is_blind, council_id, memory.
+        Refusals raise `UserFacingError` before anything is posted.
         """
         if rounds is not None and rounds > settings.max_rounds:
             raise UserFacingError(f"This server allows at most {settings.max_rounds} rounds.")
@@ -135,13 +135,15 @@ class LiveSessions:
         await self.manager.check_can_start(settings, where.id)
         self.manager.reserve_channel(where.id)
         try:
-            await interaction.response.defer(thinking=True)
             thread = await self.open_thread(interaction, where, spec)
             run = await self.start(spec.model_copy(update={"thread_id": thread.id}), thread)
         finally:
             self.manager.release_channel(where.id)
         await self.store.audit(
             settings.guild_id, interaction.user.id, "session.start", run.session.id
+        )
+        await interaction.followup.send(
+            f"Council #{run.session.id} meets in {thread.mention}.", allowed_mentions=NO_MENTIONS
         )
         return run
 
