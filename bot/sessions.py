@@ -158,11 +158,6 @@ class SessionManager:
         if (exc := task.exception()) is not None:
             log.error("session %d crashed", session_id, exc_info=exc)
 
-    async def wait(self, session_id: int) -> Session | None:
-        """Wait for a live session to end; None if it is not live."""
-        task = self._tasks.get(session_id)
-        return None if task is None else await asyncio.shield(task)
-
     async def shutdown(self) -> None:
         """Cancel every live session without ending it, so each can be resumed later."""
         tasks = list(self._tasks.values())

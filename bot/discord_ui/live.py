@@ -17,7 +17,7 @@ import discord
 
 from bot.config import CouncilConfig
 from bot.council.engine import SessionRun
-from bot.council.events import SessionEnded, SynthesisReady
+from bot.council.events import SessionEnded
 from bot.council.models import GuildSettings, ReplyKind, Session, SessionRecord
 from bot.council.spec import SessionSpec, build_spec
 from bot.discord_ui.embeds import COUNCIL_COLOR, color_int, opening_embed, summary_embed
@@ -186,15 +186,13 @@ class LiveSessions:
             poster=PersonaPoster(pool=self.pool, thread=thread, on_fallback=tell_host, house=house),
             store=self.store,
             identities=identities,
-            on_end=lambda ended, synthesis: self._closing(thread, ended, synthesis),
+            on_end=lambda ended: self._closing(thread, ended),
             on_thread_lost=lambda why: self._thread_lost(session, thread, why),
         )
         self.presenters[session.id] = presenter
         return presenter
 
-    async def _closing(
-        self, thread: discord.Thread, ended: SessionEnded, synthesis: SynthesisReady | None
-    ) -> None:
+    async def _closing(self, thread: discord.Thread, ended: SessionEnded) -> None:
         session = ended.session
         presenter = self.presenters.pop(session.id, None)
         if presenter is None:

@@ -27,7 +27,6 @@ from bot.council.events import (
     SessionEnded,
     SessionPaused,
     SessionStarted,
-    SynthesisReady,
     TextDelta,
     TurnKey,
 )
@@ -83,7 +82,7 @@ class DiscordPresenter:
         poster: PersonaPoster,
         store: Store,
         identities: dict[str, Identity],
-        on_end: Callable[[SessionEnded, SynthesisReady | None], Awaitable[None]],
+        on_end: Callable[[SessionEnded], Awaitable[None]],
         on_thread_lost: Callable[[str], Awaitable[None]],
     ) -> None:
         self.session_id = session_id
@@ -95,13 +94,11 @@ class DiscordPresenter:
         self._ordered: deque[Op] = deque()
         self._turns: dict[TurnKey, _Turn] = {}
         self._wake = asyncio.Event()
-        self._synthesis: SynthesisReady | None = None
         self._is_closed = False
         self._is_lost = False
         self._is_reviewing = False
         self._request_s = SECONDS_PER_REQUEST
         self._worker = asyncio.create_task(self._pump(), name=f"council-presenter-{session_id}")
-        self.first_text_at: dict[TurnKey, float] = {}
 
     async def handle(self, event: Event) -> None:
         """Record an event for the worker; never waits on Discord."""
@@ -120,10 +117,8 @@ class DiscordPresenter:
             self._ended(event)
         elif isinstance(event, SessionPaused):
             self._ordered.append(lambda: self._notice(f"⏸️ **Paused.** {event.reason}"))
-        elif isinstance(event, SynthesisReady):
-            self._synthesis = event
         elif isinstance(event, SessionEnded):
-            self._ordered.append(lambda: self._on_end(event, self._synthesis))
+            self._ordered.append(lambda: self._on_end(event))
             self._is_closed = True
         self._wake.set()
 
@@ -267,8 +262,6 @@ class DiscordPresenter:
         # While streaming only the first message changes; long replies split when final.
         preview = chunks[0] + (" …" if len(chunks) > 1 else " ▍") if chunks else THINKING
         await self._timed(self._replace(turn, 0, self._prefix(turn) + preview))
-        if turn.shown == THINKING:
-            self.first_text_at[turn.key] = time.monotonic()
         turn.shown = text
         turn.last_sent = time.monotonic()
 

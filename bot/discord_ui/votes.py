@@ -70,7 +70,6 @@ class VoteDesk:
         self._pruned_at = float("-inf")
         self._unwritten: list[tuple[VoteClick, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self.edits = 0
 
     async def click(
         self, interaction: discord.Interaction[discord.Client], reply_id: int, value: VoteValue
@@ -213,7 +212,6 @@ class VoteDesk:
                 refresh.is_dirty = False
                 up, down = await self.store.votes_for(refresh.reply_id)
                 refresh.last_edit = time.monotonic()
-                self.edits += 1
                 # A component click's "original response" is the message the buttons are on.
                 await refresh.interaction.edit_original_response(
                     view=vote_view(refresh.reply_id, up, down)
