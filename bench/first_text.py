@@ -15,9 +15,10 @@ from bench.councils import played_rounds
 from bench.observe import persona_message_times
 from bench.report import Metric, at_most, percentile
 from bench.world import (
+    FOUR_PACES,
     PERSONAS,
+    QUICK_FOUR_PACES,
     Fakes,
-    Pace,
     Preset,
     has_summary,
     running_bot,
@@ -29,14 +30,12 @@ from bot.store.store import Store
 
 NAME = "first_text"
 MEMBERS = PERSONAS[:4]
-FULL_PACES = [Pace(delay, 40.0, 150) for delay in (0.4, 0.8, 1.2, 1.6)]
-QUICK_PACES = [Pace(delay, 100.0, 30) for delay in (0.1, 0.2, 0.3, 0.4)]
 FULL_COUNCILS, FULL_ROUNDS = 3, 2
 
 
 async def run(quick: bool, workdir: Path) -> list[Metric]:
     """Run the councils and measure every answer's first visible text."""
-    paces = QUICK_PACES if quick else FULL_PACES
+    paces = QUICK_FOUR_PACES if quick else FOUR_PACES
     councils, rounds = (1, 1) if quick else (FULL_COUNCILS, FULL_ROUNDS)
     async with Fakes() as fakes:
         for persona, pace in zip(MEMBERS, paces, strict=True):

@@ -16,9 +16,10 @@ from bench.councils import PlayedRound, played_rounds
 from bench.observe import persona_message_times
 from bench.report import Metric, at_most
 from bench.world import (
+    FOUR_PACES,
     PERSONAS,
+    QUICK_FOUR_PACES,
     Fakes,
-    Pace,
     Preset,
     has_summary,
     running_bot,
@@ -30,8 +31,6 @@ from bot.store.store import Store
 
 NAME = "round_overhead"
 MEMBERS = PERSONAS[:4]
-FULL_PACES = [Pace(delay, 40.0, 150) for delay in (0.4, 0.8, 1.2, 1.6)]
-QUICK_PACES = [Pace(delay, 100.0, 30) for delay in (0.1, 0.2, 0.3, 0.4)]
 FULL_PARALLEL_ROUNDS = 3
 MAX_RATIO = 1.05
 
@@ -46,7 +45,7 @@ def _ratio(played: PlayedRound) -> float:
 
 async def run(quick: bool, workdir: Path) -> list[Metric]:
     """Run a parallel council and a debate council; compare round times to model times."""
-    paces = QUICK_PACES if quick else FULL_PACES
+    paces = QUICK_FOUR_PACES if quick else FOUR_PACES
     parallel_rounds = 1 if quick else FULL_PARALLEL_ROUNDS
     async with Fakes() as fakes:
         for persona, pace in zip(MEMBERS, paces, strict=True):

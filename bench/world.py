@@ -61,6 +61,12 @@ class Pace:
     tokens: int = 150
 
 
+# The issue's four members: 0.4-1.6 s to first token, then 40 tokens/s for 150 tokens; and a
+# quick version of them for the smoke run.
+FOUR_PACES = tuple(Pace(delay, 40.0, 150) for delay in (0.4, 0.8, 1.2, 1.6))
+QUICK_FOUR_PACES = tuple(Pace(delay, 100.0, 30) for delay in (0.1, 0.2, 0.3, 0.4))
+
+
 def reply_text(tokens: int) -> str:
     """A neutral reply of exactly `tokens` tokens as the fake model counts them."""
     text = _REPLY_WORDS
