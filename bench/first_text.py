@@ -64,11 +64,14 @@ async def run(quick: bool, workdir: Path) -> list[Metric]:
             )
             times = persona_message_times(fakes.discord)
             delays: list[float] = []
+            placeholders, progress_edits = 0, 0
             missing = 0
             for session in sessions:
                 for played in await played_rounds(fakes, store, session, times):
                     for answer in played.answers:
                         shown = answer.first_message.first_text_at
+                        placeholders += answer.first_message.was_placeholder
+                        progress_edits += answer.first_message.progress_edits
                         if shown is None:
                             missing += 1
                         else:
@@ -92,4 +95,12 @@ async def run(quick: bool, workdir: Path) -> list[Metric]:
         ),
         Metric(NAME, "first token → first visible text, max", max(delays), "s"),
         Metric(NAME, "answers measured", len(delays)),
+        Metric(
+            NAME,
+            'answers first shown as "thinking…"',
+            placeholders / len(delays) * 100,
+            "%",
+            detail="the rest appeared with their first words",
+        ),
+        Metric(NAME, "streaming edits per answer", progress_edits / len(delays)),
     ]

@@ -24,10 +24,14 @@ ORIGINAL = "@original"
 
 @dataclass
 class MessageTimes:
-    """When a persona message first showed text, and when it got its final text and buttons."""
+    """When a persona message first showed text, and when it got its final text and buttons;
+    whether it was first posted as "thinking…", and how many edits streamed text before the
+    final one."""
 
     first_text_at: float | None = None
     final_at: float | None = None
+    was_placeholder: bool = False
+    progress_edits: int = 0
 
 
 def _is_ok(entry: WireEntry) -> bool:
@@ -65,6 +69,10 @@ def persona_message_times(fake: FakeDiscord) -> dict[int, MessageTimes]:
             continue
         body = _body(entry)
         seen = times[message_id]
+        if entry.method == "POST" and not _shows_text(body):
+            seen.was_placeholder = True
+        if seen.first_text_at is not None and seen.final_at is None and not _has_buttons(body):
+            seen.progress_edits += 1
         if seen.first_text_at is None and _shows_text(body):
             seen.first_text_at = entry.at_s
         if seen.final_at is None and _has_buttons(body):

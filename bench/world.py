@@ -38,6 +38,7 @@ SCRIBE = "Scribe"
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
 # Longer than Discord's 3 s deadline: an acknowledgement after it is refused and never lands.
+OPEN_WAIT_S = 120.0
 ACK_WAIT_S = 5.0
 # `python -m bench --profile DIR` sets this: each bot process is sampled by py-spy into DIR.
 PROFILE_DIR_ENV = "COUNCIL_BENCH_PROFILE_DIR"
@@ -377,12 +378,14 @@ async def running_bot(
 
 async def start_council(
     fakes: Fakes, place: Place, channel: Channel, *, topic: str, preset: str, rounds: int
-) -> None:
-    """Run ``/council start`` as the host; raise unless the bot deferred it within 3 s.
+) -> float:
+    """Run ``/council start`` as the host; return the seconds until the bot acknowledged it.
 
     Raises:
-        RuntimeError: the bot refused the council, or let Discord's 3 s deadline pass.
+        RuntimeError: the bot refused the council, let Discord's 3 s deadline pass, or told
+            the host it could not open the council.
     """
+    sent = time.monotonic()
     handle = await fakes.driver.slash(
         place.host, channel, "council start", topic=topic, preset=preset, rounds=rounds
     )
@@ -391,9 +394,15 @@ async def start_council(
     except AssertionError as exc:
         # Discord refuses an acknowledgement after 3 s, so a late one never arrives.
         raise RuntimeError(f"/council start in #{channel.name} was not acknowledged") from exc
+    acknowledged = time.monotonic() - sent
     if not handle.is_deferred:
         said = [m.content for m in handle.responses]
         raise RuntimeError(f"/council start in #{channel.name} was refused: {said}")
+    # After deferring, the host hears where the council meets, or why it could not start.
+    said = (await handle.wait_response(timeout=OPEN_WAIT_S)).content
+    if not said.startswith("Council #"):
+        raise RuntimeError(f"/council start in #{channel.name} failed: {said}")
+    return acknowledged
 
 
 async def wait_for_sessions(

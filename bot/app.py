@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.config import CouncilConfig, Settings
 from bot.councils import CouncilBook
 from bot.discord_ui.live import LiveSessions
+from bot.discord_ui.ratelimits import GlobalPacer, WebhookBudgets, discord_trace
 from bot.discord_ui.views import VoteButton
 from bot.discord_ui.votes import VoteDesk
 from bot.discord_ui.webhooks import WebhookPool
@@ -86,8 +87,10 @@ class CouncilBot(commands.Bot):
         extensions: Sequence[str] = (),
         **options: Any,
     ) -> None:
+        budgets = WebhookBudgets()
         super().__init__(
             command_prefix=commands.when_mentioned,
+            http_trace=discord_trace(budgets, GlobalPacer()),
             intents=discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=CouncilTree,
@@ -100,7 +103,7 @@ class CouncilBot(commands.Bot):
         self.extension_names = tuple(extensions)
         self.personas = PersonaBook(config, store)
         self.councils = CouncilBook(config, store)
-        self.webhooks = WebhookPool(self)
+        self.webhooks = WebhookPool(self, budgets)
         self.vote_desk = VoteDesk(store)
         self.live = LiveSessions(
             client=self,

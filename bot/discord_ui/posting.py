@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import discord
 
+from bot.discord_ui.ratelimits import Spare
 from bot.discord_ui.webhooks import WebhookChannel, WebhookPool
 from bot.render.messages import sanitise_username
 
@@ -178,6 +179,13 @@ class PersonaPoster:
         partial = self.thread.get_partial_message(message_id)
         embed = discord.utils.MISSING if content is None else self._embed(identity, content)
         await self._guard(partial.edit(embed=embed, view=view, allowed_mentions=NO_MENTIONS))
+
+    def spare_requests(self) -> Spare | None:
+        """What the webhook may still send before its window resets (None: not known yet)."""
+        parent = self.parent
+        if not self._uses_webhook or parent is None:
+            return None
+        return self._pool.spare(parent.id)
 
     @property
     def uses_webhook(self) -> bool:

@@ -2,8 +2,9 @@
 
 `handle` only records what changed and wakes a single worker, so the engine never waits on
 Discord. The worker sends in priority order — finished replies first, then announcements and
-new messages (in the order they happened), then streaming edits — and paces the edits so that
-every streaming message gets its share of the webhook's rate budget.
+new messages (in the order they happened), then each message's first words, then streaming
+edits. Streaming edits share out what the webhook's rate window has left (read from Discord's
+headers) and never spend the requests that finished replies will need.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ BLIND_COLOR = 0x99AAB5
 SECONDS_PER_REQUEST = 0.4
 MIN_EDIT_INTERVAL_S = 0.8
 MAX_EDIT_INTERVAL_S = 5.0
+# Requests a rate window still holds this close to its reset are spent on progress edits.
+LATE_WINDOW_S = 0.4
 PART_MARKER_RESERVE = 12
 _KIND_PREFIX = {ReplyKind.CHAIR: "🎙️ **The chair asks**\n"}
 
@@ -91,13 +94,13 @@ class DiscordPresenter:
         self.identities = identities
         self._on_end = on_end
         self._on_thread_lost = on_thread_lost
-        self._ordered: deque[Op] = deque()
+        # Posts that keep their order: announcements, and each turn's first message.
+        self._ordered: deque[Op | _Turn] = deque()
         self._turns: dict[TurnKey, _Turn] = {}
         self._wake = asyncio.Event()
         self._is_closed = False
         self._is_lost = False
         self._is_reviewing = False
-        self._request_s = SECONDS_PER_REQUEST
         self._worker = asyncio.create_task(self._pump(), name=f"council-presenter-{session_id}")
 
     async def handle(self, event: Event) -> None:
@@ -154,7 +157,7 @@ class DiscordPresenter:
             return
         turn = _Turn(event.turn, self._identity(event.turn.persona))
         self._turns[event.turn] = turn
-        self._ordered.append(lambda: self._create(turn))
+        self._ordered.append(turn)
 
     async def wait_closed(self) -> None:
         """Wait until the worker has shown the session's end (or the thread was lost)."""
@@ -179,7 +182,7 @@ class DiscordPresenter:
                     return
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._until_next_edit()):
+                    async with asyncio.timeout(self._until_next_op()):
                         await self._wake.wait()
         except ThreadGone as exc:
             self._is_lost = True
@@ -194,8 +197,9 @@ class DiscordPresenter:
         for turn in self._turns.values():
             if turn.is_created and turn.has_ended and not turn.is_done:
                 return lambda: self._finish(turn)
-        if self._ordered:
-            return self._ordered.popleft()
+        if self._ordered and self._hold_ordered() == 0:
+            item = self._ordered.popleft()
+            return (lambda: self._create(item)) if isinstance(item, _Turn) else item
         now = time.monotonic()
         due = [
             t
@@ -208,32 +212,58 @@ class DiscordPresenter:
             return lambda: self._edit(first[0])
         interval = self._edit_interval()
         ready = [t for t in due if now - t.last_sent >= interval]
-        if ready:
+        if ready and self._budget_wait() == 0:
             return lambda: self._edit(min(ready, key=lambda t: t.last_sent))
         return None
 
     def _edit_interval(self) -> float:
         streaming = sum(1 for t in self._turns.values() if t.is_created and not t.is_done)
-        interval = max(MIN_EDIT_INTERVAL_S, streaming * self._request_s)
+        interval = max(MIN_EDIT_INTERVAL_S, streaming * SECONDS_PER_REQUEST)
         return min(MAX_EDIT_INTERVAL_S, interval)
 
-    def _until_next_edit(self) -> float | None:
+    def _hold_ordered(self) -> float:
+        """Seconds the next ordered post waits (0: it goes now).
+
+        Only a "thinking…" placeholder waits, and only while the webhook's window can't
+        spare it; once its member has words (or a later message has), it goes at once.
+        """
+        head = self._ordered[0]
+        if not isinstance(head, _Turn):
+            return 0.0
+        if any(isinstance(t, _Turn) and (t.text or t.has_ended) for t in self._ordered):
+            return 0.0
+        return self._budget_wait()
+
+    def _budget_wait(self) -> float:
+        """Seconds until the webhook's window can spare a request for a placeholder or a
+        progress edit (0: now). Nothing else waits: first words and finals always go."""
+        spare = self.poster.spare_requests()
+        if spare is None or spare.resets_in <= 0:
+            # Unknown, or no window is open: this request opens one, and the rules below
+            # share out the rest of it.
+            return 0.0
+        # Each unfinished turn still needs a request, for its first words or its final text,
+        # that may fall inside this window: keep one for each.
+        reserve = sum(1 for t in self._turns.values() if not t.is_done)
+        if spare.remaining > reserve:
+            return 0.0
+        if spare.remaining > 1:
+            # What is left near the reset would be lost: it goes now, keeping one back.
+            return max(0.0, spare.resets_in - LATE_WINDOW_S)
+        return spare.resets_in + 0.01
+
+    def _until_next_op(self) -> float | None:
+        """Seconds until a waiting placeholder or progress edit may go (None: none waits)."""
+        waits = [self._hold_ordered()] if self._ordered else []
         pending = [
             t.last_sent
             for t in self._turns.values()
             if t.is_created and not t.is_done and t.text != t.shown
         ]
-        if not pending:
-            return None
-        return max(0.01, min(pending) + self._edit_interval() - time.monotonic())
-
-    async def _timed(self, call: Awaitable[None]) -> None:
-        started = time.monotonic()
-        await call
-        # discord.py sleeps inside a request when a bucket is empty: a slow request means the
-        # budget is tight, so pace edits more slowly; fast ones let the pace recover.
-        took = time.monotonic() - started
-        self._request_s = min(2.0, max(SECONDS_PER_REQUEST, 0.8 * self._request_s + 0.2 * took))
+        if pending:
+            paced = min(pending) + self._edit_interval() - time.monotonic()
+            waits.append(max(paced, self._budget_wait()))
+        return max(0.01, min(waits)) if waits else None
 
     # ------------------------------------------------------------------ operations
 
@@ -252,18 +282,25 @@ class DiscordPresenter:
         await self.poster.announce(split_message(safe_reply_text(text))[0])
 
     async def _create(self, turn: _Turn) -> None:
-        message_id = await self.poster.send(turn.identity, self._prefix(turn) + THINKING)
+        text = turn.text
+        message_id = await self.poster.send(turn.identity, self._preview(turn, text))
         turn.message_ids.append(message_id)
+        turn.shown = text or THINKING
         turn.last_sent = time.monotonic()
 
     async def _edit(self, turn: _Turn) -> None:
         text = turn.text
-        chunks = split_message(safe_reply_text(text), reserve=PART_MARKER_RESERVE + 40)
-        # While streaming only the first message changes; long replies split when final.
-        preview = chunks[0] + (" …" if len(chunks) > 1 else " ▍") if chunks else THINKING
-        await self._timed(self._replace(turn, 0, self._prefix(turn) + preview))
+        await self._replace(turn, 0, self._preview(turn, text))
         turn.shown = text
         turn.last_sent = time.monotonic()
+
+    def _preview(self, turn: _Turn, text: str) -> str:
+        """A streaming message: the text so far (its first part, if it will split)."""
+        chunks = split_message(safe_reply_text(text), reserve=PART_MARKER_RESERVE + 40)
+        if not chunks:
+            return self._prefix(turn) + THINKING
+        # While streaming only the first message changes; long replies split when final.
+        return self._prefix(turn) + chunks[0] + (" …" if len(chunks) > 1 else " ▍")
 
     async def _finish(self, turn: _Turn) -> None:
         turn.is_done = True

@@ -7,6 +7,8 @@ import logging
 
 import discord
 
+from bot.discord_ui.ratelimits import Spare, WebhookBudgets
+
 log = logging.getLogger(__name__)
 
 WEBHOOK_NAME = "Council"
@@ -22,8 +24,9 @@ class WebhookPool:
     on a per-channel lock, so only one webhook is ever created.
     """
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, budgets: WebhookBudgets) -> None:
         self._client = client
+        self._budgets = budgets
         self._hooks: dict[int, discord.Webhook] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -40,6 +43,11 @@ class WebhookPool:
             log.info("using webhook %d in channel %d", hook.id, channel.id)
             self._hooks[channel.id] = hook
             return hook
+
+    def spare(self, channel_id: int) -> Spare | None:
+        """What the channel's webhook may still send in its rate window (None: not known)."""
+        hook = self._hooks.get(channel_id)
+        return None if hook is None else self._budgets.spare(hook.id)
 
     def forget(self, channel_id: int) -> None:
         """Drop a webhook Discord no longer knows (10015), so `get` makes a new one."""

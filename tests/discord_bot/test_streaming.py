@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.council.conftest import NAMES
 from tests.fakellm import Fault
 
@@ -62,3 +64,28 @@ async def test_a_failed_member_says_so_briefly_and_the_round_goes_on(harness):
     summary = driver.read(thread, as_user=world.bob)[-1].embeds[0]
     assert "3/4 members answered every round" in summary["description"]
     assert session.status == "finished"
+
+
+async def test_every_member_shows_thinking_before_its_first_words(harness):
+    world, driver = harness.world, harness.driver
+    for name in NAMES:
+        harness.llm.script(f"{name.lower()}-model", reply="Considered view.", first_token_delay_s=6)
+    start = await driver.slash(world.host, world.general, "council start", topic="Slow", rounds=1)
+    await start.wait_ack()
+
+    async def four_placeholders() -> list[str]:
+        while True:
+            for thread in driver.threads_of(world.general):
+                shown = [m for m in driver.read(thread, as_user=world.bob) if m.is_webhook]
+                if len(shown) == 4:
+                    return [f"{m.author_name}: {m.content}" for m in shown]
+            await asyncio.sleep(0.05)
+
+    # Only part of the webhook's rate window may go to placeholders; the rest follow before
+    # the window resets (2 s), well before any model says a word.
+    shown = await asyncio.wait_for(four_placeholders(), timeout=5)
+    assert shown == [f"{name}: *thinking…*" for name in NAMES]
+    await harness.wait_ended()
+    [thread] = driver.threads_of(world.general)
+    final = [m.content for m in driver.read(thread, as_user=world.bob) if m.is_webhook]
+    assert final == ["Considered view."] * 4

@@ -1,0 +1,156 @@
+"""Staying inside Discord's rate limits before Discord has to say no.
+
+One trace on the client's HTTP session (discord.py sends webhook requests through it too) does
+two things:
+
+- `WebhookBudgets` reads each webhook's `X-RateLimit-Remaining` and `X-RateLimit-Reset-After`,
+  so the presenter can see what is left of a webhook's window before it spends a request, and
+  keep the last ones for what matters most (a reply's first words and its final text).
+- `GlobalPacer` spaces the requests made with the bot's token under Discord's global limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import aiohttp
+
+# Execute, edit and fetch all share one bucket per webhook; its id is the first path segment.
+_WEBHOOK_PATH = re.compile(r"/webhooks/(\d+)/[^/]+")
+
+
+@dataclass(frozen=True)
+class Spare:
+    """What a webhook may still send: `remaining` requests before its window resets."""
+
+    remaining: int
+    resets_in: float
+
+
+@dataclass
+class _Window:
+    limit: int
+    remaining: int
+    resets_at: float
+    in_flight: int = 0
+
+
+def discord_trace(budgets: WebhookBudgets, pacer: GlobalPacer) -> aiohttp.TraceConfig:
+    """The trace to give the client (`http_trace=`), observing and pacing every request."""
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(pacer.on_request_start)
+    trace.on_request_start.append(budgets.on_request_start)
+    trace.on_request_end.append(budgets.on_request_end)
+    trace.on_request_exception.append(budgets.on_request_exception)
+    return trace
+
+
+class GlobalPacer:
+    """Keeps requests made with the bot's token under Discord's global limit (50 a second).
+
+    Past the limit every request in flight is refused, and discord.py gives up on a request
+    after five refusals, so a burst (a hundred councils opening at once) would fail commands.
+    Instead each request waits for a slot from a token bucket that never allows more than
+    `burst + rate` in any second. Webhook and interaction requests carry no bot token, aren't
+    counted by the global limit, and never wait.
+    """
+
+    def __init__(self, rate_per_s: float = 40.0, burst: int = 8) -> None:
+        self._rate = rate_per_s
+        self._burst = burst
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+
+    async def acquire(self) -> None:
+        """Wait for a slot (at once while the bucket holds tokens)."""
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        self._tokens -= 1
+        if self._tokens < 0:
+            # A negative balance is a queue of reserved slots: this request takes the last.
+            await asyncio.sleep(-self._tokens / self._rate)
+
+    async def on_request_start(
+        self,
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestStartParams,
+    ) -> None:
+        """aiohttp awaits this before sending: bot-token requests wait for their slot."""
+        if params.headers.get("Authorization", "").startswith("Bot "):
+            await self.acquire()
+
+
+class WebhookBudgets:
+    """Tracks each webhook's rate-limit window from the responses the bot receives."""
+
+    def __init__(self) -> None:
+        self._windows: dict[int, _Window] = {}
+
+    def spare(self, webhook_id: int) -> Spare | None:
+        """The webhook's requests left in its window; None before Discord has said."""
+        window = self._windows.get(webhook_id)
+        if window is None:
+            return None
+        resets_in = window.resets_at - time.monotonic()
+        if resets_in <= 0:
+            # The window is over; a fresh one starts with the next request.
+            return Spare(window.limit - window.in_flight, 0.0)
+        return Spare(max(0, window.remaining - window.in_flight), resets_in)
+
+    async def on_request_start(
+        self,
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestStartParams,
+    ) -> None:
+        if (window := self._window_of(params.url)) is not None:
+            window.in_flight += 1
+
+    async def on_request_end(
+        self,
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:
+        webhook_id = _webhook_id(params.url)
+        if webhook_id is None:
+            return
+        window = self._windows.get(webhook_id)
+        if window is not None:
+            window.in_flight = max(0, window.in_flight - 1)
+        headers = params.response.headers
+        try:
+            limit = int(headers["X-RateLimit-Limit"])
+            remaining = int(headers["X-RateLimit-Remaining"])
+            reset_after = float(headers["X-RateLimit-Reset-After"])
+        except (KeyError, ValueError):
+            return  # a response without bucket headers says nothing about the window
+        resets_at = time.monotonic() + reset_after
+        if window is None:
+            self._windows[webhook_id] = _Window(limit, remaining, resets_at)
+            return
+        window.limit, window.remaining, window.resets_at = limit, remaining, resets_at
+
+    async def on_request_exception(
+        self,
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestExceptionParams,
+    ) -> None:
+        if (window := self._window_of(params.url)) is not None:
+            window.in_flight = max(0, window.in_flight - 1)
+
+    def _window_of(self, url: object) -> _Window | None:
+        webhook_id = _webhook_id(url)
+        return None if webhook_id is None else self._windows.get(webhook_id)
+
+
+def _webhook_id(url: object) -> int | None:
+    match = _WEBHOOK_PATH.search(getattr(url, "path", ""))
+    return int(match.group(1)) if match else None
