@@ -61,6 +61,7 @@ class ProviderError(UserFacingError):
     """A model call failed. The message names the model and never contains a key."""
 
     kind: ProviderErrorKind = ProviderErrorKind.BAD_RESPONSE
+    # Whether asking again, before the model has said anything, may succeed.
     retryable: bool = False
 
     def __init__(
@@ -100,7 +101,7 @@ class ProviderTimeoutError(ProviderError):
     """The provider did not answer (or stream the first token) in time."""
 
     kind = ProviderErrorKind.TIMEOUT
-    retryable = True
+    # Not retried: the wait has already spent the member's time.
 
 
 class OverloadedError(ProviderError):
@@ -121,6 +122,12 @@ class BadResponseError(ProviderError):
     """The provider answered with something we could not read (malformed JSON, cut stream)."""
 
     kind = ProviderErrorKind.BAD_RESPONSE
+
+
+class CutOffError(BadResponseError):
+    """The connection closed in the middle of the reply's body."""
+
+    retryable = True
 
 
 class RefusedError(ProviderError):

@@ -71,6 +71,12 @@ class HistoryCommands(_Owner):
             format: md (readable), json (every detail), html (a page to share) or both (md+json).
         """
         found = await self._find(interaction, session)
+        if found.is_blind and not found.status.is_final:
+            # The transcript names each model; a blind council reveals them only at its end.
+            raise UserFacingError(
+                f"Council #{found.id} is blind and still under way, and its transcript names "
+                "the models: export it once the council has ended."
+            )
         await interaction.response.defer(ephemeral=True, thinking=True)
         record = await self.store.session_record(found.id)
         files = []

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 
 from bot.errors import (
     BadResponseError,
+    CutOffError,
     ModelNotFoundError,
     OverloadedError,
     ProviderAuthError,
@@ -219,7 +220,7 @@ def _map_transport(
             model=model,
         )
     if isinstance(failure, httpx.RemoteProtocolError) and is_reading_body:
-        return BadResponseError(
+        return CutOffError(
             f"The reply from model {model} was cut off before it ended; try again.", model=model
         )
     if isinstance(failure, httpx.DecodingError):
@@ -292,4 +293,4 @@ def _map_status(ctx: CallContext, failure: HttpFailure) -> ProviderError:
 
 def is_retryable(error: ProviderError) -> bool:
     """Connection failures, 429 and 5xx may pass; a refusal or a bad key will not."""
-    return isinstance(error, RateLimitedError | OverloadedError | ProviderUnreachableError)
+    return error.retryable

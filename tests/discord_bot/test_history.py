@@ -13,6 +13,7 @@ from PIL import Image
 from bot.council.models import GuildSettings, Member, NewReply, NewSession, VoteValue
 from bot.discord_ui.views import vote_custom_id
 from bot.render.export import counts_from_export
+from tests.council.conftest import NAMES
 from tests.fakediscord.reader import SeenMessage
 
 UP, DOWN = VoteValue.UP, VoteValue.DOWN
@@ -211,6 +212,32 @@ async def test_export_of_another_servers_council_is_refused_as_if_it_did_not_exi
             "`/council history` lists this server's councils."
         )
     assert "Secret plans" not in str(refusals)
+
+
+async def test_a_blind_council_cannot_be_exported_until_it_ends_and_reveals_the_names(harness):
+    world, driver = harness.world, harness.driver
+    await _open_voting(harness)
+    for name in NAMES:
+        harness.llm.script(f"{name.lower()}-model", reply=f"{name} answers.", tokens_per_s=20)
+    start = await driver.slash(
+        world.host, world.general, "council start", topic="Masked", rounds=1, blind=True
+    )
+    await start.wait_ack()
+    session = await harness.wait_running()
+    [thread] = driver.threads_of(world.general)
+
+    refusal = await _command(harness, "council export", channel=thread, format="md")
+    assert refusal.is_ephemeral
+    assert refusal.attachments == ()
+    assert refusal.content == (
+        f"Council #{session.id} is blind and still under way, and its transcript names the "
+        "models: export it once the council has ended."
+    )
+
+    await _ended(harness, "Masked")
+    message = await _command(harness, "council export", channel=thread, format="md")
+    transcript = _attachment(message, f"council-{session.id}.md").decode()
+    assert all(f"**{name}**" in transcript for name in NAMES)
 
 
 async def test_export_outside_a_council_thread_without_a_number_says_where_to_use_it(harness):

@@ -172,6 +172,13 @@ RECOVERIES = [
         attempts=2,
         provider={"max_retries": 1},
     ),
+    Case(
+        "connection-reset-before-any-text",
+        {"faults": [Fault.cut(after_tokens=0)]},
+        None,
+        attempts=2,
+        provider={"max_retries": 1},
+    ),
     Case("sse-without-done-but-finished", {"send_end": False}, None),
     Case(
         "reasoning-then-text",
