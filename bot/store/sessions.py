@@ -60,13 +60,6 @@ class SessionQueries(StoreBase):
             "SELECT * FROM sessions WHERE thread_id = ? ORDER BY id DESC LIMIT 1", (thread_id,)
         )
 
-    async def running_session_in_channel(self, channel_id: int) -> Session | None:
-        """The newest running session started from this (parent) channel, if any."""
-        return await self._first_session(
-            "SELECT * FROM sessions WHERE channel_id = ? AND status = ? ORDER BY id DESC LIMIT 1",
-            (channel_id, SessionStatus.RUNNING),
-        )
-
     async def active_session_in_channel(self, channel_id: int) -> Session | None:
         """The newest session started from this channel that is running or paused, if any."""
         return await self._first_session(

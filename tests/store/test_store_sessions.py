@@ -59,14 +59,20 @@ async def test_session_for_thread_finds_the_newest_session_in_that_thread(store,
     assert await store.session_for_thread(7) is None
 
 
-async def test_running_session_in_channel_ignores_other_channels_and_other_statuses(store, make):
+async def test_active_session_in_channel_is_running_or_paused_and_only_this_channels(store, make):
     stopped = await make.session(channel_id=10)
     await store.set_session_status(stopped.id, SessionStatus.STOPPED)
     await make.session(channel_id=11)
-    assert await store.running_session_in_channel(10) is None
+    assert await store.active_session_in_channel(10) is None
+
+    paused = await make.session(channel_id=10)
+    await store.set_session_status(paused.id, SessionStatus.PAUSED)
+    found = await store.active_session_in_channel(10)
+    assert found is not None
+    assert found.id == paused.id
 
     running = await make.session(channel_id=10)
-    assert await store.running_session_in_channel(10) == running
+    assert await store.active_session_in_channel(10) == running
 
 
 async def test_list_sessions_filters_by_guild_and_status_newest_first(store, make):
