@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.council.models import MemberRole, ReplyKind, ReplyStatus, VoteValue
@@ -76,21 +79,27 @@ class StatsQueries(StoreBase):
             sql, params["guild"] = _GUILD_ANSWER_TALLIES, guild_id
         async with self._db.reading() as tx:
             found = await tx.all(sql, params)
-        by_round: dict[tuple[int, int], list[_Tally]] = defaultdict(list)
-        # Plain tuples: unpacking sqlite3.Row is slow, and this loop may see 100,000 answers.
-        for session_id, number, persona, model, position, up, down in map(tuple, found):
-            by_round[session_id, number].append((position, persona, model, up, down))
-        voted: list[RoundVotes] = []
-        for (session_id, number), tallies in sorted(by_round.items()):
-            if not any(up or down for *_, up, down in tallies):
-                continue
-            tallies.sort()
-            entries: list[EntryVotes] = []
-            for _, persona, model, up, down in tallies:
-                if entries and entries[-1].persona == persona:
-                    earlier = entries.pop()
-                    entries.append(EntryVotes(persona, model, earlier.up + up, earlier.down + down))
-                else:
-                    entries.append(EntryVotes(persona, model, up, down))
-            voted.append(RoundVotes(session_id, number, tuple(entries)))
-        return voted
+        # A long history is 100,000 rows or more: grouping them is kept off the event loop.
+        return await asyncio.to_thread(_group_rounds, found)
+
+
+def _group_rounds(found: Sequence[sqlite3.Row]) -> list[RoundVotes]:
+    """The tally rows (session, round, persona, model, position, up, down) as voted rounds."""
+    by_round: dict[tuple[int, int], list[_Tally]] = defaultdict(list)
+    # Plain tuples: unpacking sqlite3.Row is slow.
+    for session_id, number, persona, model, position, up, down in map(tuple, found):
+        by_round[session_id, number].append((position, persona, model, up, down))
+    voted: list[RoundVotes] = []
+    for (session_id, number), tallies in sorted(by_round.items()):
+        if not any(up or down for *_, up, down in tallies):
+            continue
+        tallies.sort()
+        entries: list[EntryVotes] = []
+        for _, persona, model, up, down in tallies:
+            if entries and entries[-1].persona == persona:
+                earlier = entries.pop()
+                entries.append(EntryVotes(persona, model, earlier.up + up, earlier.down + down))
+            else:
+                entries.append(EntryVotes(persona, model, up, down))
+        voted.append(RoundVotes(session_id, number, tuple(entries)))
+    return voted
