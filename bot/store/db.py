@@ -26,6 +26,7 @@ SqlValue = int | float | str | bytes | None
 Params = Mapping[str, SqlValue] | Sequence[SqlValue]
 
 DEFAULT_BUSY_TIMEOUT_S = 10.0
+WAL_ATTEMPTS = 20
 
 
 async def connect(
@@ -43,8 +44,7 @@ async def connect(
     try:
         conn.row_factory = sqlite3.Row
         await conn.execute_fetchall(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        rows = list(await conn.execute_fetchall("PRAGMA journal_mode = WAL"))
-        mode = str(rows[0][0]).lower() if rows else None
+        mode = await _use_wal(conn)
         if mode != "wal":
             log.warning("SQLite refused WAL journal mode for %s (got %s)", path, mode)
         # NORMAL is durable in WAL mode except for the last commits before a power cut.
@@ -54,6 +54,21 @@ async def connect(
         await conn.close()
         raise
     return conn
+
+
+async def _use_wal(conn: aiosqlite.Connection) -> str | None:
+    """Switch to WAL; return the journal mode SQLite reports afterwards."""
+    for attempt in range(1, WAL_ATTEMPTS + 1):
+        try:
+            rows = list(await conn.execute_fetchall("PRAGMA journal_mode = WAL"))
+            return str(rows[0][0]).lower() if rows else None
+        except sqlite3.OperationalError as exc:
+            # Two connections switching a new file at once: SQLite refuses one at once,
+            # without waiting out busy_timeout (it would deadlock), so wait and ask again.
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.02 * attempt)
+    return None
 
 
 async def enforce_foreign_keys(conn: aiosqlite.Connection) -> None:

@@ -17,6 +17,7 @@ from bot.store import (
     bundled_migrations,
     load_migrations,
 )
+from bot.store.db import connect
 from bot.store.migrate import split_statements
 
 EXPECTED_TABLES = {
@@ -170,6 +171,25 @@ async def test_two_stores_opening_a_fresh_file_at_once_migrate_it_once(db_path):
 
     assert await asyncio.gather(open_and_count(), open_and_count()) == [0, 0]
     assert user_version(db_path) == len(bundled_migrations())
+
+
+async def test_the_switch_to_wal_is_asked_again_when_sqlite_says_locked_at_once(db_path):
+    # Of two connections switching a new file to WAL together, SQLite refuses one at once
+    # ("database is locked") instead of making it wait. A busy timeout of 0 gets that same
+    # answer from a lock another connection holds for a moment.
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    holder = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    with closing(holder):
+        holder.execute("CREATE TABLE t (x)")
+        holder.execute("BEGIN")
+        holder.execute("SELECT * FROM t").fetchall()
+        asyncio.get_running_loop().call_later(0.1, holder.execute, "COMMIT")
+        conn = await connect(db_path, busy_timeout_s=0)
+        try:
+            [mode] = await conn.execute_fetchall("PRAGMA journal_mode")
+            assert tuple(mode) == ("wal",)
+        finally:
+            await conn.close()
 
 
 async def test_open_refuses_a_migration_list_with_a_gap(db_path):
