@@ -151,13 +151,16 @@ async def _serve(
 ) -> int:
     """Run the bot; or, given `sync_guild` (0 for global), only register its commands."""
     from bot.app import CouncilBot, apply_discord_endpoints
-    from bot.providers.registry import build_providers, new_http_client
+    from bot.providers.registry import build_providers, connections_for, new_http_client
     from bot.sessions import SessionManager
     from bot.store.store import Store
 
     apply_discord_endpoints(settings)
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
-    async with Store.open(settings.council_db) as store, new_http_client() as client:
+    async with (
+        Store.open(settings.council_db) as store,
+        new_http_client(connections_for(config)) as client,
+    ):
         providers = build_providers(config, os.environ, client)
         manager = SessionManager(config=config, providers=providers, store=store)
         log.info(
@@ -204,9 +207,9 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _check_models(config: CouncilConfig) -> int:
     from bot.check import check_models, format_results, models_to_check
-    from bot.providers.registry import build_providers, new_http_client
+    from bot.providers.registry import build_providers, connections_for, new_http_client
 
-    async with new_http_client() as client:
+    async with new_http_client(connections_for(config)) as client:
         providers = build_providers(config, os.environ, client)
         results = await check_models(config, providers, models_to_check(config))
     print(format_results(results))
@@ -242,7 +245,7 @@ async def _run_console(
     from bot.console import ConsolePresenter, run_console, wants_color
     from bot.council.engine import SessionRun
     from bot.council.models import SessionStatus
-    from bot.providers.registry import build_providers, new_http_client
+    from bot.providers.registry import build_providers, connections_for, new_http_client
     from bot.render.transcript import render_markdown
     from bot.store.store import Store
 
@@ -251,7 +254,10 @@ async def _run_console(
         colors={seat.name: seat.color for seat in (*spec.members, spec.chair) if seat},
         use_color=wants_color(sys.stdout),
     )
-    async with Store.open(settings.council_db) as store, new_http_client() as client:
+    async with (
+        Store.open(settings.council_db) as store,
+        new_http_client(connections_for(config)) as client,
+    ):
         run = await SessionRun.open(
             spec,
             config=config,

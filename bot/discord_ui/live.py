@@ -13,6 +13,7 @@ import re
 from collections.abc import Coroutine
 from typing import Any
 
+import aiohttp
 import discord
 
 from bot.config import CouncilConfig
@@ -27,6 +28,7 @@ from bot.discord_ui.posting import (
     MessageGone,
     PersonaPoster,
     ThreadGone,
+    resend_on_reset,
 )
 from bot.discord_ui.presenter import DiscordPresenter
 from bot.discord_ui.views import vote_view
@@ -209,9 +211,9 @@ class LiveSessions:
             for s in doc.stats
             if not s.is_chair
         ]
-        chart = discord.File(
-            io.BytesIO(votes_chart(bars, title="Audience votes")), filename=CHART_NAME
-        )
+        # Drawing the chart is CPU work: kept off the event loop, which other councils share.
+        drawn = await asyncio.to_thread(votes_chart, bars, title="Audience votes")
+        chart = discord.File(io.BytesIO(drawn), filename=CHART_NAME)
         embed = summary_embed(doc).set_image(url=f"attachment://{CHART_NAME}")
         summary_id = await presenter.poster.announce(embed=embed, files=[transcript, chart])
         self._track(self._close_voting(session, record, presenter.poster))
@@ -221,11 +223,13 @@ class LiveSessions:
         if isinstance(parent, discord.TextChannel):
             verdict = "ended" if session.status == "finished" else str(session.status)
             try:
-                await parent.send(
-                    f"Council #{session.id} has {verdict}: {summary_url}",
-                    allowed_mentions=NO_MENTIONS,
+                await resend_on_reset(
+                    lambda: parent.send(
+                        f"Council #{session.id} has {verdict}: {summary_url}",
+                        allowed_mentions=NO_MENTIONS,
+                    )
                 )
-            except discord.HTTPException:
+            except (discord.HTTPException, aiohttp.ClientError):
                 log.warning("could not link the summary from channel %d", parent.id)
 
     def _track(self, work: Coroutine[Any, Any, None]) -> None:

@@ -7,11 +7,13 @@ persona, and tells the host once which permission would make it better.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+import aiohttp
 import discord
 
 from bot.discord_ui.ratelimits import Spare
@@ -100,7 +102,7 @@ class PersonaPoster:
             except _NoWebhook:
                 pass
         sent = await self._guard(
-            self.thread.send(
+            lambda: self.thread.send(
                 embed=self._embed(identity, content),
                 view=view or discord.utils.MISSING,
                 allowed_mentions=NO_MENTIONS,
@@ -120,11 +122,14 @@ class PersonaPoster:
         If the bot lost Send Messages here, the webhook still can post, under the bot's name.
         """
         try:
-            sent = await self.thread.send(
-                content,
-                embed=embed or discord.utils.MISSING,
-                files=list(files) or discord.utils.MISSING,
-                allowed_mentions=NO_MENTIONS,
+            sent = await resend_on_reset(
+                lambda: self.thread.send(
+                    content,
+                    embed=embed or discord.utils.MISSING,
+                    files=list(files) or discord.utils.MISSING,
+                    allowed_mentions=NO_MENTIONS,
+                ),
+                files,
             )
             return sent.id
         except discord.NotFound as exc:
@@ -178,7 +183,9 @@ class PersonaPoster:
                 return  # the message was the webhook's; without it, it can no longer change
         partial = self.thread.get_partial_message(message_id)
         embed = discord.utils.MISSING if content is None else self._embed(identity, content)
-        await self._guard(partial.edit(embed=embed, view=view, allowed_mentions=NO_MENTIONS))
+        await self._guard(
+            lambda: partial.edit(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+        )
 
     def spare_requests(self) -> Spare | None:
         """What the webhook may still send before its window resets (None: not known yet)."""
@@ -199,7 +206,7 @@ class PersonaPoster:
         for attempt in (1, 2):
             try:
                 hook = await self._pool.get(parent)
-                result = await call(hook)
+                result = await resend_on_reset(functools.partial(call, hook))
             except discord.Forbidden as exc:
                 if exc.code == MISSING_PERMISSIONS and self._uses_webhook:
                     await self._fall_back()
@@ -224,9 +231,9 @@ class PersonaPoster:
             "persona will post under its own name and avatar."
         )
 
-    async def _guard(self, call: Awaitable[T]) -> T:
+    async def _guard(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
-            return await call
+            return await resend_on_reset(call)
         except (discord.NotFound, discord.Forbidden) as exc:
             raise ThreadGone(str(exc)) from exc
 
@@ -235,6 +242,25 @@ class PersonaPoster:
         embed = discord.Embed(description=content, color=identity.color)
         embed.set_author(name=identity.name, icon_url=identity.avatar_url)
         return embed
+
+
+async def resend_on_reset(
+    call: Callable[[], Awaitable[T]], files: Sequence[discord.File] = ()
+) -> T:
+    """Make a request; if the connection broke while it was being sent, send it once more.
+
+    A kept-alive connection the server has just closed fails while the request is written,
+    before Discord has seen it (discord.py retries only a reset with errno 54/10054), so one
+    more try on a fresh connection is safe. A reply lost after the request went out is a
+    different error and is not retried.
+    """
+    try:
+        return await call()
+    except aiohttp.ClientOSError as exc:
+        log.warning("connection broke while sending (%s); sending once more", exc)
+        for file in files:
+            file.reset()
+        return await call()
 
 
 class _NoWebhook(Exception):

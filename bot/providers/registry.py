@@ -19,20 +19,30 @@ USER_AGENT: Final = "council-bot/0.1"
 # Per-call deadlines live in each provider; these are the client's backstops.
 CLIENT_TIMEOUT_S: Final = 120.0
 CLIENT_CONNECT_TIMEOUT_S: Final = 10.0
-MAX_CONNECTIONS: Final = 64
+DEFAULT_MAX_CONNECTIONS: Final = 64
 MAX_KEEPALIVE_CONNECTIONS: Final = 16
 KEEPALIVE_EXPIRY_S: Final = 30.0
 
 
-def new_http_client() -> httpx.AsyncClient:
+def connections_for(config: CouncilConfig) -> int:
+    """How many connections the providers may hold at once: their concurrency limits summed.
+
+    Each provider's `max_concurrency` is the limit on its calls. A smaller pool would queue
+    calls the provider has admitted, with their first-token deadline already running.
+    """
+    return max(1, sum(p.max_concurrency for p in config.providers.values()))
+
+
+def new_http_client(max_connections: int = DEFAULT_MAX_CONNECTIONS) -> httpx.AsyncClient:
     """The process's one HTTP client, with explicit timeouts and connection limits.
 
-    The composition root opens it with `async with` and hands it to `build_providers`.
+    The composition root opens it with `async with`, sized by `connections_for`, and hands
+    it to `build_providers`.
     """
     return httpx.AsyncClient(
         timeout=httpx.Timeout(CLIENT_TIMEOUT_S, connect=CLIENT_CONNECT_TIMEOUT_S),
         limits=httpx.Limits(
-            max_connections=MAX_CONNECTIONS,
+            max_connections=max_connections,
             max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
             keepalive_expiry=KEEPALIVE_EXPIRY_S,
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from bot.config import CouncilConfig, ProviderConfig
@@ -9,7 +11,7 @@ from bot.providers.anthropic import AnthropicProvider
 from bot.providers.base import complete
 from bot.providers.gemini import GeminiProvider
 from bot.providers.openai import OpenAIProvider
-from bot.providers.registry import build_providers, new_http_client
+from bot.providers.registry import build_providers, connections_for, new_http_client
 from tests.fakellm import FakeLLM
 from tests.providers.helpers import ask
 
@@ -85,3 +87,28 @@ async def test_the_shared_client_has_explicit_timeouts_and_does_not_follow_redir
         assert client.timeout.read == 120.0
         assert client.follow_redirects is False
         assert client.headers["user-agent"].startswith("council-bot")
+
+
+async def test_the_client_sized_for_the_config_lets_every_admitted_call_connect(
+    fake_llm: FakeLLM,
+) -> None:
+    # One provider admitting 100 calls at once, more than the client's default pool holds.
+    config = CouncilConfig(
+        providers={
+            "wide": ProviderConfig(
+                kind="openai", base_url=fake_llm.base_url("openai"), max_concurrency=100
+            )
+        },
+        models={},
+        personas=[],
+    )
+    fake_llm.script("wide-model", reply="Here.", first_token_delay_s=0.5)
+    assert connections_for(config) == 100
+    async with new_http_client(connections_for(config)) as client:
+        providers = build_providers(config, ENVIRON, client)
+        replies = await asyncio.gather(
+            *(complete(providers["wide"], ask("wide-model")) for _ in range(100))
+        )
+    assert [r.text for r in replies] == ["Here."] * 100
+    # All 100 reached the server together; a 64-connection pool would have queued 36.
+    assert fake_llm.max_in_flight("wide-model") == 100
