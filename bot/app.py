@@ -13,6 +13,8 @@ import discord.http
 import yarl
 from discord import app_commands
 from discord.ext import commands
+from discord.webhook.async_ import AsyncWebhookAdapter
+from discord.webhook.async_ import async_context as webhook_adapter
 
 from bot.config import CouncilConfig, Settings
 from bot.councils import CouncilBook
@@ -127,6 +129,11 @@ class CouncilBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Register cogs and persistent buttons; sync to the development guild if one is set."""
+        # discord.py keeps its webhook rate-limit locks in one adapter per process, and a
+        # request cancelled while a lock's release is deferred leaves that lock held. This
+        # bot's tasks (all started from here on) get an adapter of their own, so nothing an
+        # earlier client in the process left behind can stall its webhooks.
+        webhook_adapter.set(AsyncWebhookAdapter())  # type: ignore[no-untyped-call]
         await self.load_cogs()
         guild_id = self.settings.council_dev_guild_id
         if guild_id is not None:

@@ -29,6 +29,8 @@ UNKNOWN_CHANNEL = 10003
 UNKNOWN_MESSAGE = 10008
 MISSING_PERMISSIONS = 50013
 THREAD_ARCHIVED = 50083
+# How aiohttp says a request failed while its body was written (so Discord never had it).
+UNSENT_BODY = "Can not write request body"
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,8 @@ class PersonaPoster:
                     embed=embed or discord.utils.MISSING,
                     files=list(files) or discord.utils.MISSING,
                     allowed_mentions=NO_MENTIONS,
-                )
+                ),
+                files,
             )
         except _NoWebhook as exc:
             raise ThreadGone("the bot can no longer post in this thread") from exc
@@ -199,14 +202,18 @@ class PersonaPoster:
         """True while messages go out through the webhook."""
         return self._uses_webhook
 
-    async def _webhook_call(self, call: Callable[[discord.Webhook], Awaitable[T]]) -> T:
+    async def _webhook_call(
+        self,
+        call: Callable[[discord.Webhook], Awaitable[T]],
+        files: Sequence[discord.File] = (),
+    ) -> T:
         parent = self.parent
         if parent is None:
             raise _NoWebhook
         for attempt in (1, 2):
             try:
                 hook = await self._pool.get(parent)
-                result = await resend_on_reset(functools.partial(call, hook))
+                result = await resend_on_reset(functools.partial(call, hook), files)
             except discord.Forbidden as exc:
                 if exc.code == MISSING_PERMISSIONS and self._uses_webhook:
                     await self._fall_back()
@@ -251,12 +258,14 @@ async def resend_on_reset(
 
     A kept-alive connection the server has just closed fails while the request is written,
     before Discord has seen it (discord.py retries only a reset with errno 54/10054), so one
-    more try on a fresh connection is safe. A reply lost after the request went out is a
-    different error and is not retried.
+    more try on a fresh connection is safe. Any other failure, such as a reset after the
+    request went out, may follow a request Discord acted on, and is not retried.
     """
     try:
         return await call()
     except aiohttp.ClientOSError as exc:
+        if UNSENT_BODY not in str(exc):
+            raise
         log.warning("connection broke while sending (%s); sending once more", exc)
         for file in files:
             file.reset()

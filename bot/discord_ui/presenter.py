@@ -258,7 +258,7 @@ class DiscordPresenter:
         pending = [
             t.last_sent
             for t in self._turns.values()
-            if t.is_created and not t.is_done and t.text != t.shown
+            if t.is_created and not t.is_done and t.text and t.text != t.shown
         ]
         if pending:
             paced = min(pending) + self._edit_interval() - time.monotonic()

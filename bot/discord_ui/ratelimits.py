@@ -111,6 +111,8 @@ class WebhookBudgets:
     ) -> None:
         if (window := self._window_of(params.url)) is not None:
             window.in_flight += 1
+            # Only a request counted here is uncounted when it ends.
+            context.counted = window
 
     async def on_request_end(
         self,
@@ -118,12 +120,11 @@ class WebhookBudgets:
         context: SimpleNamespace,
         params: aiohttp.TraceRequestEndParams,
     ) -> None:
+        self._uncount(context)
         webhook_id = _webhook_id(params.url)
         if webhook_id is None:
             return
         window = self._windows.get(webhook_id)
-        if window is not None:
-            window.in_flight = max(0, window.in_flight - 1)
         headers = params.response.headers
         try:
             limit = int(headers["X-RateLimit-Limit"])
@@ -143,8 +144,14 @@ class WebhookBudgets:
         context: SimpleNamespace,
         params: aiohttp.TraceRequestExceptionParams,
     ) -> None:
-        if (window := self._window_of(params.url)) is not None:
-            window.in_flight = max(0, window.in_flight - 1)
+        self._uncount(context)
+
+    @staticmethod
+    def _uncount(context: SimpleNamespace) -> None:
+        window: _Window | None = getattr(context, "counted", None)
+        if window is not None:
+            window.in_flight -= 1
+            context.counted = None
 
     def _window_of(self, url: object) -> _Window | None:
         webhook_id = _webhook_id(url)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from discord.webhook.async_ import async_context as webhook_adapter
+
 from bot.council.models import GuildSettings, ReplyKind, ReplyStatus, SessionStatus, VoteValue
 from bot.discord_ui.views import vote_custom_id
 from tests.council.conftest import NAMES
@@ -78,3 +82,27 @@ async def test_a_restart_mid_session_keeps_votes_and_the_host_resumes_it(harness
         return labels if labels == ["👍 1", "👎 1"] else None
 
     assert await fake.wait_for(counts_shown, timeout=6, what="the vote counts on the buttons")
+
+
+async def test_a_webhook_lock_an_earlier_client_left_held_does_not_stall_the_bot(harness):
+    # discord.py keeps webhook locks in a process-wide adapter. A presenter cancelled at
+    # shutdown while its lock's release was deferred leaves the lock held there, as here.
+    world, driver = harness.world, harness.driver
+    channel = harness.bot.get_channel(world.general.id)
+    hook = await harness.bot.webhooks.get(channel)
+    shared = webhook_adapter.get()._locks
+    held = shared.setdefault((hook.id, hook.token), asyncio.Lock())
+    await held.acquire()
+    try:
+        start = await driver.slash(
+            world.host, world.general, "council start", topic="Unblocked", rounds=1
+        )
+        await start.wait_ack()
+        session = await harness.wait_ended()
+    finally:
+        held.release()
+    assert session.status is SessionStatus.FINISHED
+    [thread] = driver.threads_of(world.general)
+    final = [m for m in driver.read(thread, as_user=world.bob) if m.is_webhook]
+    assert len(final) == 4
+    assert all(m.buttons for m in final)
