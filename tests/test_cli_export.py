@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.council.models import Member, NewReply, NewSession, SessionStatus, VoteValue
+from bot.council.models import NewReply, NewSession, SessionStatus, VoteValue
 from bot.render.export import counts_from_export
 from bot.store.store import Store
+from tests.records import Make
 
 VOTER = 1234567890123456789
 
@@ -31,14 +32,7 @@ async def _fill(db: Path) -> int:
         await store.add_members(
             session.id,
             [
-                Member(
-                    session_id=session.id,
-                    position=i,
-                    persona=name,
-                    model_key=name.lower(),
-                    model=f"{name.lower()}-model",
-                    provider="fake",
-                )
+                Make.member(session.id, i, name, model=f"{name.lower()}-model")
                 for i, name in enumerate(("Claude", "Gemini"))
             ],
         )

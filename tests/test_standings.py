@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import standings
-from bot.council.models import Member, NewReply, NewSession, SessionStatus, VoteValue
+from bot.council.models import NewReply, NewSession, SessionStatus, VoteValue
 from bot.council.standings import EntryVotes, RoundVotes, period_start, rate
 from bot.store.store import Store
+from tests.records import Make
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 MODELS = {"Claude": "claude-opus", "Gemini": "gemini-pro", "Llama": "llama-70b"}
@@ -44,17 +45,7 @@ async def _council(store, rounds, *, guild_id=GUILD, topic="Topic", models=MODEL
     session = await store.create_session(NewSession(topic=topic, guild_id=guild_id))
     await store.add_members(
         session.id,
-        [
-            Member(
-                session_id=session.id,
-                position=i,
-                persona=p,
-                model_key=p.lower(),
-                model=models[p],
-                provider="fake",
-            )
-            for i, p in enumerate(personas)
-        ],
+        [Make.member(session.id, i, p, model=models[p]) for i, p in enumerate(personas)],
     )
     for number, votes in enumerate(rounds, start=1):
         await store.start_round(session.id, number)

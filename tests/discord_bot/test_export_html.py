@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.council.models import Member, NewReply, NewSession, SessionStatus, VoteValue
+from bot.council.models import NewReply, NewSession, SessionStatus, VoteValue
+from tests.records import Make
 from tests.render.test_html import PageParser
 
 
@@ -14,13 +15,11 @@ async def test_export_as_html_attaches_one_self_contained_page_with_the_votes(ha
     await store.add_members(
         session.id,
         [
-            Member(
-                session_id=session.id,
-                position=i,
-                persona=name,
-                model_key=name.lower(),
+            Make.member(
+                session.id,
+                i,
+                name,
                 model=f"{name.lower()}-model",
-                provider="fake",
                 color=color,
                 avatar_url="https://cdn.example/face.png",
             )

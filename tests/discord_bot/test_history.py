@@ -10,11 +10,12 @@ import re
 
 from PIL import Image
 
-from bot.council.models import GuildSettings, Member, NewReply, NewSession, VoteValue
+from bot.council.models import GuildSettings, NewReply, NewSession, VoteValue
 from bot.discord_ui.views import vote_custom_id
 from bot.render.export import counts_from_export
 from tests.council.conftest import NAMES
 from tests.fakediscord.reader import SeenMessage
+from tests.records import Make
 
 UP, DOWN = VoteValue.UP, VoteValue.DOWN
 
@@ -255,14 +256,7 @@ async def test_the_server_scope_leaves_out_other_servers_votes_and_all_counts_th
     await store.add_members(
         elsewhere.id,
         [
-            Member(
-                session_id=elsewhere.id,
-                position=i,
-                persona=name,
-                model_key=name.lower(),
-                model=f"{name.lower()}-model",
-                provider="local",
-            )
+            Make.member(elsewhere.id, i, name, model=f"{name.lower()}-model", provider="local")
             for i, name in enumerate(("Llama", "Gemini"))
         ],
     )
