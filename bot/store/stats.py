@@ -18,29 +18,23 @@ from bot.store.db import SqlValue
 # index lookup, and grouping by the reply follows the scan, so SQLite needs no sort. Two
 # statements rather than "(:guild IS NULL OR ...)", so that one guild's history is read
 # through the sessions' guild index instead of a scan of every reply.
-_ANSWER_TALLIES = """
-SELECT r.session_id, r.round_number, r.persona, m.model, m.position,
-       COALESCE(SUM(v.value = :up), 0) AS up, COALESCE(SUM(v.value = :down), 0) AS down
+_TALLY_COLUMNS = """SELECT r.session_id, r.round_number, r.persona, m.model, m.position,
+       COALESCE(SUM(v.value = :up), 0) AS up, COALESCE(SUM(v.value = :down), 0) AS down"""
+_TALLY_REST = """JOIN members AS m ON m.session_id = r.session_id AND m.persona = r.persona
+LEFT JOIN votes AS v ON v.reply_id = r.id
+WHERE {guild}(:since IS NULL OR s.started_at >= :since)
+  AND r.kind = :answer AND r.status = :ok AND r.is_flagged = 0 AND m.role = :member
+GROUP BY r.id"""
+
+_ANSWER_TALLIES = f"""{_TALLY_COLUMNS}
 FROM replies AS r
 JOIN sessions AS s ON s.id = r.session_id
-JOIN members AS m ON m.session_id = r.session_id AND m.persona = r.persona
-LEFT JOIN votes AS v ON v.reply_id = r.id
-WHERE (:since IS NULL OR s.started_at >= :since)
-  AND r.kind = :answer AND r.status = :ok AND r.is_flagged = 0 AND m.role = :member
-GROUP BY r.id
-"""
+{_TALLY_REST.format(guild="")}"""
 
-_GUILD_ANSWER_TALLIES = """
-SELECT r.session_id, r.round_number, r.persona, m.model, m.position,
-       COALESCE(SUM(v.value = :up), 0) AS up, COALESCE(SUM(v.value = :down), 0) AS down
+_GUILD_ANSWER_TALLIES = f"""{_TALLY_COLUMNS}
 FROM sessions AS s
 JOIN replies AS r ON r.session_id = s.id
-JOIN members AS m ON m.session_id = r.session_id AND m.persona = r.persona
-LEFT JOIN votes AS v ON v.reply_id = r.id
-WHERE s.guild_id = :guild AND (:since IS NULL OR s.started_at >= :since)
-  AND r.kind = :answer AND r.status = :ok AND r.is_flagged = 0 AND m.role = :member
-GROUP BY r.id
-"""
+{_TALLY_REST.format(guild="s.guild_id = :guild AND ")}"""
 
 # One counted answer: its member's seat position, persona and model, and its up and down votes.
 _Tally = tuple[int, str, str, int, int]
