@@ -24,8 +24,8 @@ from bench.world import (
     Pace,
     Preset,
     has_summary,
+    prepare,
     running_bot,
-    save_settings,
     start_council,
     wait_for_sessions,
 )
@@ -69,14 +69,11 @@ async def run(quick: bool, workdir: Path) -> list[Metric]:
             fakes.add_place(f"Busy {g}", channels=len(range(g, sessions, guilds)))
             for g in range(guilds)
         ]
-        (workdir / "council.toml").write_text(
-            fakes.config({"four": Preset(MEMBERS, "parallel", rounds)}), encoding="utf-8"
-        )
-        await save_settings(
-            workdir / "council.db",
+        await prepare(
+            fakes,
+            workdir,
+            {"four": Preset(MEMBERS, "parallel", rounds)},
             [p.guild.id for p in places],
-            pause_between_rounds_s=0,
-            vote_grace_s=3600,
             max_concurrent_sessions=GUILD_LIMIT,
         )
         # Retrying after a 429 is discord.py's job; they are counted, not treated as violations.

@@ -21,8 +21,8 @@ from bench.world import (
     Fakes,
     Preset,
     has_summary,
+    prepare,
     running_bot,
-    save_settings,
     start_council,
     wait_for_sessions,
 )
@@ -41,14 +41,11 @@ async def run(quick: bool, workdir: Path) -> list[Metric]:
         for persona, pace in zip(MEMBERS, paces, strict=True):
             fakes.script(persona, pace)
         place = fakes.add_place("First text", channels=councils)
-        (workdir / "council.toml").write_text(
-            fakes.config({"four": Preset(MEMBERS, "parallel", rounds)}), encoding="utf-8"
-        )
-        await save_settings(
-            workdir / "council.db",
+        await prepare(
+            fakes,
+            workdir,
+            {"four": Preset(MEMBERS, "parallel", rounds)},
             [place.guild.id],
-            pause_between_rounds_s=0,
-            vote_grace_s=3600,
             max_concurrent_sessions=councils,
         )
         async with (

@@ -22,8 +22,8 @@ from bench.world import (
     Fakes,
     Preset,
     has_summary,
+    prepare,
     running_bot,
-    save_settings,
     start_council,
     wait_for_sessions,
 )
@@ -55,10 +55,7 @@ async def run(quick: bool, workdir: Path) -> list[Metric]:
             "parallel4": Preset(MEMBERS, "parallel", parallel_rounds),
             "debate4": Preset(MEMBERS, "debate", 1),
         }
-        (workdir / "council.toml").write_text(fakes.config(presets), encoding="utf-8")
-        await save_settings(
-            workdir / "council.db", [place.guild.id], pause_between_rounds_s=0, vote_grace_s=3600
-        )
+        await prepare(fakes, workdir, presets, [place.guild.id])
         async with (
             running_bot(fakes, workdir, dev_guild_id=place.guild.id) as bot,
             Store.open(bot.db) as store,

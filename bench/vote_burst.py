@@ -25,8 +25,8 @@ from bench.world import (
     Pace,
     Preset,
     has_summary,
+    prepare,
     running_bot,
-    save_settings,
     start_council,
     wait_for_sessions,
 )
@@ -103,12 +103,11 @@ async def run(quick: bool, workdir: Path) -> list[Metric]:
         for persona in personas:
             fakes.script(persona, Pace(tokens=20))
         place = fakes.add_place("Votes")
-        (workdir / "council.toml").write_text(
-            fakes.config({"votes": Preset(personas, "parallel", int(size["rounds"]))}),
-            encoding="utf-8",
-        )
-        await save_settings(
-            workdir / "council.db", [place.guild.id], pause_between_rounds_s=0, vote_grace_s=3600
+        await prepare(
+            fakes,
+            workdir,
+            {"votes": Preset(personas, "parallel", int(size["rounds"]))},
+            [place.guild.id],
         )
         async with (
             running_bot(fakes, workdir, dev_guild_id=place.guild.id) as bot,

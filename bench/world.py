@@ -177,11 +177,24 @@ class Fakes:
         return council_toml(self.llm.base_url("openai"), presets)
 
 
-async def save_settings(db: Path, guild_ids: Iterable[int], **settings: Any) -> None:
-    """Store guild settings before the bot starts (a host would set them with commands)."""
-    async with Store.open(db) as store:
+async def prepare(
+    fakes: Fakes,
+    workdir: Path,
+    presets: Mapping[str, Preset],
+    guild_ids: Iterable[int],
+    **settings: Any,
+) -> None:
+    """Write the bot's council.toml with `presets`, and save each guild's settings.
+
+    Benchmarks run rounds back to back (no pause) and keep voting open for an hour, unless
+    `settings` says otherwise.
+    """
+    (workdir / "council.toml").write_text(fakes.config(presets), encoding="utf-8")
+    values: dict[str, Any] = {"pause_between_rounds_s": 0, "vote_grace_s": 3600} | settings
+    # Saved before the bot starts, as a host would set them with commands.
+    async with Store.open(workdir / "council.db") as store:
         for guild_id in guild_ids:
-            await store.save_guild_settings(GuildSettings(guild_id=guild_id, **settings))
+            await store.save_guild_settings(GuildSettings(guild_id=guild_id, **values))
 
 
 @dataclass
