@@ -119,6 +119,9 @@ class Fault:
     times: int
     retry_after_s: float = 0.0
     is_global: bool = False
+    # For an error other than 429: Discord's JSON error code and message.
+    code: int = 0
+    message: str = "Internal Server Error"
     used: int = 0
     # Strike only this share of matching requests, drawn from `rng` (1.0: every one).
     rate: float = 1.0

@@ -43,6 +43,15 @@ GATEWAY_PATH = "/gateway"
 DEFAULT_TOKEN = "ODk4NzY1NDMyMTA5ODc2NTQz.FakeDs.fake-discord-bot-token-for-tests-only"
 T = TypeVar("T")
 RECHECK_S = 0.05
+# The message Discord sends with a forced error when the test names none.
+_REASONS = {
+    400: "Invalid Form Body",
+    403: "Missing Permissions",
+    404: "Not Found",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 # What the council bot's invite asks for.
 DEFAULT_BOT_PERMS = (
     Perm.VIEW_CHANNEL
@@ -321,9 +330,21 @@ class FakeDiscord:
         self.faults.pending.append(fault)
         return fault
 
-    def force_status(self, method: str, route: str, status: int = 500, *, times: int = 1) -> Fault:
-        """Answer the next `times` matching requests with a server error."""
-        fault = Fault(method, route, status, times)
+    def force_status(
+        self,
+        method: str,
+        route: str,
+        status: int = 500,
+        *,
+        times: int = 1,
+        code: int = 0,
+        message: str | None = None,
+    ) -> Fault:
+        """Answer the next `times` matching requests with an error: a 5xx, or a 4xx carrying
+        Discord's JSON error `code` (e.g. 400 with 50035, 403 with 50013)."""
+        fault = Fault(
+            method, route, status, times, code=code, message=message or _REASONS.get(status, "")
+        )
         self.faults.pending.append(fault)
         return fault
 
@@ -475,7 +496,7 @@ class FakeDiscord:
                     "global": fault.is_global,
                 }
                 return 429, retry, {"X-RateLimit-Scope": "global" if fault.is_global else "user"}
-            return fault.status, {"message": "Internal Server Error", "code": 0}, {}
+            return fault.status, {"message": fault.message, "code": fault.code}, {}
         if spec.auth == "bot":
             decision = self.rate_limits.check_global(self.token)
             if not decision.allowed:
