@@ -63,6 +63,8 @@ class CouncilTree(app_commands.CommandTree[discord.Client]):
             log.error("error %s in /%s", error_id, command, exc_info=cause)
             message = f"Sorry, something went wrong (error id `{error_id}`). It has been logged."
         await reply_privately(interaction, message)
+        if isinstance(interaction.client, CouncilBot):
+            await interaction.client.live.notices.deliver(interaction)
 
 
 async def reply_privately(interaction: discord.Interaction[discord.Client], message: str) -> None:
@@ -162,6 +164,14 @@ class CouncilBot(commands.Bot):
         await self.vote_desk.close()
         await self.live.close()
         await super().close()
+
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
+    ) -> None:
+        """Hand the member anything the bot could not tell them where their council ran."""
+        await self.live.notices.deliver(interaction)
 
     async def on_ready(self) -> None:
         """Log who we are once connected."""

@@ -96,6 +96,14 @@ class Recorder(ReplyRecorder, Protocol):
     async def save_synthesis(self, session_id: int, synthesis_json: str) -> Session: ...
     async def flag_reply(self, reply_id: int, *, is_flagged: bool = True) -> Reply: ...
     async def add_stance(self, stance: Stance) -> Stance: ...
+    async def audit(
+        self,
+        guild_id: int | None,
+        user_id: int | None,
+        action: str,
+        session_id: int | None = None,
+        detail: str = "",
+    ) -> Any: ...
 
 
 class WallTimeExceeded(Exception):
@@ -150,6 +158,9 @@ class SessionRun:
         self.stances: dict[str, Stance] = {}
         self._directed: dict[str, list[str]] = {}
         self._stop_reason: str | None = None
+        self._is_auto_stop = False
+        self._interruption: str | None = None
+        self._is_recording_end = False
         self._is_ending = False
         self._pause_requested: str | None = None
         self._resumed = asyncio.Event()
@@ -286,12 +297,35 @@ class SessionRun:
         """True while the session waits for `resume`."""
         return not self._resumed.is_set() and self._pause_requested is not None
 
-    def stop(self, reason: str = "Stopped by the host.") -> None:
-        """Stop at once: cancel in-flight model calls and end the session as stopped."""
-        if self._stop_reason is None:
-            self._stop_reason = reason
+    def stop(self, reason: str = "Stopped by the host.", *, is_automatic: bool = False) -> None:
+        """Stop at once: cancel in-flight model calls and end the session as stopped.
+
+        Only the first stop counts: a second one (another host, the thread-lost handler) or a
+        stop while the end is being recorded never cancels that recording.
+        """
+        if not self._is_stoppable:
+            return
+        self._stop_reason = reason
+        self._is_auto_stop = is_automatic
         if self._task is not None:
             self._task.cancel()
+
+    def interrupt(self, reason: str) -> None:
+        """Stop at once because the session can't be shown; it is kept, paused, to resume.
+
+        In-flight model calls are cancelled, so nothing more is spent while nobody can watch.
+        """
+        if not self._is_stoppable:
+            return
+        self._interruption = reason
+        if self._task is not None:
+            self._task.cancel()
+
+    @property
+    def _is_stoppable(self) -> bool:
+        return (
+            self._stop_reason is None and self._interruption is None and not self._is_recording_end
+        )
 
     def end(self) -> None:
         """Skip the remaining rounds and go to the synthesis now."""
@@ -327,6 +361,10 @@ class SessionRun:
     async def run(self) -> Session:
         """Run the session to its end and return the final stored session."""
         self._task = asyncio.current_task()
+        if self._interruption is not None:  # interrupted before it began
+            return await self._interrupted()
+        if self._stop_reason is not None:  # stopped before it began
+            return await self._finish(SessionStatus.STOPPED, self._stop_reason)
         await self.presenter.handle(SessionStarted(self.session, self.members))
         try:
             self._rounds_task = asyncio.create_task(self._play_rounds())
@@ -342,28 +380,54 @@ class SessionRun:
             await self._synthesise()
             return await self._finish(SessionStatus.FINISHED, None)
         except asyncio.CancelledError:
+            if self._interruption is not None:
+                _uncancel()
+                return await self._interrupted()
             if self._stop_reason is None:
                 raise  # the process is shutting down; leave the session to be resumed
             _uncancel()
-            return await self._finish(SessionStatus.STOPPED, self._stop_reason)
+            return await self._finish(
+                SessionStatus.STOPPED, self._stop_reason, is_automatic=self._is_auto_stop
+            )
         except BudgetExceeded as exc:
-            return await self._finish(SessionStatus.STOPPED, exc.message)
+            return await self._finish(SessionStatus.STOPPED, exc.message, is_automatic=True)
         except WallTimeExceeded:
             minutes = (self.spec.max_wall_s or 0) / 60
             reason = f"Stopped: the session reached its {minutes:.0f}-minute limit."
-            return await self._finish(SessionStatus.STOPPED, reason)
+            return await self._finish(SessionStatus.STOPPED, reason, is_automatic=True)
         except Exception:
             log.exception("session %d failed", self.session.id)
             return await self._finish(
-                SessionStatus.FAILED, "The session failed unexpectedly; the operator has the log."
+                SessionStatus.FAILED,
+                "The session failed unexpectedly; the operator has the log.",
+                is_automatic=True,
             )
 
-    async def _finish(self, status: SessionStatus, reason: str | None) -> Session:
+    async def _finish(
+        self, status: SessionStatus, reason: str | None, *, is_automatic: bool = False
+    ) -> Session:
+        self._is_recording_end = True
         await self.store.set_session_status(self.session.id, status, reason)
+        if is_automatic:
+            await self._audit("session.autostop", reason or str(status))
         stored = await self.store.get_session(self.session.id)
         self.session = stored or self.session
         await self.presenter.handle(SessionEnded(self.session))
         return self.session
+
+    async def _interrupted(self) -> Session:
+        """Keep the session paused, with the reason, for `/council resume`; it has not ended."""
+        self._is_recording_end = True
+        reason = f"Interrupted: {self._interruption}."
+        self.session = await self.store.set_session_status(
+            self.session.id, SessionStatus.PAUSED, reason
+        )
+        await self._audit("session.interrupt", reason)
+        return self.session
+
+    async def _audit(self, action: str, detail: str) -> None:
+        # Automatic stops are audited like a host's, with no member behind them.
+        await self.store.audit(self.session.guild_id, None, action, self.session.id, detail)
 
     async def _play_rounds(self) -> None:
         number = self._first_round

@@ -19,17 +19,12 @@ import discord
 from bot.config import CouncilConfig
 from bot.council.engine import SessionRun
 from bot.council.events import SessionEnded
-from bot.council.models import GuildSettings, ReplyKind, Session, SessionRecord
+from bot.council.models import GuildSettings, ReplyKind, ReplyStatus, Session, SessionRecord
 from bot.council.spec import SessionSpec, build_spec
 from bot.discord_ui.embeds import COUNCIL_COLOR, color_int, opening_embed, summary_embed
-from bot.discord_ui.posting import (
-    NO_MENTIONS,
-    Identity,
-    MessageGone,
-    PersonaPoster,
-    ThreadGone,
-    resend_on_reset,
-)
+from bot.discord_ui.failures import DeliveryFailed, MessageGone, ThreadGone, classify
+from bot.discord_ui.notices import HostNotices
+from bot.discord_ui.posting import NO_MENTIONS, Identity, PersonaPoster, resend_on_reset
 from bot.discord_ui.presenter import DiscordPresenter
 from bot.discord_ui.views import vote_view
 from bot.discord_ui.webhooks import WebhookPool
@@ -74,6 +69,7 @@ class LiveSessions:
         self.pool = pool
         self.personas = personas
         self.presenters: dict[int, DiscordPresenter] = {}
+        self.notices = HostNotices()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def open_thread(
@@ -99,6 +95,12 @@ class LiveSessions:
             raise UserFacingError(
                 f"I can't open a council in {channel.mention}: I need Send Messages, Create "
                 "Public Threads and Send Messages in Threads there."
+            ) from exc
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            failure = classify(exc, "thread_create")
+            raise UserFacingError(
+                f"I couldn't open the council's thread in {channel.mention}: {failure.reason}. "
+                "Nothing was started; try again in a moment."
             ) from exc
 
     async def launch(
@@ -134,19 +136,24 @@ class LiveSessions:
             pause_between_rounds_s=settings.pause_between_rounds_s,
             **choices,
         )
-        await self.manager.check_can_start(settings, where.id)
-        self.manager.reserve_channel(where.id)
-        try:
+        async with self.manager.claim(settings, where.id):
             thread = await self.open_thread(interaction, where, spec)
             run = await self.start(spec.model_copy(update={"thread_id": thread.id}), thread)
-        finally:
-            self.manager.release_channel(where.id)
         await self.store.audit(
             settings.guild_id, interaction.user.id, "session.start", run.session.id
         )
-        await interaction.followup.send(
-            f"Council #{run.session.id} meets in {thread.mention}.", allowed_mentions=NO_MENTIONS
-        )
+        try:
+            await interaction.followup.send(
+                f"Council #{run.session.id} meets in {thread.mention}.",
+                allowed_mentions=NO_MENTIONS,
+            )
+        except (discord.HTTPException, aiohttp.ClientError) as exc:
+            # The council runs whether or not the host saw this line (their token may be gone).
+            log.warning(
+                "could not tell the host where council #%d meets: %s",
+                run.session.id,
+                classify(exc, "interaction").reason,
+            )
         return run
 
     async def start(self, spec: SessionSpec, thread: discord.Thread) -> SessionRun:
@@ -174,8 +181,11 @@ class LiveSessions:
     def _presenter(
         self, session: Session, thread: discord.Thread, identities: dict[str, Identity]
     ) -> DiscordPresenter:
-        async def tell_host(text: str) -> None:
-            await thread.send(f"💡 {text}", allowed_mentions=NO_MENTIONS)
+        async def tell_thread(text: str) -> None:
+            try:
+                await poster.announce(f"💡 {text}")
+            except DeliveryFailed as exc:
+                log.warning("could not post a notice in thread %d: %s", thread.id, exc)
 
         me = self.client.user
         house = Identity(
@@ -183,13 +193,15 @@ class LiveSessions:
             me.display_avatar.url if me else None,
             COUNCIL_COLOR,
         )
+        poster = PersonaPoster(pool=self.pool, thread=thread, on_fallback=tell_thread, house=house)
         presenter = DiscordPresenter(
             session_id=session.id,
-            poster=PersonaPoster(pool=self.pool, thread=thread, on_fallback=tell_host, house=house),
+            poster=poster,
             store=self.store,
             identities=identities,
             on_end=lambda ended: self._closing(thread, ended),
             on_thread_lost=lambda why: self._thread_lost(session, thread, why),
+            on_blocked=lambda why: self._blocked(session, thread, why),
         )
         self.presenters[session.id] = presenter
         return presenter
@@ -199,9 +211,45 @@ class LiveSessions:
         presenter = self.presenters.pop(session.id, None)
         if presenter is None:
             return
+        try:
+            summary_id = await self._post_summary(thread, session, presenter.poster)
+        except (DeliveryFailed, discord.HTTPException, aiohttp.ClientError) as exc:
+            log.warning("could not post the summary of session %d: %s", session.id, exc)
+            await self._tell_host(
+                session,
+                thread,
+                f"Council #{session.id} has ended, but its summary could not be posted "
+                f"({exc}). The transcript is kept: `/council export session:{session.id}`.",
+            )
+            return
+        jump = f"https://discord.com/channels/{session.guild_id}/{thread.id}"
+        parent = thread.parent
+        if isinstance(parent, discord.TextChannel):
+            verdict = "ended" if session.status == "finished" else str(session.status)
+            try:
+                await resend_on_reset(
+                    lambda: parent.send(
+                        f"Council #{session.id} has {verdict}: {jump}/{summary_id}",
+                        allowed_mentions=NO_MENTIONS,
+                    )
+                )
+            except (discord.HTTPException, aiohttp.ClientError):
+                log.warning("could not link the summary from channel %d", parent.id)
+
+    async def _post_summary(
+        self, thread: discord.Thread, session: Session, poster: PersonaPoster
+    ) -> int:
+        """Post the summary with the transcript and the vote chart; return its message id."""
         record = await self.store.session_record(session.id)
         jump = f"https://discord.com/channels/{session.guild_id}/{thread.id}"
-        doc = render_summary(record, jump_url=jump)
+        unshown = [
+            f"{r.persona}, round {r.round_number}"
+            for r in record.replies
+            if r.kind in (ReplyKind.ANSWER, ReplyKind.CHAIR)
+            and r.status is ReplyStatus.OK
+            and not r.message_ids
+        ]
+        doc = render_summary(record, jump_url=jump, unshown=unshown)
         transcript = discord.File(
             io.BytesIO(render_markdown(record).encode()), filename=f"council-{session.id}.md"
         )
@@ -215,22 +263,10 @@ class LiveSessions:
         drawn = await asyncio.to_thread(votes_chart, bars, title="Audience votes")
         chart = discord.File(io.BytesIO(drawn), filename=CHART_NAME)
         embed = summary_embed(doc).set_image(url=f"attachment://{CHART_NAME}")
-        summary_id = await presenter.poster.announce(embed=embed, files=[transcript, chart])
-        self._track(self._close_voting(session, record, presenter.poster))
+        summary_id = await poster.announce(embed=embed, files=[transcript, chart])
+        self._track(self._close_voting(session, record, poster))
         await self.store.set_summary_message(session.id, summary_id)
-        summary_url = f"{jump}/{summary_id}"
-        parent = thread.parent
-        if isinstance(parent, discord.TextChannel):
-            verdict = "ended" if session.status == "finished" else str(session.status)
-            try:
-                await resend_on_reset(
-                    lambda: parent.send(
-                        f"Council #{session.id} has {verdict}: {summary_url}",
-                        allowed_mentions=NO_MENTIONS,
-                    )
-                )
-            except (discord.HTTPException, aiohttp.ClientError):
-                log.warning("could not link the summary from channel %d", parent.id)
+        return summary_id
 
     def _track(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -268,18 +304,41 @@ class LiveSessions:
         self.presenters.pop(session.id, None)
         run = self.manager.run_for(session.id)
         if run is not None:
-            run.stop("Stopped: the council's thread was deleted or closed.")
+            run.stop("Stopped: the council's thread was deleted or closed.", is_automatic=True)
+        await self._tell_host(
+            session, thread, f"Council #{session.id} stopped: its thread is gone ({why})."
+        )
+
+    async def _blocked(self, session: Session, thread: discord.Thread, why: str) -> None:
+        """The thread can't show the council: stop spending, keep it resumable, tell the host."""
+        self.presenters.pop(session.id, None)
+        run = self.manager.run_for(session.id)
+        if run is not None:
+            run.interrupt(why)
+        await self._tell_host(
+            session,
+            thread,
+            f"Council #{session.id} is paused: {why}. Nothing more is spent while it waits; "
+            f"a host can `/council resume` in {thread.mention} to go on.",
+        )
+
+    async def _tell_host(self, session: Session, thread: discord.Thread, text: str) -> None:
+        """Tell the host in the thread's parent channel, or with their next command."""
         parent = thread.parent
+        who = f"<@{session.host_id}> " if session.host_id else ""
         if isinstance(parent, discord.TextChannel):
             try:
-                await parent.send(
-                    f"Council #{session.id} stopped: its thread is gone ({why}).",
-                    allowed_mentions=NO_MENTIONS,
+                await resend_on_reset(
+                    lambda: parent.send(f"⚠️ {who}{text}", allowed_mentions=NO_MENTIONS)
                 )
-            except discord.HTTPException:
+                return
+            except (discord.HTTPException, aiohttp.ClientError) as exc:
+                reason = classify(exc, "bot_post").reason
                 log.warning(
-                    "could not tell channel %d that session %d stopped", parent.id, session.id
+                    "could not tell channel %d about session %d: %s", parent.id, session.id, reason
                 )
+        if session.host_id is not None:
+            self.notices.leave(session.host_id, text)
 
 
 def require_thread(channel: object) -> discord.Thread:

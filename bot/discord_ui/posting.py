@@ -7,6 +7,7 @@ persona, and tells the host once which permission would make it better.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,6 +17,17 @@ from typing import TypeVar
 import aiohttp
 import discord
 
+from bot.discord_ui.failures import (
+    Action,
+    DeliveryFailed,
+    Failure,
+    MessageGone,
+    Request,
+    ThreadBlocked,
+    ThreadGone,
+    classify,
+    failed,
+)
 from bot.discord_ui.ratelimits import Spare
 from bot.discord_ui.webhooks import WebhookChannel, WebhookPool
 from bot.render.messages import sanitise_username
@@ -23,14 +35,17 @@ from bot.render.messages import sanitise_username
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+__all__ = ["Identity", "MessageGone", "PersonaPoster", "ThreadBlocked", "ThreadGone"]
+
 NO_MENTIONS = discord.AllowedMentions.none()
-UNKNOWN_WEBHOOK = 10015
-UNKNOWN_CHANNEL = 10003
-UNKNOWN_MESSAGE = 10008
-MISSING_PERMISSIONS = 50013
-THREAD_ARCHIVED = 50083
 # How aiohttp says a request failed while its body was written (so Discord never had it).
 UNSENT_BODY = "Can not write request body"
+# Pauses before sending a post or a final edit again after a passing fault, on top of
+# discord.py's own retries (which cover 5xx on webhooks, and 500/502/504 on the bot's routes).
+RETRY_DELAYS_S = (1.0, 3.0)
+# Posts Discord refused in a row, each after its retries, before the thread counts as blocked:
+# the council would otherwise go on spending with nobody able to watch it.
+REFUSALS_IN_A_ROW_MAX = 3
 
 
 @dataclass(frozen=True)
@@ -42,16 +57,13 @@ class Identity:
     color: int
 
 
-class ThreadGone(Exception):
-    """The session's thread was deleted, archived or locked; the session cannot go on."""
-
-
-class MessageGone(Exception):
-    """The message can no longer be edited (deleted, or posted by a webhook since replaced)."""
-
-
 class PersonaPoster:
-    """Sends and edits persona messages in one thread."""
+    """Sends and edits persona messages in one thread.
+
+    Every failure is classified once (`bot.discord_ui.failures`): passing faults are retried,
+    a missing webhook is recreated, no webhook at all moves posting to the bot, and what can't
+    be delivered raises `DeliveryFailed` (`MessageGone`, `ThreadBlocked`, `ThreadGone`).
+    """
 
     def __init__(
         self,
@@ -67,6 +79,7 @@ class PersonaPoster:
         self._on_fallback = on_fallback
         self._uses_webhook = True
         self._names: dict[str, str] = {}
+        self._refusals = 0
 
     @property
     def parent(self) -> WebhookChannel | None:
@@ -88,6 +101,7 @@ class PersonaPoster:
         if self._uses_webhook:
             try:
                 message = await self._webhook_call(
+                    "webhook_post",
                     lambda hook: hook.send(
                         content,
                         username=self.username(identity),
@@ -98,17 +112,18 @@ class PersonaPoster:
                         view=view or discord.utils.MISSING,
                         # A reply full of links would otherwise unfurl into a wall of previews.
                         suppress_embeds=True,
-                    )
+                    ),
                 )
                 return message.id
             except _NoWebhook:
                 pass
-        sent = await self._guard(
+        sent = await self._deliver(
+            "bot_post",
             lambda: self.thread.send(
                 embed=self._embed(identity, content),
                 view=view or discord.utils.MISSING,
                 allowed_mentions=NO_MENTIONS,
-            )
+            ),
         )
         return sent.id
 
@@ -124,7 +139,8 @@ class PersonaPoster:
         If the bot lost Send Messages here, the webhook still can post, under the bot's name.
         """
         try:
-            sent = await resend_on_reset(
+            sent = await self._deliver(
+                "bot_post",
                 lambda: self.thread.send(
                     content,
                     embed=embed or discord.utils.MISSING,
@@ -134,16 +150,15 @@ class PersonaPoster:
                 files,
             )
             return sent.id
-        except discord.NotFound as exc:
-            raise ThreadGone(str(exc)) from exc
-        except discord.Forbidden as exc:
-            if not self._uses_webhook:
-                raise ThreadGone(str(exc)) from exc
+        except ThreadBlocked as exc:
+            if not self._uses_webhook or isinstance(exc, _RefusedInARow):
+                raise
             log.warning("can't post in thread %d (%s); using the webhook", self.thread.id, exc)
         for file in files:
             file.reset()
         try:
             message = await self._webhook_call(
+                "webhook_post",
                 lambda hook: hook.send(
                     content or discord.utils.MISSING,
                     username=self.username(self.house),
@@ -157,7 +172,9 @@ class PersonaPoster:
                 files,
             )
         except _NoWebhook as exc:
-            raise ThreadGone("the bot can no longer post in this thread") from exc
+            raise ThreadBlocked(
+                Failure(Action.BLOCKED, "the bot can no longer post in this thread")
+            ) from exc
         return message.id
 
     async def edit(
@@ -167,27 +184,38 @@ class PersonaPoster:
         content: str | None,
         *,
         view: discord.ui.View | None = None,
+        is_progress: bool = False,
     ) -> None:
-        """Replace a persona message's text and buttons (`content` None keeps the text)."""
+        """Replace a persona message's text and buttons (`content` None keeps the text).
+
+        A progress edit (streaming) is not retried: the next one supersedes it.
+        """
         text = discord.utils.MISSING if content is None else content
         if self._uses_webhook:
             try:
                 await self._webhook_call(
+                    "webhook_edit",
                     lambda hook: hook.edit_message(
                         message_id,
                         content=text,
                         thread=self.thread,
                         allowed_mentions=NO_MENTIONS,
                         view=view,
-                    )
+                    ),
+                    is_progress=is_progress,
                 )
                 return
-            except _NoWebhook:
-                return  # the message was the webhook's; without it, it can no longer change
+            except _NoWebhook as exc:
+                # Only the webhook that posted a message can edit it.
+                raise MessageGone(
+                    Failure(Action.REPOST, "the webhook that posted it can't be used")
+                ) from exc
         partial = self.thread.get_partial_message(message_id)
         embed = discord.utils.MISSING if content is None else self._embed(identity, content)
-        await self._guard(
-            lambda: partial.edit(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+        await self._deliver(
+            "bot_edit",
+            lambda: partial.edit(embed=embed, view=view, allowed_mentions=NO_MENTIONS),
+            is_progress=is_progress,
         )
 
     def spare_requests(self) -> Spare | None:
@@ -204,45 +232,83 @@ class PersonaPoster:
 
     async def _webhook_call(
         self,
+        request: Request,
         call: Callable[[discord.Webhook], Awaitable[T]],
         files: Sequence[discord.File] = (),
+        *,
+        is_progress: bool = False,
     ) -> T:
         parent = self.parent
         if parent is None:
             raise _NoWebhook
         for attempt in (1, 2):
             try:
-                hook = await self._pool.get(parent)
-                result = await resend_on_reset(functools.partial(call, hook), files)
-            except discord.Forbidden as exc:
-                if exc.code == MISSING_PERMISSIONS and self._uses_webhook:
-                    await self._fall_back()
-                    raise _NoWebhook from exc
-                raise ThreadGone(str(exc)) from exc
-            except discord.NotFound as exc:
-                if exc.code == UNKNOWN_MESSAGE:
-                    raise MessageGone(str(exc)) from exc
-                if exc.code == UNKNOWN_WEBHOOK and attempt == 1:
+                hook = await self._deliver(
+                    "webhook_create", lambda: self._pool.get(parent), is_progress=is_progress
+                )
+                return await self._deliver(
+                    request, functools.partial(call, hook), files, is_progress=is_progress
+                )
+            except DeliveryFailed as exc:
+                action = exc.failure.action
+                if action is Action.RECREATE_WEBHOOK and attempt == 1:
                     log.warning("webhook in channel %d is gone; recreating it", parent.id)
                     self._pool.forget(parent.id)
                     continue
-                raise ThreadGone(str(exc)) from exc
-            return result
-        raise ThreadGone("the webhook could not be recreated")
+                if action is Action.NO_WEBHOOK and self._uses_webhook:
+                    await self._fall_back(exc.failure.reason)
+                    raise _NoWebhook from exc
+                raise
+        raise DeliveryFailed(Failure(Action.GIVE_UP, "the webhook could not be recreated"))
 
-    async def _fall_back(self) -> None:
+    async def _deliver(
+        self,
+        request: Request,
+        call: Callable[[], Awaitable[T]],
+        files: Sequence[discord.File] = (),
+        *,
+        is_progress: bool = False,
+    ) -> T:
+        """Make one request, retrying passing faults unless it is a progress edit."""
+        delays = iter(() if is_progress else RETRY_DELAYS_S)
+        while True:
+            try:
+                result = await resend_on_reset(call, files)
+            except Exception as exc:  # every failure is classified here
+                failure = classify(exc, request)
+                if failure.is_unexpected:
+                    raise
+                if failure.action is Action.RETRY and (delay := next(delays, None)) is not None:
+                    log.warning("%s failed (%s); trying again", request, failure.reason)
+                    await asyncio.sleep(max(delay, failure.retry_after_s))
+                    for file in files:
+                        file.reset()
+                    continue
+                if not is_progress:
+                    self._count_refusal(failure)
+                raise failed(failure) from exc
+            self._refusals = 0
+            return result
+
+    def _count_refusal(self, failure: Failure) -> None:
+        if failure.action not in (Action.RETRY, Action.GIVE_UP):
+            return  # a way around it follows (recreate, repost, post as the bot) or it ends
+        self._refusals += 1
+        if self._refusals >= REFUSALS_IN_A_ROW_MAX:
+            self._refusals = 0
+            raise _RefusedInARow(
+                Failure(
+                    Action.BLOCKED,
+                    f"Discord refused {REFUSALS_IN_A_ROW_MAX} messages in a row "
+                    f"(last: {failure.reason})",
+                )
+            )
+
+    async def _fall_back(self, reason: str) -> None:
         self._uses_webhook = False
         await self._on_fallback(
-            "I can't manage webhooks in this channel, so the council's replies come from me "
-            "with each persona's name on top. Give me **Manage Webhooks** here and each "
-            "persona will post under its own name and avatar."
+            f"The council's replies come from me, with each persona's name on top: {reason}."
         )
-
-    async def _guard(self, call: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await resend_on_reset(call)
-        except (discord.NotFound, discord.Forbidden) as exc:
-            raise ThreadGone(str(exc)) from exc
 
     @staticmethod
     def _embed(identity: Identity, content: str) -> discord.Embed:
@@ -274,3 +340,7 @@ async def resend_on_reset(
 
 class _NoWebhook(Exception):
     """The webhook can't be used (no permission); post as the bot instead."""
+
+
+class _RefusedInARow(ThreadBlocked):
+    """Discord took none of the last few posts: nobody can follow the council any more."""

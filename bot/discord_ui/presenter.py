@@ -32,7 +32,8 @@ from bot.council.events import (
     TurnKey,
 )
 from bot.council.models import Reply, ReplyKind
-from bot.discord_ui.posting import Identity, MessageGone, PersonaPoster, ThreadGone
+from bot.discord_ui.failures import DeliveryFailed, MessageGone, ThreadBlocked, ThreadGone
+from bot.discord_ui.posting import Identity, PersonaPoster
 from bot.discord_ui.views import vote_view
 from bot.render.messages import mark_parts, safe_reply_text, split_message
 from bot.store.store import Store
@@ -48,6 +49,8 @@ MAX_EDIT_INTERVAL_S = 5.0
 # Requests a rate window still holds this close to its reset are spent on progress edits.
 LATE_WINDOW_S = 0.4
 PART_MARKER_RESERVE = 12
+# Tries at the note that stands in for a reply Discord refused (each after the poster's own).
+NOTE_TRIES_MAX = 3
 _KIND_PREFIX = {ReplyKind.CHAIR: "🎙️ **The chair asks**\n"}
 
 
@@ -61,7 +64,10 @@ class _Turn:
     last_sent: float = 0.0
     reply: Reply | None = None
     failure: str | None = None
+    # Its first post was attempted (it may have failed: then the final reply is posted anew).
+    is_placed: bool = False
     is_done: bool = False
+    note_tries: int = 0
 
     @property
     def is_created(self) -> bool:
@@ -87,6 +93,7 @@ class DiscordPresenter:
         identities: dict[str, Identity],
         on_end: Callable[[SessionEnded], Awaitable[None]],
         on_thread_lost: Callable[[str], Awaitable[None]],
+        on_blocked: Callable[[str], Awaitable[None]],
     ) -> None:
         self.session_id = session_id
         self.poster = poster
@@ -94,6 +101,7 @@ class DiscordPresenter:
         self.identities = identities
         self._on_end = on_end
         self._on_thread_lost = on_thread_lost
+        self._on_blocked = on_blocked
         # Posts that keep their order: announcements, and each turn's first message.
         self._ordered: deque[Op | _Turn] = deque()
         self._turns: dict[TurnKey, _Turn] = {}
@@ -101,6 +109,8 @@ class DiscordPresenter:
         self._is_closed = False
         self._is_lost = False
         self._is_reviewing = False
+        # Final replies Discord would not take: each gets a short note in its place.
+        self._owed: deque[_Turn] = deque()
         self._worker = asyncio.create_task(self._pump(), name=f"council-presenter-{session_id}")
 
     async def handle(self, event: Event) -> None:
@@ -159,10 +169,6 @@ class DiscordPresenter:
         self._turns[event.turn] = turn
         self._ordered.append(turn)
 
-    async def wait_closed(self) -> None:
-        """Wait until the worker has shown the session's end (or the thread was lost)."""
-        await asyncio.shield(self._worker)
-
     async def close(self) -> None:
         """Stop the worker at once (shutdown)."""
         self._worker.cancel()
@@ -172,31 +178,52 @@ class DiscordPresenter:
     # ------------------------------------------------------------------ the worker
 
     async def _pump(self) -> None:
-        try:
-            while True:
-                op = self._next_op()
-                if op is not None:
-                    await op()
-                    continue
-                if self._is_closed and not self._ordered:
+        while True:
+            op = self._next_op()
+            if op is not None:
+                if not await self._run(op):
                     return
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._until_next_op()):
-                        await self._wake.wait()
+                continue
+            if self._is_closed and not self._ordered and not self._owed:
+                return
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._until_next_op()):
+                    await self._wake.wait()
+
+    async def _run(self, op: Op) -> bool:
+        """Do one operation; False when the session can't be shown any more.
+
+        The one place a failed operation is dealt with: each operation already made the best
+        of what Discord refused (see `_finish`), so what reaches here ends the presenter, or
+        is a fault of the bot's own, logged and passed over so the council stays visible.
+        """
+        try:
+            await op()
         except ThreadGone as exc:
             self._is_lost = True
             log.warning("session %d lost its thread: %s", self.session_id, exc)
             await self._on_thread_lost(str(exc))
+            return False
+        except ThreadBlocked as exc:
+            self._is_lost = True
+            log.warning("session %d can't be shown: %s", self.session_id, exc)
+            await self._on_blocked(str(exc))
+            return False
+        except DeliveryFailed as exc:
+            log.warning("session %d: a message was not delivered: %s", self.session_id, exc)
         except Exception:
-            log.exception("presenter of session %d failed", self.session_id)
+            log.exception("presenter of session %d: an operation failed", self.session_id)
+        return True
 
     def _next_op(self) -> Op | None:
         # Finished replies first: what follows them (the next round, the summary) must not
         # overtake them.
         for turn in self._turns.values():
-            if turn.is_created and turn.has_ended and not turn.is_done:
+            if turn.is_placed and turn.has_ended and not turn.is_done:
                 return lambda: self._finish(turn)
+        if self._owed:
+            return self._settle_owed
         if self._ordered and self._hold_ordered() == 0:
             item = self._ordered.popleft()
             return (lambda: self._create(item)) if isinstance(item, _Turn) else item
@@ -282,17 +309,20 @@ class DiscordPresenter:
         await self.poster.announce(split_message(safe_reply_text(text))[0])
 
     async def _create(self, turn: _Turn) -> None:
+        turn.is_placed = True
         text = turn.text
+        turn.last_sent = time.monotonic()
+        # If this post fails the turn has no message; its final reply is then posted anew.
         message_id = await self.poster.send(turn.identity, self._preview(turn, text))
         turn.message_ids.append(message_id)
         turn.shown = text or THINKING
-        turn.last_sent = time.monotonic()
 
     async def _edit(self, turn: _Turn) -> None:
         text = turn.text
-        await self._replace(turn, 0, self._preview(turn, text))
-        turn.shown = text
+        # A refused progress edit is passed over: the next one (or the final) supersedes it.
         turn.last_sent = time.monotonic()
+        await self._replace(turn, 0, self._preview(turn, text), is_progress=True)
+        turn.shown = text
 
     def _preview(self, turn: _Turn, text: str) -> str:
         """A streaming message: the text so far (its first part, if it will split)."""
@@ -304,14 +334,33 @@ class DiscordPresenter:
 
     async def _finish(self, turn: _Turn) -> None:
         turn.is_done = True
+        try:
+            await self._show_final(turn)
+        except (ThreadGone, ThreadBlocked):
+            raise
+        except DeliveryFailed as exc:
+            # Stored already; the thread gets a note in its place once Discord takes one.
+            log.warning(
+                "session %d: %s's reply was not delivered: %s",
+                self.session_id,
+                turn.identity.name,
+                exc,
+            )
+            self._owed.append(turn)
+            shown: list[int] = []  # a reply with no message was not shown: the summary says so
+        else:
+            shown = turn.message_ids
+        if turn.reply is not None:
+            await self.store.set_reply_messages(turn.reply.id, shown)
+
+    async def _show_final(self, turn: _Turn) -> None:
         prefix = self._prefix(turn)
         if turn.failure is not None:
             said = safe_reply_text(turn.text)
             note = f"⚠️ *{turn.identity.name} {turn.failure}.*"
             body = f"{split_message(said, reserve=200)[0]}\n\n{note}" if said else note
             await self._replace(turn, 0, prefix + body)
-            if turn.reply is not None:
-                await self.store.set_reply_messages(turn.reply.id, turn.message_ids[:1])
+            del turn.message_ids[1:]
             return
         reply = turn.reply
         if reply is None:
@@ -323,22 +372,55 @@ class DiscordPresenter:
         view = vote_view(reply.id, 0, 0) if reply.kind is ReplyKind.ANSWER else None
         last = len(chunks) - 1
         await self._replace(turn, 0, chunks[0], view=view if last == 0 else None)
+        del turn.message_ids[1:]
         for index, chunk in enumerate(chunks[1:], start=1):
             message_id = await self.poster.send(
                 turn.identity, chunk, view=view if index == last else None
             )
             turn.message_ids.append(message_id)
-        await self.store.set_reply_messages(reply.id, turn.message_ids)
+
+    async def _settle_owed(self) -> None:
+        """Put a short note where an undelivered reply should be (its message, or a new one)."""
+        turn = self._owed.popleft()
+        what = "reply" if turn.failure is None else "last words"
+        note = (
+            f"⚠️ *{turn.identity.name}'s {what} could not be shown here: Discord refused the "
+            "message. It is kept in the transcript (`/council export`).*"
+        )
+        turn.note_tries += 1
+        try:
+            await self._replace(turn, 0, note)
+        except DeliveryFailed:
+            if turn.note_tries < NOTE_TRIES_MAX:
+                self._owed.append(turn)
+            raise
 
     async def _replace(
-        self, turn: _Turn, index: int, content: str, *, view: discord.ui.View | None = None
+        self,
+        turn: _Turn,
+        index: int,
+        content: str,
+        *,
+        view: discord.ui.View | None = None,
+        is_progress: bool = False,
     ) -> None:
-        """Edit one of the turn's messages; if it can't be edited any more, post it anew."""
-        try:
-            await self.poster.edit(turn.message_ids[index], turn.identity, content, view=view)
-        except MessageGone:
-            # Its webhook was replaced (messages belong to the webhook that posted them).
-            turn.message_ids[index] = await self.poster.send(turn.identity, content, view=view)
+        """Edit one of the turn's messages; if it has none or can't be edited, post anew."""
+        if index < len(turn.message_ids):
+            try:
+                await self.poster.edit(
+                    turn.message_ids[index],
+                    turn.identity,
+                    content,
+                    view=view,
+                    is_progress=is_progress,
+                )
+                return
+            except MessageGone:
+                # Its webhook was replaced (messages belong to the webhook that posted them).
+                del turn.message_ids[index:]
+        elif is_progress:
+            return  # its first post failed; only the final reply is posted anew
+        turn.message_ids.append(await self.poster.send(turn.identity, content, view=view))
 
     @staticmethod
     def _prefix(turn: _Turn) -> str:

@@ -123,8 +123,13 @@ def stance_changes(record: SessionRecord) -> Field | None:
     return Field("Changes of mind", _bullets(lines))
 
 
-def render_summary(record: SessionRecord, *, jump_url: str | None = None) -> SummaryDoc:
-    """The summary document: topic, winners, members, synthesis, coverage, time and cost."""
+def render_summary(
+    record: SessionRecord, *, jump_url: str | None = None, unshown: Sequence[str] = ()
+) -> SummaryDoc:
+    """The summary document: topic, winners, members, synthesis, coverage, time and cost.
+
+    `unshown` names the replies that could not be shown where the council ran.
+    """
     session = record.session
     stats = member_stats(record)
     top = audience_winners(stats)
@@ -148,6 +153,7 @@ def render_summary(record: SessionRecord, *, jump_url: str | None = None) -> Sum
         lines.append(f"**Verdict:** {safe_reply_text(str(synthesis['verdict']))}")
     if coverage:
         lines.append(f"*Coverage: {coverage}.*")
+    lines.extend(_unshown_lines(unshown))
     description = _clip("\n".join(lines), 1800)
 
     fields: list[Field] = []
@@ -221,6 +227,16 @@ def fit(doc: SummaryDoc) -> SummaryDoc:
         f = fields[longest]
         fields[longest] = Field(f.name, _clip(f.value, len(f.value) * 3 // 4), f.is_inline)
     return SummaryDoc(doc.title, description, fields, doc.footer, doc.winners, doc.stats)
+
+
+def _unshown_lines(unshown: Sequence[str]) -> list[str]:
+    if not unshown:
+        return []
+    count = f"{len(unshown)} repl{'y' if len(unshown) == 1 else 'ies'}"
+    return [
+        f"⚠️ {count} could not be shown in the thread ({', '.join(unshown)}); "
+        "the transcript has every word."
+    ]
 
 
 def _bullets(items: Sequence[object]) -> str:

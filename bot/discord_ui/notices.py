@@ -1,0 +1,54 @@
+"""Messages for a host that the bot could not post where the council ran.
+
+When the bot can't reach a council's thread or its channel (permissions lost, the channel
+gone), what the host needs to know waits here and goes with the reply to their next command.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+log = logging.getLogger(__name__)
+
+# A host who never comes back must not make the bot hold their notices forever.
+NOTICES_PER_HOST_MAX = 5
+
+
+class HostNotices:
+    """Undelivered notices, per host, handed over once."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, list[str]] = {}
+
+    def leave(self, user_id: int, text: str) -> None:
+        """Keep a notice for the host's next command (the oldest go past the cap)."""
+        waiting = self._waiting.setdefault(user_id, [])
+        waiting.append(text)
+        del waiting[:-NOTICES_PER_HOST_MAX]
+
+    def take(self, user_id: int) -> list[str]:
+        """The host's waiting notices, removed."""
+        return self._waiting.pop(user_id, [])
+
+    async def deliver(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Send the user's waiting notices privately after their command was answered."""
+        waiting = self.take(interaction.user.id)
+        if not waiting:
+            return
+        # Discord's 2,000-character limit on a message's content.
+        text = "\n".join(f"⚠️ {line}" for line in waiting)[:2000]
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(
+                    text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+                )
+            else:
+                await interaction.response.send_message(
+                    text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+                )
+        except discord.HTTPException:
+            log.warning("could not hand %d notice(s) to user %d", len(waiting), interaction.user.id)
+            for line in waiting:
+                self.leave(interaction.user.id, line)
