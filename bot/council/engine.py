@@ -87,7 +87,13 @@ class Recorder(ReplyRecorder, Protocol):
     ) -> Round: ...
     async def finish_round(self, session_id: int, number: int) -> Round: ...
     async def add_question(
-        self, session_id: int, user_id: int | None, display_name: str, text: str
+        self,
+        session_id: int,
+        user_id: int | None,
+        display_name: str,
+        text: str,
+        *,
+        max_pending: int | None = None,
     ) -> AudienceQuestion: ...
     async def pending_questions(self, session_id: int) -> list[AudienceQuestion]: ...
     async def mark_questions_answered(
@@ -323,9 +329,34 @@ class SessionRun:
         """Play one more round than planned."""
         self.planned_rounds += 1
 
-    async def ask(self, user_id: int | None, display_name: str, text: str) -> AudienceQuestion:
-        """Queue an audience question for the next round boundary."""
-        return await self.store.add_question(self.session.id, user_id, display_name, text)
+    @property
+    def is_ending(self) -> bool:
+        """True once the host has ended the council: no further round will start."""
+        return self._is_ending
+
+    @property
+    def question_round(self) -> int | None:
+        """The round a question asked now is put to, or None while no further round is planned
+        (the last round, or an ending council); `add_round` plans one more."""
+        upcoming = self.current_round + 1
+        return None if self._is_ending or upcoming > self.planned_rounds else upcoming
+
+    async def ask(
+        self,
+        user_id: int | None,
+        display_name: str,
+        text: str,
+        *,
+        max_pending: int | None = None,
+    ) -> AudienceQuestion:
+        """Queue an audience question for the next round boundary.
+
+        With `max_pending`, refuse a member who already has that many questions waiting.
+        A question no round takes stays pending in the store (unanswered) when the council ends.
+        """
+        return await self.store.add_question(
+            self.session.id, user_id, display_name, text, max_pending=max_pending
+        )
 
     # ------------------------------------------------------------------ running
 
