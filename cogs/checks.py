@@ -7,6 +7,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.audience import audience_refusal
 from bot.council.models import GuildSettings, Session
 from bot.errors import UserFacingError
 from bot.store.store import Store
@@ -38,6 +39,16 @@ def ensure_host(user: discord.User | discord.Member, settings: GuildSettings) ->
             else ("members with Manage Threads")
         )
         raise UserFacingError(f"Only hosts can do that. Hosts are {who}.")
+
+
+def ensure_audience(
+    user: discord.User | discord.Member, settings: GuildSettings, action: str
+) -> None:
+    """Refuse a member the guild's voter role or minimum account age keeps from `action`."""
+    roles = user.roles if isinstance(user, discord.Member) else []
+    refusal = audience_refusal(settings, [role.id for role in roles], user.created_at, action)
+    if refusal is not None:
+        raise UserFacingError(refusal)
 
 
 def ensure_manager(user: discord.User | discord.Member) -> None:

@@ -8,12 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.audience import MAX_PENDING_QUESTIONS_PER_MEMBER
 from bot.council.engine import SessionRun
 from bot.council.models import Session, SessionStatus
 from bot.council.spec import clean_text
 from bot.discord_ui.live import require_thread
 from bot.errors import UserFacingError
-from cogs.checks import ThreadParent, ensure_host, require_guild, session_here
+from cogs.checks import ThreadParent, ensure_audience, ensure_host, require_guild, session_here
 from cogs.councils import PermanentCouncilCommands
 from cogs.history import HistoryCommands
 
@@ -99,12 +100,35 @@ class CouncilCog(
             raise UserFacingError(
                 f"Council #{session.id} is not running, so it can't take questions."
             )
+        settings = await self.store.guild_settings(session.guild_id or 0)
+        ensure_audience(interaction.user, settings, "ask the council questions")
+        if run.is_ending:
+            raise UserFacingError(
+                f"Council #{session.id} is ending: the synthesis follows, and no round is left "
+                "to put your question to."
+            )
+        if run.question_round is None and run.planned_rounds >= settings.max_rounds:
+            raise UserFacingError(
+                f"Council #{session.id} is in its last round and this server allows no more "
+                f"than {settings.max_rounds}, so no round is left to put your question to."
+            )
         text = clean_text(question)
         if not text:
             raise UserFacingError("Your question is empty.")
-        await run.ask(interaction.user.id, interaction.user.display_name, text)
+        await run.ask(
+            interaction.user.id,
+            interaction.user.display_name,
+            text,
+            max_pending=MAX_PENDING_QUESTIONS_PER_MEMBER,
+        )
+        # Read after queueing: a round that started meanwhile has not taken it.
+        where = run.question_round
         await interaction.response.send_message(
-            f"Your question is queued for round {run.current_round + 1}.", ephemeral=True
+            f"Your question is queued for round {where}."
+            if where is not None
+            else "The council is in its last round; your question will be put to it only if a "
+            "host adds a round with `/council next`. If none is added, it stays unanswered.",
+            ephemeral=True,
         )
 
     @app_commands.command(name="next")
@@ -120,9 +144,17 @@ class CouncilCog(
             question: A question from the host to put to the council.
         """
         session, run = await self._live(interaction)
+        is_adding = run.current_round >= run.planned_rounds
+        if is_adding:
+            settings = await self.store.guild_settings(session.guild_id or 0)
+            if run.planned_rounds >= settings.max_rounds:
+                raise UserFacingError(
+                    f"This server allows at most {settings.max_rounds} rounds and council "
+                    f"#{session.id} has reached them; `/council end` goes on to the synthesis."
+                )
         if question and (text := clean_text(question)):
             await run.ask(interaction.user.id, interaction.user.display_name, text)
-        if run.current_round >= run.planned_rounds:
+        if is_adding:
             run.add_round()
         run.advance()
         await self._audit(interaction, "session.next", session.id)

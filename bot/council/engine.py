@@ -87,7 +87,13 @@ class Recorder(ReplyRecorder, Protocol):
     ) -> Round: ...
     async def finish_round(self, session_id: int, number: int) -> Round: ...
     async def add_question(
-        self, session_id: int, user_id: int | None, display_name: str, text: str
+        self,
+        session_id: int,
+        user_id: int | None,
+        display_name: str,
+        text: str,
+        *,
+        max_pending: int | None = None,
     ) -> AudienceQuestion: ...
     async def pending_questions(self, session_id: int) -> list[AudienceQuestion]: ...
     async def mark_questions_answered(
@@ -238,7 +244,8 @@ class SessionRun:
         """Rebuild a session interrupted mid-way (a restart, a pause) from its stored record.
 
         It goes on at the first unfinished round; members who already answered that round
-        are not asked again, and what was spent counts against the budget.
+        are not asked again, questions members put to each other are put again, and what was
+        spent counts against the budget.
         """
         run = cls(
             session=record.session,
@@ -270,6 +277,10 @@ class SessionRun:
                     run.transcript.append(Turn(number, reply.persona, kind, reply.text))
                     if number == run._first_round:
                         run._already_spoken.add(reply.persona)
+        # Questions members put to each other are not stored: the stored answers of the
+        # finished rounds give them again, as they did when those rounds ended.
+        for number in range(1, run._first_round):
+            run._directed = run._questions_between_members(number, run._directed)
         for stance in record.stances:
             run.stances[stance.persona] = stance
         run.budget.record_spent(
@@ -352,9 +363,34 @@ class SessionRun:
         """Play one more round than planned."""
         self.planned_rounds += 1
 
-    async def ask(self, user_id: int | None, display_name: str, text: str) -> AudienceQuestion:
-        """Queue an audience question for the next round boundary."""
-        return await self.store.add_question(self.session.id, user_id, display_name, text)
+    @property
+    def is_ending(self) -> bool:
+        """True once the host has ended the council: no further round will start."""
+        return self._is_ending
+
+    @property
+    def question_round(self) -> int | None:
+        """The round a question asked now is put to, or None while no further round is planned
+        (the last round, or an ending council); `add_round` plans one more."""
+        upcoming = self.current_round + 1
+        return None if self._is_ending or upcoming > self.planned_rounds else upcoming
+
+    async def ask(
+        self,
+        user_id: int | None,
+        display_name: str,
+        text: str,
+        *,
+        max_pending: int | None = None,
+    ) -> AudienceQuestion:
+        """Queue an audience question for the next round boundary.
+
+        With `max_pending`, refuse a member who already has that many questions waiting.
+        A question no round takes stays pending in the store (unanswered) when the council ends.
+        """
+        return await self.store.add_question(
+            self.session.id, user_id, display_name, text, max_pending=max_pending
+        )
 
     # ------------------------------------------------------------------ running
 
@@ -493,11 +529,6 @@ class SessionRun:
             addressed_first=list(self._directed),
         )
         replies: list[Reply] = []
-        has_chair_question = any(
-            r.kind is ReplyKind.CHAIR and r.status is ReplyStatus.OK
-            for (n, _), r in self.results.items()
-            if n == number
-        )
         for planned in steps:
             # A resumed round does not ask again those who already spoke in it.
             speakers = [s for s in planned.speakers if s not in self._already_spoken]
@@ -509,26 +540,35 @@ class SessionRun:
             if step.kind is ReplyKind.CHAIR:
                 ask = chair_instruction(number, has_questions=has_questions)
                 done = await self._step(number, step.kind, dict.fromkeys(step.speakers, ask))
-                has_chair_question = any(r.status is ReplyStatus.OK for r in done)
             else:
-                instructions = {
-                    name: round_instruction(
-                        number,
-                        is_first=number == 1,
-                        directed=self._directed.get(name, ()),
-                        answers_chair=has_chair_question,
-                    )
-                    + "\n"
-                    + FOOTER_INSTRUCTION
-                    for name in step.speakers
-                }
+                instructions = self._answer_instructions(number, step.speakers)
                 done = await self._step(number, step.kind, instructions)
             replies += done
         earlier = [r for (n, _), r in self.results.items() if n == number and r not in replies]
         replies = await self._ensure_quorum(number, [*earlier, *replies])
         self._already_spoken = set()
-        self._directed = self._questions_between_members(number)
+        self._directed = self._questions_between_members(number, self._directed)
         return replies
+
+    def _answer_instructions(self, number: int, names: Iterable[str]) -> dict[str, str]:
+        """What each member is asked for its answer in round `number` (a retry too): first the
+        questions other members put to it, then the round's task, then the stance footer."""
+        answers_chair = any(
+            r.kind is ReplyKind.CHAIR and r.status is ReplyStatus.OK
+            for (n, _), r in self.results.items()
+            if n == number
+        )
+        return {
+            name: round_instruction(
+                number,
+                is_first=number == 1,
+                directed=self._directed.get(name, ()),
+                answers_chair=answers_chair,
+            )
+            + "\n"
+            + FOOTER_INSTRUCTION
+            for name in names
+        }
 
     async def _step(
         self, number: int, kind: ReplyKind, instructions: Mapping[str, str]
@@ -652,14 +692,25 @@ class SessionRun:
                 f"Only {len(answered)} of {len(members)} members answered round {number} "
                 f"({reasons}); a round needs {needed}. Resume to retry them."
             )
-            retry = round_instruction(number, is_first=number == 1)
             # Debate members speak one at a time, so a retry keeps that order.
             groups = [[name] for name in failed] if self.spec.format == "debate" else [failed]
             for group in groups:
-                replies += await self._step(number, ReplyKind.ANSWER, dict.fromkeys(group, retry))
+                retry = self._answer_instructions(number, group)
+                replies += await self._step(number, ReplyKind.ANSWER, retry)
 
-    def _questions_between_members(self, number: int) -> dict[str, list[str]]:
+    def _questions_between_members(
+        self, number: int, put: Mapping[str, Sequence[str]]
+    ) -> dict[str, list[str]]:
+        """The questions members put to each other for round `number + 1`.
+
+        They are those asked in round `number`'s answers, and those `put` to a member for
+        round `number` that it never answered (it failed, and the round went on without it).
+        """
         directed: dict[str, list[str]] = {}
+        for persona, questions in put.items():
+            reply = self.results.get((number, persona))
+            if reply is None or reply.status is not ReplyStatus.OK:
+                directed[persona] = list(questions)
         persona_of = {self.names.get(p, p): p for p in self.competing}
         for (round_number, persona), reply in self.results.items():
             if round_number != number or reply.status is not ReplyStatus.OK:
@@ -668,7 +719,10 @@ class SessionRun:
                 continue
             asker = self.names.get(persona, persona)
             for addressee, question in directed_questions(reply.text, asker, list(persona_of)):
-                directed.setdefault(persona_of[addressee], []).append(f"{asker} asked: {question}")
+                line = f"{asker} asked: {question}"
+                waiting = directed.setdefault(persona_of[addressee], [])
+                if line not in waiting:
+                    waiting.append(line)
         return directed
 
     # ------------------------------------------------------------------ review and synthesis

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import discord
 
+from bot.audience import audience_refusal
 from bot.council.models import ReplyKind, ReplyStatus, VoteClick, VoteOutcome, VoteValue
 from bot.discord_ui.views import vote_view
 from bot.store.store import Store
@@ -174,18 +175,8 @@ class VoteDesk:
             closes = target.ended_at + timedelta(seconds=settings.vote_grace_s)
             if datetime.now(UTC) >= closes:
                 return f"Voting on council #{target.session_id} has closed."
-        if settings.voter_role_id is not None:
-            roles = getattr(user, "roles", [])
-            if all(role.id != settings.voter_role_id for role in roles):
-                return f"Only members with the <@&{settings.voter_role_id}> role can vote here."
-        if settings.min_account_age_days:
-            age = datetime.now(UTC) - user.created_at
-            if age < timedelta(days=settings.min_account_age_days):
-                return (
-                    f"Your account must be at least {settings.min_account_age_days} days old "
-                    "to vote here."
-                )
-        return None
+        roles = getattr(user, "roles", [])
+        return audience_refusal(settings, [role.id for role in roles], user.created_at, "vote")
 
     def _schedule(
         self, message_id: int, reply_id: int, interaction: discord.Interaction[discord.Client]

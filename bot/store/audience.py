@@ -17,7 +17,7 @@ from bot.council.models import (
 from bot.store import rows
 from bot.store.base import StoreBase
 from bot.store.db import Transaction
-from bot.store.errors import RecordNotFoundError
+from bot.store.errors import QuestionLimitError, RecordNotFoundError
 
 
 class AudienceQueries(StoreBase):
@@ -169,14 +169,32 @@ class AudienceQueries(StoreBase):
         return [rows.vote_from_row(row) for row in found]
 
     async def add_question(
-        self, session_id: int, user_id: int | None, display_name: str, text: str
+        self,
+        session_id: int,
+        user_id: int | None,
+        display_name: str,
+        text: str,
+        *,
+        max_pending: int | None = None,
     ) -> AudienceQuestion:
         """Queue an audience question for the next round boundary.
 
+        With `max_pending`, `user_id` may have at most that many unanswered questions in the
+        session; the count and the insert share one transaction, so quick repeats can't pass it.
+
         Raises:
             sqlite3.IntegrityError: the session does not exist.
+            QuestionLimitError: the member already has `max_pending` questions waiting.
         """
         async with self._db.writing() as tx:
+            if max_pending is not None and user_id is not None:
+                waiting = await tx.one(
+                    "SELECT COUNT(*) FROM audience_questions"
+                    " WHERE session_id = ? AND user_id = ? AND answered_in_round IS NULL",
+                    (session_id, user_id),
+                )
+                if waiting is not None and int(waiting[0]) >= max_pending:
+                    raise QuestionLimitError(session_id, max_pending)
             question_id = await tx.insert(
                 "INSERT INTO audience_questions (session_id, user_id, display_name, text, asked_at)"
                 " VALUES (?, ?, ?, ?, ?)",

@@ -18,6 +18,18 @@ class RecordNotFoundError(StoreError, LookupError):
         self.key = key
 
 
+class QuestionLimitError(StoreError, UserFacingError):
+    """A member asked a council more questions than may wait for it at once."""
+
+    def __init__(self, session_id: int, limit: int) -> None:
+        super().__init__(
+            f"You already have {limit} questions waiting for council #{session_id}, the most "
+            "one member may have. Ask again once the council has taken them."
+        )
+        self.session_id = session_id
+        self.limit = limit
+
+
 class MigrationError(StoreError):
     """A migration file is malformed or failed to apply; the database was left unchanged by it."""
 

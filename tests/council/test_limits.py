@@ -5,8 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.council.events import MemberFailed, MemberStarted, SessionPaused, TextDelta
+from bot.council.events import (
+    MemberFailed,
+    MemberStarted,
+    RoundFinished,
+    SessionPaused,
+    TextDelta,
+)
 from bot.council.models import ReplyKind, ReplyStatus, SessionStatus
+from bot.council.stance import FOOTER_INSTRUCTION
 from tests.council.conftest import NAMES
 from tests.fakellm import Fault
 
@@ -167,3 +174,45 @@ async def test_a_member_that_goes_quiet_mid_reply_fails_after_the_stall_timeout(
     assert gemini.status is ReplyStatus.FAILED
     assert gemini.error_message == "Gemini went quiet for 0.4s mid-reply"
     assert gemini.text.startswith("word")
+
+
+async def test_a_member_retried_after_a_lost_quorum_still_gets_the_question_put_to_it(council):
+    council.script_all(reply="Fine.")
+    council.fake.script("deepseek-model", reply="I think so. Gemini, what would you cut first?")
+    run = await council.open(rounds=2)
+
+    def on_event(event):
+        if isinstance(event, RoundFinished) and event.number == 1:
+            for name in ("Claude", "Gemini", "Llama"):
+                council.fake.script(
+                    f"{name.lower()}-model", reply="Back again.", faults=[Fault.http(503)]
+                )
+        elif isinstance(event, SessionPaused):
+            run.resume()
+
+    council.presenter.on_event = on_event
+    session = await run.run()
+
+    assert session.status is SessionStatus.FINISHED
+    assert len(council.presenter.of(SessionPaused)) == 1
+    failed, retried = council.requests("Gemini")[1:]
+    question = "DeepSeek asked: Gemini, what would you cut first?"
+    assert question in failed.last_user_text()
+    assert question in retried.last_user_text()
+    # The retry is asked for the same answer, stance footer included.
+    assert FOOTER_INSTRUCTION in retried.last_user_text()
+
+
+async def test_a_question_to_a_member_who_failed_its_round_is_put_to_it_the_round_after(council):
+    council.script_all(reply="Fine.")
+    council.fake.script("deepseek-model", reply=["Gemini, what would you cut first?", "Agreed."])
+    council.fake.script("gemini-model", reply="Parking.", faults=[None, Fault.http(503)])
+    run = await council.open(rounds=3)
+    session = await run.run()
+
+    assert session.status is SessionStatus.FINISHED
+    assert not council.presenter.of(SessionPaused)  # three of four answered round 2
+    round_three = council.requests("Gemini")[2].last_user_text()
+    assert "Round 3." in round_three
+    assert "DeepSeek asked: Gemini, what would you cut first?" in round_three
+    assert round_three.count("DeepSeek asked:") == 1

@@ -76,3 +76,36 @@ async def test_a_resumed_round_asks_only_those_who_had_not_answered(council):
         kinds = [r for r in await council.store.replies(session.id) if r.persona == name]
         assert len([r for r in kinds if r.kind is ReplyKind.ANSWER]) == 1, name
     assert resumed.coverage() == "all 4 members answered every round"
+
+
+async def test_a_question_one_member_put_to_another_survives_a_restart(council):
+    council.script_all(reply="Fine.")
+    council.fake.script(
+        "deepseek-model", reply=["I think so. Gemini, what would you cut first?", "Agreed."]
+    )
+    run = await council.open(rounds=2)
+    task = asyncio.create_task(run.run())
+
+    def slow_gemini(event):
+        if isinstance(event, RoundFinished) and event.number == 1:
+            council.fake.script("gemini-model", reply="Too late.", first_token_delay_s=5)
+
+    council.presenter.on_event = slow_gemini
+    for _ in range(300):
+        answered = await council.store.replies(run.session.id, round_number=2)
+        if len([r for r in answered if r.status is ReplyStatus.OK]) == 3:
+            break
+        await asyncio.sleep(0.02)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    council.fake.script("gemini-model", reply="Parking, mostly.")
+    council.presenter.on_event = None
+
+    resumed = await _restore(council, run.session.id)
+    session = await resumed.run()
+
+    assert session.status is SessionStatus.FINISHED
+    asked_again = council.requests("Gemini")[-1]
+    assert "Round 2." in asked_again.last_user_text()
+    assert "DeepSeek asked: Gemini, what would you cut first?" in asked_again.last_user_text()
+    assert resumed.coverage() == "all 4 members answered every round"

@@ -9,7 +9,7 @@ from contextlib import closing
 import pytest
 
 from bot.council.models import GuildSettings, ReplyKind, SessionStatus, VoteClick, VoteValue
-from bot.store import RecordNotFoundError
+from bot.store import QuestionLimitError, RecordNotFoundError
 
 UP, DOWN = VoteValue.UP, VoteValue.DOWN
 
@@ -177,3 +177,33 @@ async def test_an_answered_question_keeps_its_first_round(store, make, db_path):
             "SELECT answered_in_round FROM audience_questions WHERE id = ?", (question.id,)
         ).fetchall()
     assert round_number == 1
+
+
+async def test_a_member_may_have_only_so_many_questions_waiting(store, make):
+    session, elsewhere = await make.session(), await make.session()
+    await store.add_question(session.id, 7, "Ada", "One?", max_pending=2)
+    await store.add_question(elsewhere.id, 7, "Ada", "Elsewhere?", max_pending=2)
+    await store.add_question(session.id, 8, "Bob", "Mine?", max_pending=2)
+    second = await store.add_question(session.id, 7, "Ada", "Two?", max_pending=2)
+
+    with pytest.raises(QuestionLimitError) as refused:
+        await store.add_question(session.id, 7, "Ada", "Three?", max_pending=2)
+    assert refused.value.message.startswith(
+        f"You already have 2 questions waiting for council #{session.id}"
+    )
+
+    await store.mark_questions_answered([second.id], 1)
+    await store.add_question(session.id, 7, "Ada", "Three?", max_pending=2)
+    await store.add_question(session.id, 7, "Ada", "Host's own.")  # no limit given
+    asked = [q.text for q in await store.questions(session.id) if q.user_id == 7]
+    assert asked == ["One?", "Two?", "Three?", "Host's own."]
+
+
+async def test_quick_repeats_cannot_pass_the_question_limit_together(store, make):
+    session = await make.session()
+    outcomes = await asyncio.gather(
+        *(store.add_question(session.id, 7, "Ada", f"Q{n}?", max_pending=3) for n in range(6)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(o, QuestionLimitError) for o in outcomes) == 3
+    assert len(await store.pending_questions(session.id)) == 3

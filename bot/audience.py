@@ -1,0 +1,40 @@
+"""Who in a server's audience may take part in its councils, and how much.
+
+Voting and asking questions follow the same guild rules: the voter role, when one is set, and
+the minimum account age. The core stays free of Discord, so a member arrives as its role ids
+and the time its account was made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from bot.council.models import GuildSettings
+
+# Questions a member may have waiting in one council at a time: enough to follow up, too few
+# for one member to fill the next round's questions alone.
+MAX_PENDING_QUESTIONS_PER_MEMBER = 3
+
+
+def audience_refusal(
+    settings: GuildSettings, role_ids: Iterable[int], created_at: datetime, action: str
+) -> str | None:
+    """Why the guild's rules keep this member from `action` ("vote", "ask questions"), or None.
+
+    Args:
+        settings: The guild's settings (voter role, minimum account age).
+        role_ids: The member's role ids in the guild.
+        created_at: When the member's Discord account was made (timezone-aware).
+        action: What the member tried, as a verb phrase for the refusal.
+    """
+    if settings.voter_role_id is not None and settings.voter_role_id not in set(role_ids):
+        return f"Only members with the <@&{settings.voter_role_id}> role can {action} here."
+    if settings.min_account_age_days:
+        age = datetime.now(UTC) - created_at
+        if age < timedelta(days=settings.min_account_age_days):
+            return (
+                f"Your account must be at least {settings.min_account_age_days} days old "
+                f"to {action} here."
+            )
+    return None
