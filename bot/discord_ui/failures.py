@@ -127,8 +127,8 @@ NO_MANAGE_WEBHOOKS = (
     "will post under its own name and avatar"
 )
 LOST_ACCESS = (
-    "I lost access to the thread: give me View Channel, Send Messages in Threads and Read "
-    "Message History there, then `/council resume`"
+    "I'm not allowed to post in the council's thread any more: give me View Channel, Send "
+    "Messages in Threads, Embed Links and Attach Files there, then `/council resume`"
 )
 
 

@@ -11,7 +11,9 @@ import hashlib
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -126,14 +128,22 @@ class Fault:
     # Strike only this share of matching requests, drawn from `rng` (1.0: every one).
     rate: float = 1.0
     rng: random.Random | None = None
+    # Strike only requests whose JSON body this accepts (e.g. a final edit with buttons).
+    when: Callable[[Any], bool] | None = None
 
-    def matches(self, method: str, route: str) -> bool:
+    def matches(self, method: str, route: str, body: Any = None) -> bool:
         """Whether this fault applies to a request."""
         if not (
             self.used < self.times and self.method in (method, "*") and self.route in (route, "*")
         ):
             return False
+        if self.when is not None and not self.when(body):
+            return False
         return self.rate >= 1.0 or (self.rng or random.Random()).random() < self.rate
+
+    def clear(self) -> None:
+        """Strike no more requests."""
+        self.times = self.used
 
 
 @dataclass
@@ -142,10 +152,10 @@ class Faults:
 
     pending: list[Fault] = field(default_factory=list)
 
-    def take(self, method: str, route: str) -> Fault | None:
+    def take(self, method: str, route: str, body: Any = None) -> Fault | None:
         """The fault to apply to this request, if any (and count it as used)."""
         for fault in self.pending:
-            if fault.matches(method, route):
+            if fault.matches(method, route, body):
                 fault.used += 1
                 return fault
         return None

@@ -339,11 +339,19 @@ class FakeDiscord:
         times: int = 1,
         code: int = 0,
         message: str | None = None,
+        when: Callable[[Any], bool] | None = None,
     ) -> Fault:
         """Answer the next `times` matching requests with an error: a 5xx, or a 4xx carrying
-        Discord's JSON error `code` (e.g. 400 with 50035, 403 with 50013)."""
+        Discord's JSON error `code` (e.g. 400 with 50035, 403 with 50013). `when` picks
+        requests by their JSON body (for a multipart one, its `payload_json`)."""
         fault = Fault(
-            method, route, status, times, code=code, message=message or _REASONS.get(status, "")
+            method,
+            route,
+            status,
+            times,
+            code=code,
+            message=message or _REASONS.get(status, ""),
+            when=when,
         )
         self.faults.pending.append(fault)
         return fault
@@ -487,7 +495,7 @@ class FakeDiscord:
                 kind=Kind.BAD_TOKEN,
                 detail="missing or wrong bot token",
             )
-        fault = self.faults.take(spec.method, route)
+        fault = self.faults.take(spec.method, route, body)
         if fault is not None:
             if fault.status == 429:
                 retry = {
