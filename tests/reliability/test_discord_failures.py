@@ -104,7 +104,7 @@ async def test_a_5xx_outlasting_discord_py_retries_loses_only_that_post(harness)
     failing = fake.force_status(
         "POST", MESSAGES, 503, times=3, when=lambda body: "Round 1" in str(body)
     )
-    session, thread = await _start(harness, "Outage")
+    _, thread = await _start(harness, "Outage")
     ended = await harness.wait_ended(timeout=30)
 
     assert failing.used == 3
