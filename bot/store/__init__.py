@@ -1,6 +1,12 @@
 """The embedded SQLite store: the one place SQL lives."""
 
-from bot.store.errors import MigrationError, RecordNotFoundError, SchemaTooNewError, StoreError
+from bot.store.errors import (
+    MigrationError,
+    RecordNotFoundError,
+    SchemaTooNewError,
+    SchemaTooOldError,
+    StoreError,
+)
 from bot.store.migrate import Migration, bundled_migrations, load_migrations
 from bot.store.sessions import INTERRUPTED_REASON
 from bot.store.store import Store
@@ -11,6 +17,7 @@ __all__ = [
     "MigrationError",
     "RecordNotFoundError",
     "SchemaTooNewError",
+    "SchemaTooOldError",
     "Store",
     "StoreError",
     "bundled_migrations",
