@@ -98,20 +98,25 @@ async def test_audit_filters_by_member_and_action_and_limits_across_servers(tmp_
     assert nothing == ["No recorded actions match."]
 
 
-async def test_audit_reads_without_changing_a_byte_of_the_database(tmp_path, db):
+async def test_audit_reads_beside_the_running_bot_without_changing_a_byte(tmp_path, db):
     await _fill(db)
     # A backup made with VACUUM INTO is in rollback-journal mode; opening it for writing
     # would switch it to WAL, which rewrites the file's header.
     backup = tmp_path / "backup.db"
     with closing(sqlite3.connect(db)) as raw:
         raw.execute("VACUUM INTO ?", (str(backup),))
-    before = {path: path.read_bytes() for path in (db, backup)}
+    async with Store.open(db) as running:
+        # Committed, but only to the write-ahead log while the bot holds the database open.
+        await running.audit(GUILD, HOST, "session.resume")
+        files = (db, db.with_name(f"{db.name}-wal"), backup)
+        before = {path: path.read_bytes() for path in files}
 
-    live, copy = _cli(tmp_path, db), _cli(tmp_path, backup)
+        live, copy = _cli(tmp_path, db), _cli(tmp_path, backup)
 
-    assert len(_lines(live)) == 6
-    assert _lines(copy) == _lines(live)
-    assert {path: path.read_bytes() for path in (db, backup)} == before
+        assert {path: path.read_bytes() for path in files} == before
+    assert len(_lines(live)) == 7
+    assert _lines(live)[1].split()[2:5] == [str(GUILD), str(HOST), "session.resume"]
+    assert _lines(copy) == [_lines(live)[0], *_lines(live)[2:]]
 
 
 async def test_an_older_database_is_left_alone_with_one_line_saying_to_run_the_bot(tmp_path, db):
