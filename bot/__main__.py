@@ -38,6 +38,7 @@ EXIT_USAGE = 2
 
 # How many audit entries `council-bot audit` prints unless told otherwise.
 AUDIT_LIMIT = 50
+SQLITE_INT_MAX = 2**63 - 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -358,14 +359,15 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _number(text: str | None, option: str, what: str) -> int | None:
-    """`text` as a whole number above 0, or None if the option was not given.
+    """`text` as a whole number above 0 that SQLite can hold, or None if the option was not given.
 
     Raises:
         UserFacingError: it is not one.
     """
     if text is None:
         return None
-    if not re.fullmatch(r"[0-9]{1,20}", text) or int(text) < 1:
+    # SQLite's integers are 64-bit signed; a bigger one could only fail, and not in one line.
+    if not re.fullmatch(r"[0-9]{1,19}", text) or not 1 <= int(text) <= SQLITE_INT_MAX:
         raise UserFacingError(f"{option} must be {what}, a whole number above 0, not {text!r}.")
     return int(text)
 

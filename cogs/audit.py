@@ -43,7 +43,7 @@ AuditAction = Literal[
 AUDIT_PAGE_SIZE = 10
 # A page is ten lines of at most ~170 characters: under Discord's 2000 per message.
 AUDIT_DETAIL_CHARS = 80
-AUDIT_ID_RE = r"council:audit:(?P<page>[0-9]{1,6}):(?P<member>[0-9]{1,20}):(?P<action>[a-z.]{0,32})"
+AUDIT_ID_RE = r"council:audit:(?P<page>[0-9]{1,6}):(?P<member>[0-9]{1,19}):(?P<action>[a-z.]{0,32})"
 
 
 class AuditCommands(_Owner):

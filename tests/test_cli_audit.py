@@ -155,6 +155,7 @@ def test_a_missing_database_is_one_line_and_is_not_created(tmp_path, db):
         (("--guild", "my-server"), "--guild must be a server id, a whole number above 0, "),
         (("--member", "@bob"), "--member must be a user id, a whole number above 0, "),
         (("--limit", "0"), "--limit must be a count, a whole number above 0, "),
+        (("--guild", str(2**63)), "--guild must be a server id, a whole number above 0, "),
     ],
 )
 async def test_bad_input_is_one_clear_line_and_exit_2(tmp_path, db, args, message):
