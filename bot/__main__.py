@@ -10,8 +10,11 @@ import argparse
 import asyncio
 import logging
 import os
+import re
+import sqlite3
 import sys
 from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +24,7 @@ from bot.config import FORMATS, CouncilConfig, Settings, load_config
 from bot.errors import ConfigError, UserFacingError
 
 if TYPE_CHECKING:
+    from bot.council.models import AuditEntry
     from bot.council.spec import SessionSpec
 
 log = logging.getLogger("bot")
@@ -31,6 +35,10 @@ EXTENSIONS = ("cogs.council", "cogs.personas", "cogs.admin")
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+# How many audit entries `council-bot audit` prints unless told otherwise.
+AUDIT_LIMIT = 50
+SQLITE_INT_MAX = 2**63 - 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,6 +118,16 @@ def _parser() -> argparse.ArgumentParser:
         help="json only: include who voted what (Discord user ids; keep such files private)",
     )
     export.set_defaults(handler=_export)
+
+    audit = commands.add_parser(
+        "audit", help="list hosts' recorded actions, newest first (reads the database only)"
+    )
+    # Ids stay text here so that a bad one is refused in one line, not argparse's usage block.
+    audit.add_argument("--guild", help="only this server's actions (its id)")
+    audit.add_argument("--member", help="only this member's actions (their user id)")
+    audit.add_argument("--action", help="only this kind of action, e.g. session.stop")
+    audit.add_argument("--limit", help=f"at most this many (default {AUDIT_LIMIT})")
+    audit.set_defaults(handler=_audit)
     return parser
 
 
@@ -312,6 +330,68 @@ async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bo
         if format == "html":
             return render_html(record)
         return export_json(record, await store.votes(session_id) if with_votes else None)
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    guild_id = _number(args.guild, "--guild", "a server id")
+    user_id = _number(args.member, "--member", "a user id")
+    limit = _number(args.limit, "--limit", "a count") or AUDIT_LIMIT
+    # A read-only open fails on a missing file anyway; this says what to do about it.
+    if not settings.council_db.is_file():
+        raise UserFacingError(
+            f"There is no database at {settings.council_db}: set COUNCIL_DB to Council's."
+        )
+    from bot.store.store import Store
+
+    async def entries() -> list[AuditEntry]:
+        async with Store.open_read_only(settings.council_db) as store:
+            return await store.audit_log(guild_id, limit, user_id=user_id, action=args.action)
+
+    try:
+        found = asyncio.run(entries())
+    except sqlite3.Error as exc:
+        raise UserFacingError(f"Can't read the database {settings.council_db}: {exc}.") from exc
+    text = format_audit(found) if found else "No recorded actions match."
+    # Bytes, as in export: a persona's or council's name may hold emoji the locale can't encode.
+    sys.stdout.buffer.write(f"{text}\n".encode())
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def _number(text: str | None, option: str, what: str) -> int | None:
+    """`text` as a whole number above 0 that SQLite can hold, or None if the option was not given.
+
+    Raises:
+        UserFacingError: it is not one.
+    """
+    if text is None:
+        return None
+    # SQLite's integers are 64-bit signed; a bigger one could only fail, and not in one line.
+    if not re.fullmatch(r"[0-9]{1,19}", text) or not 1 <= int(text) <= SQLITE_INT_MAX:
+        raise UserFacingError(f"{option} must be {what}, a whole number above 0, not {text!r}.")
+    return int(text)
+
+
+def format_audit(entries: Sequence[AuditEntry]) -> str:
+    """A plain-text table of audit entries: time (UTC), server, member, action, council, detail."""
+    header = ("time (UTC)", "server", "member", "action", "council", "detail")
+    rows = [
+        (
+            e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "-" if e.guild_id is None else str(e.guild_id),
+            "automatic" if e.user_id is None else str(e.user_id),
+            e.action,
+            "-" if e.session_id is None else f"#{e.session_id}",
+            # One entry, one line: a detail's own line breaks would tear the table.
+            " ".join(e.detail.split()),
+        )
+        for e in entries
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(5)]
+    return "\n".join(
+        "  ".join([*(c.ljust(w) for c, w in zip(row[:5], widths, strict=True)), row[5]]).rstrip()
+        for row in (header, *rows)
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""/council-admin: per-server settings, and registering the slash commands."""
+"""/council-admin: per-server settings, the audit log, and registering the slash commands."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.council.models import GuildSettings
 from bot.errors import UserFacingError
+from cogs.audit import AuditCommands, AuditPageButton
 from cogs.checks import ThreadParent, ensure_manager, require_guild
 
 if TYPE_CHECKING:
@@ -19,13 +20,21 @@ if TYPE_CHECKING:
 # Discord applies default permissions to whole groups only; members without Manage Server
 # don't see /council-admin at all (and each command checks again).
 @app_commands.default_permissions(manage_guild=True)
-class AdminCog(commands.GroupCog, group_name="council-admin"):
+class AdminCog(AuditCommands, commands.GroupCog, group_name="council-admin"):
     """Server settings for Council."""
 
     def __init__(self, bot: CouncilBot) -> None:
         self.bot = bot
         self.store = bot.store
         super().__init__()
+
+    async def cog_load(self) -> None:
+        """Make the audit log's page buttons work, also on pages sent before a restart."""
+        self.bot.add_dynamic_items(AuditPageButton)
+
+    async def cog_unload(self) -> None:
+        """Forget the page buttons with the cog."""
+        self.bot.remove_dynamic_items(AuditPageButton)
 
     @app_commands.command()
     @app_commands.guild_only()

@@ -198,6 +198,34 @@ class CouncilCog(
 
     @app_commands.command()
     @app_commands.guild_only()
+    async def pause(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Pause before the next round (the one under way finishes) until a host resumes."""
+        session, run = await self._live(interaction)
+        if run.is_paused:
+            raise UserFacingError(
+                f"Council #{session.id} is already paused, or pauses after this round; "
+                "`/council resume` continues it."
+            )
+        # Before round 1 has begun, the first chance to pause is after it.
+        upcoming = max(run.current_round, 1) + 1
+        if upcoming > run.planned_rounds:
+            await interaction.response.send_message(
+                f"Round {run.planned_rounds} is the last: no round follows it to pause before, "
+                "so the council ends after it. `/council next` adds a round; "
+                "`/council end` goes to the summary now.",
+                ephemeral=True,
+            )
+            return
+        run.pause(f"Paused by {interaction.user.display_name}.")
+        await self._audit(interaction, "session.pause", session.id)
+        await interaction.response.send_message(
+            f"Pausing before round {upcoming}: the round under way, if any, finishes first. "
+            "`/council resume` continues the council.",
+            ephemeral=True,
+        )
+
+    @app_commands.command()
+    @app_commands.guild_only()
     async def resume(self, interaction: discord.Interaction[discord.Client]) -> None:
         """Resume a paused council, or one a restart interrupted."""
         session = await self._hosted(interaction)
@@ -225,8 +253,10 @@ class CouncilCog(
             budget = run.budget
             limit = f" of ${budget.max_usd:.2f}" if budget.max_usd is not None else ""
             lines.append(f"Spent: ~${budget.spent_usd:.4f}{limit}, {budget.spent_tokens:,} tokens")
-            if run.is_paused:
+            if run.is_paused and session.status is SessionStatus.PAUSED:
                 lines.append("Paused: a host can `/council resume`.")
+            elif run.is_paused:
+                lines.append("Pausing once this round ends: a host can `/council resume`.")
         queued = await self.store.pending_questions(session.id)
         lines.append(f"Questions waiting: {len(queued)}")
         if session.stop_reason:

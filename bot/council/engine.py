@@ -345,9 +345,14 @@ class SessionRun:
             self._rounds_task.cancel()
 
     def pause(self, reason: str = "Paused by the host.") -> None:
-        """Pause before the next round starts."""
+        """Pause before the next round: once the round under way ends, or now between rounds.
+
+        A pause asked for during the last round never takes hold: no round follows it.
+        """
         self._pause_requested = reason
         self._resumed.clear()
+        # Cut short the wait between rounds, if one is under way; `_between_rounds` then pauses.
+        self._advance.set()
 
     def resume(self) -> None:
         """Go on after a pause (retrying members who failed if the pause was a lost quorum)."""
@@ -497,8 +502,14 @@ class SessionRun:
             self._round_time_s += time.monotonic() - started
 
     async def _between_rounds(self) -> None:
+        if self._pause_requested is None:
+            await self._wait_to_advance()
+        # Asked for during the round, or during the wait (which `pause` cuts short). Resuming
+        # starts the next round at once: the pause has given everyone their time.
         if self._pause_requested is not None:
             await self._wait_for_resume(self._pause_requested)
+
+    async def _wait_to_advance(self) -> None:
         if not self.spec.auto_advance:
             self._advance.clear()
             await self._advance.wait()

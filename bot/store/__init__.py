@@ -5,6 +5,7 @@ from bot.store.errors import (
     QuestionLimitError,
     RecordNotFoundError,
     SchemaTooNewError,
+    SchemaTooOldError,
     StoreError,
 )
 from bot.store.migrate import Migration, bundled_migrations, load_migrations
@@ -18,6 +19,7 @@ __all__ = [
     "QuestionLimitError",
     "RecordNotFoundError",
     "SchemaTooNewError",
+    "SchemaTooOldError",
     "Store",
     "StoreError",
     "bundled_migrations",

@@ -56,6 +56,23 @@ async def connect(
     return conn
 
 
+async def connect_read_only(path: Path) -> aiosqlite.Connection:
+    """Open the existing file at `path` for reading only: SQLite refuses every write on it.
+
+    Nothing is created or changed: no folder, no journal mode switch, no migration. SQLite may
+    still add the `-wal` and `-shm` side files it needs to read a database in WAL mode.
+
+    Raises:
+        sqlite3.OperationalError: there is no such file, or it can't be read.
+    """
+    # A file: URI, which SQLite needs for mode=ro, must be absolute and percent-encoded.
+    absolute = await asyncio.to_thread(path.resolve)
+    uri = f"{absolute.as_uri()}?mode=ro"
+    conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
 async def _use_wal(conn: aiosqlite.Connection) -> str | None:
     """Switch to WAL; return the journal mode SQLite reports afterwards."""
     for attempt in range(1, WAL_ATTEMPTS + 1):

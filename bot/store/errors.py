@@ -45,3 +45,15 @@ class SchemaTooNewError(StoreError, UserFacingError):
         )
         self.found = found
         self.known = known
+
+
+class SchemaTooOldError(StoreError, UserFacingError):
+    """A read-only tool found a database this Council has not migrated yet; it won't migrate."""
+
+    def __init__(self, path: str, found: int, known: int) -> None:
+        super().__init__(
+            f"The database {path} has schema version {found}, older than this Council's "
+            f"{known}: run `council-bot run` once to upgrade it. The database was not changed."
+        )
+        self.found = found
+        self.known = known

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.council.models import AuditEntry, GuildSettings, PersonaOverride
 from bot.store import rows
 from bot.store.base import StoreBase
+from bot.store.db import SqlValue
 from bot.store.errors import RecordNotFoundError
 
 
@@ -96,13 +97,63 @@ class GuildQueries(StoreBase):
             raise RecordNotFoundError("audit entry", entry_id)
         return rows.audit_from_row(row)
 
-    async def audit_log(self, guild_id: int, limit: int = 50) -> list[AuditEntry]:
-        """The guild's most recent host actions, newest first."""
+    async def audit_log(
+        self,
+        guild_id: int | None,
+        limit: int = 50,
+        *,
+        user_id: int | None = None,
+        action: str | None = None,
+        offset: int = 0,
+    ) -> list[AuditEntry]:
+        """Recorded host actions, newest first, optionally filtered.
+
+        Args:
+            guild_id: Only this guild's actions; None for every guild's (the operator's view).
+            limit: At most this many (at least 1).
+            user_id: Only this member's actions.
+            action: Only actions of this kind, e.g. "session.stop".
+            offset: Skip this many of the newest first: `limit * (page - 1)` for a page.
+        """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
+        if offset < 0:
+            raise ValueError(f"offset must not be negative, not {offset}")
+        where, params = _audit_filter(guild_id, user_id, action)
+        params.update(limit=limit, offset=offset)
+        # `where` is assembled from constant fragments; every value is a bound parameter.
+        sql = (
+            f"SELECT * FROM audit_log WHERE {where}"  # noqa: S608
+            " ORDER BY id DESC LIMIT :limit OFFSET :offset"
+        )
         async with self._db.reading() as tx:
-            found = await tx.all(
-                "SELECT * FROM audit_log WHERE guild_id = ? ORDER BY id DESC LIMIT ?",
-                (guild_id, limit),
-            )
+            found = await tx.all(sql, params)
         return [rows.audit_from_row(row) for row in found]
+
+    async def count_audit(
+        self, guild_id: int | None, *, user_id: int | None = None, action: str | None = None
+    ) -> int:
+        """How many recorded actions match; the filters are those of `audit_log`."""
+        where, params = _audit_filter(guild_id, user_id, action)
+        sql = f"SELECT COUNT(*) FROM audit_log WHERE {where}"  # noqa: S608  (as in audit_log)
+        async with self._db.reading() as tx:
+            row = await tx.one(sql, params)
+        return 0 if row is None else int(row[0])
+
+
+def _audit_filter(
+    guild_id: int | None, user_id: int | None, action: str | None
+) -> tuple[str, dict[str, SqlValue]]:
+    """A WHERE clause of constant fragments for the given filters, and its bound values."""
+    clauses = ["1 = 1"]
+    params: dict[str, SqlValue] = {}
+    if guild_id is not None:
+        clauses.append("guild_id = :guild_id")
+        params["guild_id"] = guild_id
+    if user_id is not None:
+        clauses.append("user_id = :user_id")
+        params["user_id"] = user_id
+    if action is not None:
+        clauses.append("action = :action")
+        params["action"] = action
+    return " AND ".join(clauses), params

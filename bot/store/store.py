@@ -25,10 +25,16 @@ from typing import Self
 from bot.council.models import SessionRecord, utcnow
 from bot.store.audience import AudienceQueries
 from bot.store.councils import CouncilQueries
-from bot.store.db import DEFAULT_BUSY_TIMEOUT_S, Database, connect, enforce_foreign_keys
-from bot.store.errors import RecordNotFoundError
+from bot.store.db import (
+    DEFAULT_BUSY_TIMEOUT_S,
+    Database,
+    connect,
+    connect_read_only,
+    enforce_foreign_keys,
+)
+from bot.store.errors import RecordNotFoundError, SchemaTooNewError, SchemaTooOldError
 from bot.store.guilds import GuildQueries
-from bot.store.migrate import Migration, bundled_migrations, migrate
+from bot.store.migrate import Migration, bundled_migrations, migrate, schema_version
 from bot.store.replies import ReplyQueries
 from bot.store.sessions import SessionQueries
 from bot.store.stances import StanceQueries
@@ -78,6 +84,35 @@ class Store(
             await enforce_foreign_keys(conn)
             log.debug("opened store %s at schema version %d", path, version)
             yield cls(Database(conn), now=now)
+        finally:
+            await conn.close()
+
+    @classmethod
+    @asynccontextmanager
+    async def open_read_only(
+        cls, path: Path | str, *, migrations: Sequence[Migration] | None = None
+    ) -> AsyncIterator[Self]:
+        """Open an existing, current database for reading only; close it on exit.
+
+        For tools that look while the bot may be running: the file is never created or
+        migrated, and any write through the store fails.
+
+        Raises:
+            sqlite3.OperationalError: there is no file at `path`, or it can't be read.
+            sqlite3.DatabaseError: the file is not a SQLite database.
+            SchemaTooOldError: the file needs migrations this Council would apply on `open`.
+            SchemaTooNewError: the file was written by a newer Council.
+        """
+        path = Path(path)
+        known = len(bundled_migrations() if migrations is None else migrations)
+        conn = await connect_read_only(path)
+        try:
+            version = await schema_version(conn)
+            if version > known:
+                raise SchemaTooNewError(str(path), version, known)
+            if version < known:
+                raise SchemaTooOldError(str(path), version, known)
+            yield cls(Database(conn))
         finally:
             await conn.close()
 

@@ -161,6 +161,43 @@ async def test_pause_holds_the_next_round_until_resume(council):
     assert len(await council.store.rounds(session.id)) == 2
 
 
+async def _until(condition, what: str) -> None:
+    for _ in range(250):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"never: {what}")
+
+
+async def test_a_pause_between_rounds_holds_at_once_and_resume_starts_the_next_round(council):
+    council.script_all(reply="Answer.")
+    # Hours between rounds: only the pause and the resume can move this council on.
+    run = await council.open(rounds=2, pause_between_rounds_s=3600)
+    task = asyncio.create_task(run.run())
+    await _until(lambda: council.presenter.of(RoundFinished), "round 1 to finish")
+
+    run.pause()
+    await _until(lambda: council.presenter.of(SessionPaused), "the pause")
+    assert (await council.store.get_session(run.session.id)).status is SessionStatus.PAUSED
+    run.resume()
+    session = await asyncio.wait_for(task, 5)
+
+    assert session.status is SessionStatus.FINISHED
+    assert len(await council.store.rounds(session.id)) == 2
+    assert len(council.presenter.of(SessionPaused)) == 1
+
+
+async def test_a_pause_asked_for_in_the_last_round_lets_the_council_end(council):
+    council.script_all(reply="Answer.")
+    run = await council.open(rounds=1)
+    council.presenter.on_event = lambda e: run.pause() if isinstance(e, MemberStarted) else None
+
+    session = await asyncio.wait_for(run.run(), 5)
+
+    assert session.status is SessionStatus.FINISHED
+    assert council.presenter.of(SessionPaused) == []
+
+
 async def test_a_member_that_goes_quiet_mid_reply_fails_after_the_stall_timeout(council):
     council.script_all(reply="A fine answer.")
     council.fake.script(

@@ -496,6 +496,8 @@ class Command:
     application_id: int
     guild_id: int | None
     data: dict[str, Any]
+    # Members a server admin let use the command whatever its default_member_permissions.
+    permitted_user_ids: set[int] = field(default_factory=set)
 
     @property
     def name(self) -> str:

@@ -126,3 +126,68 @@ async def test_audit_log_lists_a_guilds_actions_newest_first(store, make, clock)
 async def test_audit_log_rejects_a_limit_below_one(store):
     with pytest.raises(ValueError, match="limit"):
         await store.audit_log(5, limit=0)
+
+
+async def _audit_trail(store, session_id):
+    """Guild 5: 12 actions by members 42 and 43 and one automatic stop; guild 6: two more."""
+    written = []
+    for n in range(12):
+        user, action = (42, "session.next") if n % 3 else (43, "session.stop")
+        written.append(await store.audit(5, user, action, session_id=session_id, detail=str(n)))
+    written.append(await store.audit(5, None, "session.autostop", session_id, "Budget spent."))
+    await store.audit(6, 42, "session.next", session_id=session_id)
+    await store.audit(6, 42, "session.stop")
+    return written[::-1]  # newest first
+
+
+async def test_audit_log_filters_by_member_and_action_within_the_guild(store, make):
+    session = await make.session()
+    newest_first = await _audit_trail(store, session.id)
+
+    by_42 = await store.audit_log(5, user_id=42)
+    stops = await store.audit_log(5, action="session.stop")
+    stops_by_42 = await store.audit_log(5, user_id=42, action="session.stop")
+
+    assert by_42 == [e for e in newest_first if e.user_id == 42]
+    assert len(by_42) == 8
+    assert stops == [e for e in newest_first if e.action == "session.stop"]
+    assert {e.user_id for e in stops} == {43}
+    assert stops_by_42 == []
+    assert await store.audit_log(5, action="session.autostop") == [newest_first[0]]
+    assert all(e.guild_id == 5 for e in (*by_42, *stops))
+    assert await store.count_audit(5) == 13
+    assert await store.count_audit(5, user_id=42) == 8
+    assert await store.count_audit(5, action="session.stop") == 4
+    assert await store.count_audit(5, user_id=43, action="session.next") == 0
+    assert await store.count_audit(7) == 0
+
+
+async def test_audit_log_pages_newest_first_without_gaps_or_repeats(store, make):
+    session = await make.session()
+    newest_first = await _audit_trail(store, session.id)
+
+    pages = [await store.audit_log(5, 5, offset=offset) for offset in (0, 5, 10, 15)]
+
+    assert [len(page) for page in pages] == [5, 5, 3, 0]
+    assert [e for page in pages for e in page] == newest_first
+    assert (
+        await store.audit_log(5, 2, user_id=42, offset=2)
+        == [e for e in newest_first if e.user_id == 42][2:4]
+    )
+
+
+async def test_audit_log_for_every_guild_is_the_operators_view(store, make):
+    session = await make.session()
+    await _audit_trail(store, session.id)
+
+    everything = await store.audit_log(None, 100)
+
+    assert [e.guild_id for e in everything[:2]] == [6, 6]
+    assert len(everything) == await store.count_audit(None) == 15
+    assert [e.id for e in everything] == sorted((e.id for e in everything), reverse=True)
+    assert len(await store.audit_log(None, 100, user_id=42, action="session.stop")) == 1
+
+
+async def test_audit_log_rejects_a_negative_offset(store):
+    with pytest.raises(ValueError, match="offset"):
+        await store.audit_log(5, offset=-1)

@@ -18,7 +18,7 @@ from bot.council.models import (
     SessionStatus,
     VoteValue,
 )
-from bot.store import Store
+from bot.store import SchemaTooOldError, Store, bundled_migrations
 
 
 async def test_reopening_the_file_keeps_everything(db_path, clock):
@@ -147,3 +147,37 @@ async def test_cancelled_writers_leave_no_open_transaction_behind(store, make):
     # Had a cancelled task left its transaction open, this BEGIN IMMEDIATE would fail.
     later = await make.reply(session.id, text="after the storm")
     assert await store.get_reply(later.id) == later
+
+
+async def test_a_read_only_store_reads_what_the_bot_wrote_and_refuses_every_write(db_path):
+    async with Store.open(db_path) as store:
+        entry = await store.audit(5, 42, "session.stop", detail="Too long.")
+    before = db_path.read_bytes()
+
+    async with Store.open_read_only(db_path) as reader:
+        assert await reader.audit_log(5) == [entry]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await reader.audit(5, 42, "session.start")
+
+    assert db_path.read_bytes() == before
+
+
+async def test_a_read_only_store_neither_creates_nor_migrates_a_file(db_path):
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+        async with Store.open_read_only(db_path):
+            pass
+    assert not db_path.exists()
+    assert not db_path.parent.exists()
+
+    older = bundled_migrations()[:-1]
+    async with Store.open(db_path, migrations=older):
+        pass
+    before = db_path.read_bytes()
+    with pytest.raises(SchemaTooOldError) as refused:
+        async with Store.open_read_only(db_path):
+            pass
+    assert str(refused.value) == (
+        f"The database {db_path} has schema version {len(older)}, older than this Council's "
+        f"{len(older) + 1}: run `council-bot run` once to upgrade it. The database was not changed."
+    )
+    assert db_path.read_bytes() == before
