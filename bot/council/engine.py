@@ -102,6 +102,12 @@ class WallTimeExceeded(Exception):
     """The session ran past its maximum wall time."""
 
 
+def wall_time_reason(limit_s: float) -> str:
+    """Why a session that ran out of wall time stopped: seconds under a minute, else minutes."""
+    limit = f"{limit_s:g}-second" if limit_s < 60 else f"{round(limit_s / 60, 1):g}-minute"
+    return f"Stopped: the session reached its {limit} limit."
+
+
 class SessionRun:
     """One session from start to end. Create with `SessionRun.open`, then `await run()`."""
 
@@ -157,6 +163,9 @@ class SessionRun:
         self._task: asyncio.Task[Any] | None = None
         self._rounds_task: asyncio.Task[None] | None = None
         self._round_time_s = 0.0
+        # The playing round's wall-time deadline, held while the round waits on a pause.
+        self._wall: asyncio.Timeout | None = None
+        self._wall_started = 0.0
         self._first_round = 1
         self._already_spoken: set[str] = set()
 
@@ -349,8 +358,7 @@ class SessionRun:
         except BudgetExceeded as exc:
             return await self._finish(SessionStatus.STOPPED, exc.message)
         except WallTimeExceeded:
-            minutes = (self.spec.max_wall_s or 0) / 60
-            reason = f"Stopped: the session reached its {minutes:.0f}-minute limit."
+            reason = wall_time_reason(self.spec.max_wall_s or 0)
             return await self._finish(SessionStatus.STOPPED, reason)
         except Exception:
             log.exception("session %d failed", self.session.id)
@@ -384,17 +392,28 @@ class SessionRun:
             number += 1
 
     async def _timed(self, work: Coroutine[Any, Any, list[Reply]]) -> list[Reply]:
-        limit = self.spec.max_wall_s
-        remaining = None if limit is None else max(0.0, limit - self._round_time_s)
-        started = time.monotonic()
+        """Play a round within what is left of the wall time.
+
+        Only time spent in rounds counts: a council paused between rounds or, for a lost
+        quorum, inside one (see `_wait_for_resume`) is not using its time.
+        """
+        self._wall_started = time.monotonic()
         try:
-            async with asyncio.timeout(remaining):
+            async with asyncio.timeout_at(self._wall_deadline()) as wall:
+                self._wall = wall
                 return await work
         except TimeoutError:
             raise WallTimeExceeded from None
         finally:
-            # Only time spent in rounds counts: a paused council is not using its time.
-            self._round_time_s += time.monotonic() - started
+            self._wall = None
+            self._round_time_s += time.monotonic() - self._wall_started
+
+    def _wall_deadline(self) -> float | None:
+        """When the wall time runs out if the clock runs from now (loop time), or None."""
+        limit = self.spec.max_wall_s
+        if limit is None:
+            return None
+        return asyncio.get_running_loop().time() + max(0.0, limit - self._round_time_s)
 
     async def _between_rounds(self) -> None:
         if self._pause_requested is not None:
@@ -411,11 +430,19 @@ class SessionRun:
                 pass  # the pause for votes and questions is over
 
     async def _wait_for_resume(self, reason: str) -> None:
+        wall = self._wall if self._wall is not None and not self._wall.expired() else None
+        if wall is not None:
+            # Paused inside a round (a lost quorum): stop the round's clock until resumed.
+            self._round_time_s += time.monotonic() - self._wall_started
+            wall.reschedule(None)
         self._pause_requested = reason
         self._resumed.clear()
         await self.store.set_session_status(self.session.id, SessionStatus.PAUSED, reason)
         await self.presenter.handle(SessionPaused(reason))
         await self._resumed.wait()
+        if wall is not None:
+            self._wall_started = time.monotonic()
+            wall.reschedule(self._wall_deadline())
         await self.store.set_session_status(self.session.id, SessionStatus.RUNNING)
         await self.presenter.handle(SessionResumed(self.current_round + 1))
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.council.events import MemberFailed, MemberStarted, SessionPaused, TextDelta
+from bot.council.engine import wall_time_reason
+from bot.council.events import (
+    MemberFailed,
+    MemberStarted,
+    RoundFinished,
+    SessionPaused,
+    TextDelta,
+)
 from bot.council.models import ReplyKind, ReplyStatus, SessionStatus
 from tests.council.conftest import NAMES
 from tests.fakellm import Fault
@@ -131,7 +138,7 @@ async def test_the_maximum_wall_time_stops_a_session_that_runs_too_long(council)
     session = await run.run()
     assert time.monotonic() - started < 2
     assert session.status is SessionStatus.STOPPED
-    assert "limit" in session.stop_reason
+    assert session.stop_reason == "Stopped: the session reached its 0.5-second limit."
 
 
 async def test_pause_holds_the_next_round_until_resume(council):
@@ -167,3 +174,67 @@ async def test_a_member_that_goes_quiet_mid_reply_fails_after_the_stall_timeout(
     assert gemini.status is ReplyStatus.FAILED
     assert gemini.error_message == "Gemini went quiet for 0.4s mid-reply"
     assert gemini.text.startswith("word")
+
+
+async def test_a_quorum_pause_inside_a_round_does_not_count_against_the_wall_time(council):
+    council.script_all(reply="Fine.")
+    for name in ("Claude", "DeepSeek", "Gemini"):
+        council.fake.script(f"{name.lower()}-model", reply="Back.", faults=[Fault.http(503)])
+    run = await council.open(rounds=1, max_wall_s=1.0)
+    loop = asyncio.get_running_loop()
+    # Paused for longer than the whole limit: only the round's own work may count.
+    council.presenter.on_event = lambda e: (
+        loop.call_later(1.5, run.resume) if isinstance(e, SessionPaused) else None
+    )
+    session = await run.run()
+
+    assert len(council.presenter.of(SessionPaused)) == 1
+    assert session.status is SessionStatus.FINISHED, session.stop_reason
+    answers = [r for r in await council.store.replies(session.id) if r.kind is ReplyKind.ANSWER]
+    assert {r.persona for r in answers if r.status is ReplyStatus.OK} == set(NAMES)
+
+
+async def test_the_wall_time_runs_on_when_a_round_resumes_after_a_quorum_pause(council):
+    council.script_all(reply="Fine.")
+    for name in ("Claude", "DeepSeek", "Gemini"):
+        council.fake.script(
+            f"{name.lower()}-model",
+            reply="Back, slowly.",
+            first_token_delay_s=5,
+            faults=[Fault.http(503)],
+        )
+    run = await council.open(rounds=1, max_wall_s=0.8)
+    council.presenter.on_event = lambda e: run.resume() if isinstance(e, SessionPaused) else None
+    started = time.monotonic()
+    session = await run.run()
+
+    assert time.monotonic() - started < 3
+    assert session.status is SessionStatus.STOPPED
+    assert session.stop_reason == "Stopped: the session reached its 0.8-second limit."
+
+
+async def test_a_host_pause_between_rounds_does_not_count_against_the_wall_time(council):
+    council.script_all(reply="Answer.")
+    run = await council.open(rounds=2, max_wall_s=1.0)
+    loop = asyncio.get_running_loop()
+
+    def on_event(event) -> None:
+        if isinstance(event, RoundFinished) and event.number == 1:
+            run.pause()
+        elif isinstance(event, SessionPaused):
+            loop.call_later(1.5, run.resume)
+
+    council.presenter.on_event = on_event
+    session = await run.run()
+
+    assert council.presenter.of(SessionPaused)[0].reason == "Paused by the host."
+    assert session.status is SessionStatus.FINISHED, session.stop_reason
+    assert len(await council.store.rounds(session.id)) == 2
+
+
+def test_the_wall_time_reason_names_seconds_under_a_minute_and_minutes_from_one():
+    assert wall_time_reason(45) == "Stopped: the session reached its 45-second limit."
+    assert wall_time_reason(0.5) == "Stopped: the session reached its 0.5-second limit."
+    assert wall_time_reason(60) == "Stopped: the session reached its 1-minute limit."
+    assert wall_time_reason(90) == "Stopped: the session reached its 1.5-minute limit."
+    assert wall_time_reason(30 * 60) == "Stopped: the session reached its 30-minute limit."
