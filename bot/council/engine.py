@@ -14,6 +14,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.config import CouncilConfig
@@ -96,10 +97,14 @@ class Recorder(ReplyRecorder, Protocol):
     async def save_synthesis(self, session_id: int, synthesis_json: str) -> Session: ...
     async def flag_reply(self, reply_id: int, *, is_flagged: bool = True) -> Reply: ...
     async def add_stance(self, stance: Stance) -> Stance: ...
+    async def guild_spend_usd(self, guild_id: int, since: datetime) -> float: ...
 
 
 class WallTimeExceeded(Exception):
     """The session ran past its maximum wall time."""
+
+
+DAILY_BUDGET_WINDOW = timedelta(days=1)
 
 
 def wall_time_reason(limit_s: float) -> str:
@@ -378,6 +383,7 @@ class SessionRun:
         while number <= self.planned_rounds:
             if number > self._first_round or (number > 1 and self._pause_requested):
                 await self._between_rounds()
+            await self._check_daily_budget()
             self.current_round = number
             questions = await self.store.pending_questions(self.session.id)
             await self.store.start_round(self.session.id, number)
@@ -414,6 +420,19 @@ class SessionRun:
         if limit is None:
             return None
         return asyncio.get_running_loop().time() + max(0.0, limit - self._round_time_s)
+
+    async def _check_daily_budget(self) -> None:
+        """Refuse to start a round while the guild is over its daily budget."""
+        daily = self.spec.daily_budget_usd
+        if daily is None or self.spec.guild_id is None:
+            return
+        since = datetime.now(UTC) - DAILY_BUDGET_WINDOW
+        spent = await self.store.guild_spend_usd(self.spec.guild_id, since)
+        if spent >= daily:
+            raise BudgetExceeded(
+                f"Stopped: this server has used its daily budget (${spent:.2f} of "
+                f"${daily:.2f} in the last 24 hours)."
+            )
 
     async def _between_rounds(self) -> None:
         if self._pause_requested is not None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 
-from bot.council.engine import wall_time_reason
+from bot.council.engine import SessionRun, wall_time_reason
 from bot.council.events import (
     MemberFailed,
     MemberStarted,
@@ -14,6 +15,8 @@ from bot.council.events import (
     TextDelta,
 )
 from bot.council.models import ReplyKind, ReplyStatus, SessionStatus
+from bot.council.spec import spec_from_record
+from bot.providers.registry import build_providers
 from tests.council.conftest import NAMES
 from tests.fakellm import Fault
 
@@ -238,3 +241,66 @@ def test_the_wall_time_reason_names_seconds_under_a_minute_and_minutes_from_one(
     assert wall_time_reason(60) == "Stopped: the session reached its 1-minute limit."
     assert wall_time_reason(90) == "Stopped: the session reached its 1.5-minute limit."
     assert wall_time_reason(30 * 60) == "Stopped: the session reached its 30-minute limit."
+
+
+async def test_a_council_stops_before_a_round_once_its_guild_is_over_the_daily_budget(council):
+    council.prices = (1000.0, 1000.0)  # a tenth of a cent per token: round one costs cents
+    council.script_all(reply="Costly words.")
+    run = await council.open(rounds=3, guild_id=77, daily_budget_usd=0.05)
+    session = await run.run()
+
+    since = datetime.now(UTC) - timedelta(days=1)
+    spent = await council.store.guild_spend_usd(77, since)
+    assert spent >= 0.05
+    assert session.status is SessionStatus.STOPPED
+    assert session.stop_reason == (
+        f"Stopped: this server has used its daily budget (${spent:.2f} of $0.05 "
+        "in the last 24 hours)."
+    )
+    assert [r.number for r in await council.store.rounds(session.id)] == [1]
+    assert len(council.fake.requests) == len(NAMES)
+
+
+async def test_the_daily_budget_counts_what_the_guilds_other_councils_spent(council):
+    council.prices = (1000.0, 1000.0)
+    council.script_all(reply="Costly words.")
+    earlier = await council.open(rounds=1, guild_id=77)
+    assert (await earlier.run()).status is SessionStatus.FINISHED
+    elsewhere = await council.open(rounds=1, guild_id=88, daily_budget_usd=0.05)
+    assert (await elsewhere.run()).status is SessionStatus.FINISHED
+
+    calls = len(council.fake.requests)
+    run = await council.open(rounds=1, guild_id=77, daily_budget_usd=0.05)
+    session = await run.run()
+
+    assert session.status is SessionStatus.STOPPED
+    assert "this server has used its daily budget" in session.stop_reason
+    assert await council.store.rounds(session.id) == []
+    assert len(council.fake.requests) == calls  # the new council asked nobody
+
+
+async def test_a_council_resumed_from_the_store_checks_the_daily_budget_it_is_given(council):
+    council.prices = (1000.0, 1000.0)
+    council.script_all(reply="Costly words.")
+    run = await council.open(rounds=2, guild_id=77)
+    task = asyncio.create_task(run.run())
+    council.presenter.on_event = lambda e: (
+        task.cancel() if isinstance(e, RoundFinished) and e.number == 1 else None
+    )
+    await asyncio.gather(task, return_exceptions=True)
+
+    record = await council.store.session_record(run.session.id)
+    config = council.config
+    resumed = SessionRun.restore(
+        record,
+        spec_from_record(config, record, daily_budget_usd=0.05),
+        config=config,
+        providers=build_providers(config, {}, council.http),
+        store=council.store,
+        presenter=council.presenter,
+    )
+    session = await resumed.run()
+
+    assert session.status is SessionStatus.STOPPED
+    assert "this server has used its daily budget" in session.stop_reason
+    assert [r.number for r in await council.store.rounds(session.id)] == [1]
