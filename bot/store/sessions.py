@@ -79,8 +79,8 @@ class SessionQueries(StoreBase):
         async with self._db.reading() as tx:
             row = await tx.one(
                 "SELECT COALESCE(SUM(r.cost_usd), 0) FROM replies AS r"
-                " CROSS JOIN sessions AS s ON s.id = r.session_id"
-                " WHERE r.created_at >= ? AND s.guild_id = ?",
+                " CROSS JOIN sessions AS s"
+                " WHERE r.created_at >= ? AND s.id = r.session_id AND s.guild_id = ?",
                 (rows.to_db_time(since), guild_id),
             )
         return 0.0 if row is None else float(row[0])
