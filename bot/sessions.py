@@ -163,6 +163,7 @@ class SessionManager:
                     record,
                     auto_advance=settings.auto_advance,
                     pause_between_rounds_s=settings.pause_between_rounds_s,
+                    daily_budget_usd=settings.daily_budget_usd,
                 )
                 await self.store.set_session_status(session.id, SessionStatus.RUNNING)
                 run = SessionRun.restore(

@@ -14,6 +14,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.config import CouncilConfig
@@ -110,10 +111,20 @@ class Recorder(ReplyRecorder, Protocol):
         session_id: int | None = None,
         detail: str = "",
     ) -> Any: ...
+    async def guild_spend_usd(self, guild_id: int, since: datetime) -> float: ...
 
 
 class WallTimeExceeded(Exception):
     """The session ran past its maximum wall time."""
+
+
+DAILY_BUDGET_WINDOW = timedelta(days=1)
+
+
+def wall_time_reason(limit_s: float) -> str:
+    """Why a session that ran out of wall time stopped: seconds under a minute, else minutes."""
+    limit = f"{limit_s:g}-second" if limit_s < 60 else f"{round(limit_s / 60, 1):g}-minute"
+    return f"Stopped: the session reached its {limit} limit."
 
 
 class SessionRun:
@@ -174,6 +185,9 @@ class SessionRun:
         self._task: asyncio.Task[Any] | None = None
         self._rounds_task: asyncio.Task[None] | None = None
         self._round_time_s = 0.0
+        # The playing round's wall-time deadline, held while the round waits on a pause.
+        self._wall: asyncio.Timeout | None = None
+        self._wall_started = 0.0
         self._first_round = 1
         self._already_spoken: set[str] = set()
 
@@ -433,8 +447,7 @@ class SessionRun:
         except BudgetExceeded as exc:
             return await self._finish(SessionStatus.STOPPED, exc.message, is_automatic=True)
         except WallTimeExceeded:
-            minutes = (self.spec.max_wall_s or 0) / 60
-            reason = f"Stopped: the session reached its {minutes:.0f}-minute limit."
+            reason = wall_time_reason(self.spec.max_wall_s or 0)
             return await self._finish(SessionStatus.STOPPED, reason, is_automatic=True)
         except Exception:
             log.exception("session %d failed", self.session.id)
@@ -475,6 +488,7 @@ class SessionRun:
         while number <= self.planned_rounds:
             if number > self._first_round or (number > 1 and self._pause_requested):
                 await self._between_rounds()
+            await self._check_daily_budget()
             self.current_round = number
             questions = await self.store.pending_questions(self.session.id)
             await self.store.start_round(self.session.id, number)
@@ -489,17 +503,41 @@ class SessionRun:
             number += 1
 
     async def _timed(self, work: Coroutine[Any, Any, list[Reply]]) -> list[Reply]:
-        limit = self.spec.max_wall_s
-        remaining = None if limit is None else max(0.0, limit - self._round_time_s)
-        started = time.monotonic()
+        """Play a round within what is left of the wall time.
+
+        Only time spent in rounds counts: a council paused between rounds or, for a lost
+        quorum, inside one (see `_wait_for_resume`) is not using its time.
+        """
+        self._wall_started = time.monotonic()
         try:
-            async with asyncio.timeout(remaining):
+            async with asyncio.timeout_at(self._wall_deadline()) as wall:
+                self._wall = wall
                 return await work
         except TimeoutError:
             raise WallTimeExceeded from None
         finally:
-            # Only time spent in rounds counts: a paused council is not using its time.
-            self._round_time_s += time.monotonic() - started
+            self._wall = None
+            self._round_time_s += time.monotonic() - self._wall_started
+
+    def _wall_deadline(self) -> float | None:
+        """When the wall time runs out if the clock runs from now (loop time), or None."""
+        limit = self.spec.max_wall_s
+        if limit is None:
+            return None
+        return asyncio.get_running_loop().time() + max(0.0, limit - self._round_time_s)
+
+    async def _check_daily_budget(self) -> None:
+        """Refuse to start a round while the guild is over its daily budget."""
+        daily = self.spec.daily_budget_usd
+        if daily is None or self.spec.guild_id is None:
+            return
+        since = datetime.now(UTC) - DAILY_BUDGET_WINDOW
+        spent = await self.store.guild_spend_usd(self.spec.guild_id, since)
+        if spent >= daily:
+            raise BudgetExceeded(
+                f"Stopped: this server has used its daily budget (${spent:.2f} of "
+                f"${daily:.2f} in the last 24 hours)."
+            )
 
     async def _between_rounds(self) -> None:
         if self._pause_requested is None:
@@ -522,11 +560,19 @@ class SessionRun:
                 pass  # the pause for votes and questions is over
 
     async def _wait_for_resume(self, reason: str) -> None:
+        wall = self._wall if self._wall is not None and not self._wall.expired() else None
+        if wall is not None:
+            # Paused inside a round (a lost quorum): stop the round's clock until resumed.
+            self._round_time_s += time.monotonic() - self._wall_started
+            wall.reschedule(None)
         self._pause_requested = reason
         self._resumed.clear()
         await self.store.set_session_status(self.session.id, SessionStatus.PAUSED, reason)
         await self.presenter.handle(SessionPaused(reason))
         await self._resumed.wait()
+        if wall is not None:
+            self._wall_started = time.monotonic()
+            wall.reschedule(self._wall_deadline())
         await self.store.set_session_status(self.session.id, SessionStatus.RUNNING)
         await self.presenter.handle(SessionResumed(self.current_round + 1))
 

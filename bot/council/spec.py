@@ -59,6 +59,8 @@ class SessionSpec(BaseModel):
     host_id: int | None = None
     budget_tokens: int | None = None
     budget_usd: float | None = None
+    # The guild's budget over the last 24 hours, across its councils; checked before each round.
+    daily_budget_usd: float | None = None
     max_wall_s: float | None = 30 * 60
     member_timeout_s: float = 120.0
     stall_timeout_s: float = 30.0
@@ -177,7 +179,11 @@ def spec_from_record(
     overrides: Mapping[str, PersonaConfig] | None = None,
     **options: object,
 ) -> SessionSpec:
-    """The spec of a stored session, to resume it; its personas must still be configured."""
+    """The spec of a stored session, to resume it; its personas must still be configured.
+
+    The record holds what the host chose; `options` carry what the guild's settings say now
+    (auto-advance, the pause between rounds, the daily budget).
+    """
     session = record.session
     seats = {m.persona: _seat(config, m.persona, overrides) for m in record.members}
     missing = [m.persona for m in record.members if m.model_key not in config.models]

@@ -47,6 +47,53 @@ DEFAULT_STALL_TIMEOUT_S = 30.0
 CUT_OFF_NOTE = "*(cut off at the length limit)*"
 
 
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """The tokens a call is charged for, and whether they were estimated from the text."""
+
+    input_tokens: int
+    output_tokens: int
+    is_estimated: bool
+
+
+NO_USAGE = Usage(0, 0, is_estimated=False)
+
+
+def failed_call_usage(
+    prompt_tokens: int,
+    streamed: str,
+    *,
+    error: ProviderError | None = None,
+    completion: Completion | None = None,
+) -> Usage:
+    """What a call that ended without a reply is charged.
+
+    A call whose completion arrived (an empty reply) is charged the usage it reports. Otherwise
+    no usage came with the failure, and the rule goes by what the provider did for the call:
+
+    - Text streamed: the provider accepted the request and generated. The prompt and the text
+      streamed so far count, both estimated.
+    - Nothing streamed, and the provider turned the call away: an error response (a rejected
+      key, an unknown model, a rate limit, an overload: any failure with an HTTP status) or no
+      connection at all. The provider did no work, so nothing counts.
+    - Nothing streamed otherwise (a time-out or a stop while the model was thinking, a refusal
+      or an unreadable stream after the provider accepted the request): the prompt reached the
+      provider and counts, estimated. When it is unclear, the call counts: a budget must not
+      under-count.
+
+    `error` is the provider's failure, or None for a time-out, a stop or an empty reply.
+    """
+    if completion is not None:
+        return Usage(completion.input_tokens, completion.output_tokens, completion.tokens_estimated)
+    if streamed:
+        return Usage(prompt_tokens, estimate_tokens(streamed), is_estimated=True)
+    if error is not None and (
+        error.status is not None or error.kind is ProviderErrorKind.UNREACHABLE
+    ):
+        return NO_USAGE
+    return Usage(prompt_tokens, 0, is_estimated=True)
+
+
 class ReplyRecorder(Protocol):
     """The store's part in a turn."""
 
@@ -101,7 +148,8 @@ class TurnRunner:
         """Make the call, streaming text to the presenter; return the stored reply or failure.
 
         Raises `BudgetExceeded` before calling when the call could overrun the budget.
-        Cancellation records the partial reply as stopped, then propagates.
+        Cancellation records the partial reply as stopped, then propagates. A call that fails
+        is charged what `failed_call_usage` says, to the budget and on its stored record.
         """
         model = self.config.models[turn.model_key]
         prompt_tokens = estimate_tokens(turn.system) + sum(
@@ -153,7 +201,15 @@ class TurnRunner:
                     if impersonation_start(raw, turn.speaker_name, turn.participants):
                         break  # the model began writing another member's lines
         except ProviderError as exc:
-            return await self._failed(turn, exc.kind, exc.message, shown, started, reservation)
+            return await self._failed(
+                turn,
+                exc.kind,
+                exc.message,
+                shown,
+                started,
+                reservation,
+                failed_call_usage(prompt_tokens, raw, error=exc),
+            )
         except TimeoutError:
             message = (
                 f"{turn.display_name} went quiet for {self.stall_timeout_s:g}s mid-reply"
@@ -161,11 +217,23 @@ class TurnRunner:
                 else f"{turn.display_name} took longer than {self.member_timeout_s:.0f}s"
             )
             return await self._failed(
-                turn, ProviderErrorKind.TIMEOUT, message, shown, started, reservation
+                turn,
+                ProviderErrorKind.TIMEOUT,
+                message,
+                shown,
+                started,
+                reservation,
+                failed_call_usage(prompt_tokens, raw),
             )
         except asyncio.CancelledError:
             await self._failed(
-                turn, "stopped", "cancelled before it finished", shown, started, reservation
+                turn,
+                "stopped",
+                "cancelled before it finished",
+                shown,
+                started,
+                reservation,
+                failed_call_usage(prompt_tokens, raw),
             )
             raise
 
@@ -178,7 +246,13 @@ class TurnRunner:
             text += f" …\n{CUT_OFF_NOTE}"
         if not text:
             return await self._failed(
-                turn, "empty", "the reply was empty", "", started, reservation
+                turn,
+                "empty",
+                "the reply was empty",
+                "",
+                started,
+                reservation,
+                failed_call_usage(prompt_tokens, raw, completion=completion),
             )
         input_tokens = completion.input_tokens if completion else prompt_tokens
         output_tokens = completion.output_tokens if completion else estimate_tokens(raw)
@@ -216,9 +290,10 @@ class TurnRunner:
         partial: str,
         started: float,
         reservation: Reservation,
+        usage: Usage,
     ) -> Reply:
-        # Providers report no usage for failed calls; release the reservation without charge.
-        self.budget.settle(reservation, 0, 0.0)
+        cost = self.config.models[turn.model_key].cost_usd(usage.input_tokens, usage.output_tokens)
+        self.budget.settle(reservation, usage.input_tokens + usage.output_tokens, cost)
         log.info("%s failed in round %d: %s", turn.display_name, turn.key.round_number, message)
         reply = await self.store.add_reply(
             NewReply(
@@ -230,6 +305,10 @@ class TurnRunner:
                 text=partial,
                 error_kind=str(kind),
                 error_message=message,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                tokens_estimated=usage.is_estimated,
+                cost_usd=cost,
                 latency_s=time.monotonic() - started,
             )
         )

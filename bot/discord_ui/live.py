@@ -132,6 +132,7 @@ class LiveSessions:
             host_id=interaction.user.id,
             budget_usd=settings.budget_usd,
             budget_tokens=settings.budget_tokens,
+            daily_budget_usd=settings.daily_budget_usd,
             auto_advance=settings.auto_advance,
             pause_between_rounds_s=settings.pause_between_rounds_s,
             **choices,

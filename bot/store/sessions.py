@@ -69,13 +69,19 @@ class SessionQueries(StoreBase):
         )
 
     async def guild_spend_usd(self, guild_id: int, since: datetime) -> float:
-        """What the guild's sessions started since `since` cost, in estimated USD."""
+        """What the guild spent since `since`, in estimated USD, by when each call was made.
+
+        Every call counts at its own time, failed ones too, whenever its session started: a
+        council that began yesterday and spoke today spent today.
+        """
+        # CROSS JOIN keeps replies as the outer loop: a day's replies, found by their time,
+        # are far fewer than a guild's whole history, which the guild index would read.
         async with self._db.reading() as tx:
             row = await tx.one(
                 "SELECT COALESCE(SUM(r.cost_usd), 0) FROM replies AS r"
-                " JOIN sessions AS s ON s.id = r.session_id"
-                " WHERE s.guild_id = ? AND s.started_at >= ?",
-                (guild_id, rows.to_db_time(since)),
+                " CROSS JOIN sessions AS s"
+                " WHERE r.created_at >= ? AND s.id = r.session_id AND s.guild_id = ?",
+                (rows.to_db_time(since), guild_id),
             )
         return 0.0 if row is None else float(row[0])
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 
+from bot.council.engine import SessionRun, wall_time_reason
 from bot.council.events import (
     MemberFailed,
     MemberStarted,
@@ -13,7 +15,9 @@ from bot.council.events import (
     TextDelta,
 )
 from bot.council.models import ReplyKind, ReplyStatus, SessionStatus
+from bot.council.spec import spec_from_record
 from bot.council.stance import FOOTER_INSTRUCTION
+from bot.providers.registry import build_providers
 from tests.council.conftest import NAMES
 from tests.fakellm import Fault
 
@@ -138,7 +142,7 @@ async def test_the_maximum_wall_time_stops_a_session_that_runs_too_long(council)
     session = await run.run()
     assert time.monotonic() - started < 2
     assert session.status is SessionStatus.STOPPED
-    assert "limit" in session.stop_reason
+    assert session.stop_reason == "Stopped: the session reached its 0.5-second limit."
 
 
 async def test_pause_holds_the_next_round_until_resume(council):
@@ -227,6 +231,55 @@ async def test_a_member_retried_after_a_lost_quorum_still_gets_the_question_put_
         elif isinstance(event, SessionPaused):
             run.resume()
 
+
+async def test_a_quorum_pause_inside_a_round_does_not_count_against_the_wall_time(council):
+    council.script_all(reply="Fine.")
+    for name in ("Claude", "DeepSeek", "Gemini"):
+        council.fake.script(f"{name.lower()}-model", reply="Back.", faults=[Fault.http(503)])
+    run = await council.open(rounds=1, max_wall_s=1.0)
+    loop = asyncio.get_running_loop()
+    # Paused for longer than the whole limit: only the round's own work may count.
+    council.presenter.on_event = lambda e: (
+        loop.call_later(1.5, run.resume) if isinstance(e, SessionPaused) else None
+    )
+    session = await run.run()
+
+    assert len(council.presenter.of(SessionPaused)) == 1
+    assert session.status is SessionStatus.FINISHED, session.stop_reason
+    answers = [r for r in await council.store.replies(session.id) if r.kind is ReplyKind.ANSWER]
+    assert {r.persona for r in answers if r.status is ReplyStatus.OK} == set(NAMES)
+
+
+async def test_the_wall_time_runs_on_when_a_round_resumes_after_a_quorum_pause(council):
+    council.script_all(reply="Fine.")
+    for name in ("Claude", "DeepSeek", "Gemini"):
+        council.fake.script(
+            f"{name.lower()}-model",
+            reply="Back, slowly.",
+            first_token_delay_s=5,
+            faults=[Fault.http(503)],
+        )
+    run = await council.open(rounds=1, max_wall_s=0.8)
+    council.presenter.on_event = lambda e: run.resume() if isinstance(e, SessionPaused) else None
+    started = time.monotonic()
+    session = await run.run()
+
+    assert time.monotonic() - started < 3
+    assert session.status is SessionStatus.STOPPED
+    assert session.stop_reason == "Stopped: the session reached its 0.8-second limit."
+
+
+async def test_a_host_pause_between_rounds_does_not_count_against_the_wall_time(council):
+    council.script_all(reply="Answer.")
+    run = await council.open(rounds=2, max_wall_s=1.0)
+    loop = asyncio.get_running_loop()
+
+    def on_event(event) -> None:
+        if isinstance(event, RoundFinished) and event.number == 1:
+            run.pause()
+        elif isinstance(event, SessionPaused):
+            loop.call_later(1.5, run.resume)
+
     council.presenter.on_event = on_event
     session = await run.run()
 
@@ -253,3 +306,77 @@ async def test_a_question_to_a_member_who_failed_its_round_is_put_to_it_the_roun
     assert "Round 3." in round_three
     assert "DeepSeek asked: Gemini, what would you cut first?" in round_three
     assert round_three.count("DeepSeek asked:") == 1
+    assert council.presenter.of(SessionPaused)[0].reason == "Paused by the host."
+    assert session.status is SessionStatus.FINISHED, session.stop_reason
+    assert len(await council.store.rounds(session.id)) == 2
+
+
+def test_the_wall_time_reason_names_seconds_under_a_minute_and_minutes_from_one():
+    assert wall_time_reason(45) == "Stopped: the session reached its 45-second limit."
+    assert wall_time_reason(0.5) == "Stopped: the session reached its 0.5-second limit."
+    assert wall_time_reason(60) == "Stopped: the session reached its 1-minute limit."
+    assert wall_time_reason(90) == "Stopped: the session reached its 1.5-minute limit."
+    assert wall_time_reason(30 * 60) == "Stopped: the session reached its 30-minute limit."
+
+
+async def test_a_council_stops_before_a_round_once_its_guild_is_over_the_daily_budget(council):
+    council.prices = (1000.0, 1000.0)  # a tenth of a cent per token: round one costs cents
+    council.script_all(reply="Costly words.")
+    run = await council.open(rounds=3, guild_id=77, daily_budget_usd=0.05)
+    session = await run.run()
+
+    since = datetime.now(UTC) - timedelta(days=1)
+    spent = await council.store.guild_spend_usd(77, since)
+    assert spent >= 0.05
+    assert session.status is SessionStatus.STOPPED
+    assert session.stop_reason == (
+        f"Stopped: this server has used its daily budget (${spent:.2f} of $0.05 "
+        "in the last 24 hours)."
+    )
+    assert [r.number for r in await council.store.rounds(session.id)] == [1]
+    assert len(council.fake.requests) == len(NAMES)
+
+
+async def test_the_daily_budget_counts_what_the_guilds_other_councils_spent(council):
+    council.prices = (1000.0, 1000.0)
+    council.script_all(reply="Costly words.")
+    earlier = await council.open(rounds=1, guild_id=77)
+    assert (await earlier.run()).status is SessionStatus.FINISHED
+    elsewhere = await council.open(rounds=1, guild_id=88, daily_budget_usd=0.05)
+    assert (await elsewhere.run()).status is SessionStatus.FINISHED
+
+    calls = len(council.fake.requests)
+    run = await council.open(rounds=1, guild_id=77, daily_budget_usd=0.05)
+    session = await run.run()
+
+    assert session.status is SessionStatus.STOPPED
+    assert "this server has used its daily budget" in session.stop_reason
+    assert await council.store.rounds(session.id) == []
+    assert len(council.fake.requests) == calls  # the new council asked nobody
+
+
+async def test_a_council_resumed_from_the_store_checks_the_daily_budget_it_is_given(council):
+    council.prices = (1000.0, 1000.0)
+    council.script_all(reply="Costly words.")
+    run = await council.open(rounds=2, guild_id=77)
+    task = asyncio.create_task(run.run())
+    council.presenter.on_event = lambda e: (
+        task.cancel() if isinstance(e, RoundFinished) and e.number == 1 else None
+    )
+    await asyncio.gather(task, return_exceptions=True)
+
+    record = await council.store.session_record(run.session.id)
+    config = council.config
+    resumed = SessionRun.restore(
+        record,
+        spec_from_record(config, record, daily_budget_usd=0.05),
+        config=config,
+        providers=build_providers(config, {}, council.http),
+        store=council.store,
+        presenter=council.presenter,
+    )
+    session = await resumed.run()
+
+    assert session.status is SessionStatus.STOPPED
+    assert "this server has used its daily budget" in session.stop_reason
+    assert [r.number for r in await council.store.rounds(session.id)] == [1]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import pytest
 
-from bot.council.models import MemberRole, NewSession, SessionStatus
+from bot.council.models import MemberRole, NewSession, ReplyStatus, SessionStatus
 from bot.store import RecordNotFoundError
 
 
@@ -250,3 +250,27 @@ async def test_finishing_an_unknown_round_raises_record_not_found(store, make):
         await store.finish_round(session.id, 3)
     with pytest.raises(RecordNotFoundError):
         await store.set_round_first_message(session.id, 3, 1)
+
+
+async def test_guild_spend_counts_each_reply_at_its_own_time_whenever_its_session_started(
+    store, make, clock
+):
+    long_running = await make.session(guild_id=5)
+    await make.reply(long_running.id, cost_usd=1.0)
+    clock.current += timedelta(days=2)
+    await make.reply(long_running.id, round_number=2, cost_usd=0.25)
+    await make.reply(
+        long_running.id,
+        round_number=2,
+        persona="Gemini",
+        status=ReplyStatus.FAILED,
+        error_kind="timeout",
+        cost_usd=0.5,
+    )
+    elsewhere = await make.session(guild_id=6)
+    await make.reply(elsewhere.id, cost_usd=9.0)
+
+    since = clock.current - timedelta(days=1)
+    assert await store.guild_spend_usd(5, since) == pytest.approx(0.75)
+    assert await store.guild_spend_usd(6, since) == pytest.approx(9.0)
+    assert await store.guild_spend_usd(7, since) == 0.0
