@@ -231,6 +231,33 @@ async def test_a_member_retried_after_a_lost_quorum_still_gets_the_question_put_
         elif isinstance(event, SessionPaused):
             run.resume()
 
+    council.presenter.on_event = on_event
+    session = await run.run()
+
+    assert session.status is SessionStatus.FINISHED
+    assert len(council.presenter.of(SessionPaused)) == 1
+    failed, retried = council.requests("Gemini")[1:]
+    question = "DeepSeek asked: Gemini, what would you cut first?"
+    assert question in failed.last_user_text()
+    assert question in retried.last_user_text()
+    # The retry is asked for the same answer, stance footer included.
+    assert FOOTER_INSTRUCTION in retried.last_user_text()
+
+
+async def test_a_question_to_a_member_who_failed_its_round_is_put_to_it_the_round_after(council):
+    council.script_all(reply="Fine.")
+    council.fake.script("deepseek-model", reply=["Gemini, what would you cut first?", "Agreed."])
+    council.fake.script("gemini-model", reply="Parking.", faults=[None, Fault.http(503)])
+    run = await council.open(rounds=3)
+    session = await run.run()
+
+    assert session.status is SessionStatus.FINISHED
+    assert not council.presenter.of(SessionPaused)  # three of four answered round 2
+    round_three = council.requests("Gemini")[2].last_user_text()
+    assert "Round 3." in round_three
+    assert "DeepSeek asked: Gemini, what would you cut first?" in round_three
+    assert round_three.count("DeepSeek asked:") == 1
+
 
 async def test_a_quorum_pause_inside_a_round_does_not_count_against_the_wall_time(council):
     council.script_all(reply="Fine.")
@@ -283,29 +310,6 @@ async def test_a_host_pause_between_rounds_does_not_count_against_the_wall_time(
     council.presenter.on_event = on_event
     session = await run.run()
 
-    assert session.status is SessionStatus.FINISHED
-    assert len(council.presenter.of(SessionPaused)) == 1
-    failed, retried = council.requests("Gemini")[1:]
-    question = "DeepSeek asked: Gemini, what would you cut first?"
-    assert question in failed.last_user_text()
-    assert question in retried.last_user_text()
-    # The retry is asked for the same answer, stance footer included.
-    assert FOOTER_INSTRUCTION in retried.last_user_text()
-
-
-async def test_a_question_to_a_member_who_failed_its_round_is_put_to_it_the_round_after(council):
-    council.script_all(reply="Fine.")
-    council.fake.script("deepseek-model", reply=["Gemini, what would you cut first?", "Agreed."])
-    council.fake.script("gemini-model", reply="Parking.", faults=[None, Fault.http(503)])
-    run = await council.open(rounds=3)
-    session = await run.run()
-
-    assert session.status is SessionStatus.FINISHED
-    assert not council.presenter.of(SessionPaused)  # three of four answered round 2
-    round_three = council.requests("Gemini")[2].last_user_text()
-    assert "Round 3." in round_three
-    assert "DeepSeek asked: Gemini, what would you cut first?" in round_three
-    assert round_three.count("DeepSeek asked:") == 1
     assert council.presenter.of(SessionPaused)[0].reason == "Paused by the host."
     assert session.status is SessionStatus.FINISHED, session.stop_reason
     assert len(await council.store.rounds(session.id)) == 2
