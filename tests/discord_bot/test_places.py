@@ -80,7 +80,8 @@ async def test_status_shows_the_round_speakers_spend_and_questions(harness):
     await start.wait_ack()
     await harness.wait_running()
     [thread] = driver.threads_of(world.general)
-    await driver.slash(world.bob, thread, "council ask", question="Why?")
+    ask = await driver.slash(world.bob, thread, "council ask", question="Why?")
+    await ask.wait_response()
     status = await driver.slash(world.bob, thread, "council status")
     text = (await status.wait_response()).content
     assert "Round 1 of 1" in text
