@@ -53,10 +53,12 @@ class Outcome:
 class RatingRow:
     """One leaderboard entry.
 
-    ``low``..``high`` is the bootstrap interval (always containing ``rating``). ``rank`` is one
-    more than the number of entries that are better beyond doubt (their ``low`` above this
-    ``high``), so statistically tied entries share a rank. ``is_tied_with_above`` says this
-    entry's interval overlaps the one listed just above it.
+    ``rating`` is the maximum-likelihood fit of every round; ``low``..``high`` is the bootstrap's
+    percentile interval as the resamples give it, so on a sparse or lopsided record it can sit to
+    one side of ``rating``, or even miss it. ``rank`` is one more than the number of entries that
+    are better beyond doubt (their ``low`` above this ``high``), so statistically tied entries
+    share a rank. ``is_tied_with_above`` says this entry's interval overlaps the one listed just
+    above it.
     """
 
     name: str
@@ -177,10 +179,10 @@ def leaderboard(
 ) -> list[RatingRow]:
     """Rated competitors, best first, from rounds of ``{competitor: net votes}``.
 
-    ``votes`` gives each competitor's total votes cast for the ``votes`` column; without it the
-    column holds the sum of absolute net votes. Competitors never compared with anyone (alone
-    in every round they appeared in) are not rated. ``bootstrap_rounds=0`` skips intervals
-    (each becomes just the rating).
+    Best first means by rank, then rating (see `RatingRow`). ``votes`` gives each competitor's
+    total votes cast for the ``votes`` column; without it the column holds the sum of absolute
+    net votes. Competitors never compared with anyone (alone in every round they appeared in)
+    are not rated. ``bootstrap_rounds=0`` skips intervals (each becomes just the rating).
     """
     outcomes = pairwise_outcomes(rounds)
     ratings = fit_bradley_terry(outcomes)
@@ -196,12 +198,16 @@ def leaderboard(
             appearances[name] = appearances.get(name, 0) + 1
             abs_net[name] = abs_net.get(name, 0) + abs(net)
     vote_counts = votes if votes is not None else abs_net
-    order = sorted(ratings, key=lambda name: (-ratings[name], name))
-    bounds: dict[str, tuple[float, float]] = {}
-    for name in order:
-        low, high = intervals.get(name, (ratings[name], ratings[name]))
-        # A percentile interval can miss a skewed point estimate; a row must never look that way.
-        bounds[name] = (min(low, ratings[name]), max(high, ratings[name]))
+    # The bootstrap's own percentiles, never stretched to reach the rating: a stretched interval
+    # would no longer be the 95% the leaderboard says it is.
+    bounds = {name: intervals.get(name, (ratings[name], ratings[name])) for name in ratings}
+    ranks = {
+        name: 1 + sum(1 for other in bounds if bounds[other][0] > high)
+        for name, (_, high) in bounds.items()
+    }
+    # An interval need not contain its rating, so an entry can be better beyond doubt than one
+    # rated higher; listing by rank first never puts an entry below one it beats beyond doubt.
+    order = sorted(ratings, key=lambda name: (ranks[name], -ratings[name], name))
     rows: list[RatingRow] = []
     for position, name in enumerate(order):
         low, high = bounds[name]
@@ -214,8 +220,8 @@ def leaderboard(
                 high=high,
                 rounds=appearances.get(name, 0),
                 votes=vote_counts.get(name, 0),
-                rank=1 + sum(1 for other in order if bounds[other][0] > high),
-                is_tied_with_above=above is not None and high >= above[0],
+                rank=ranks[name],
+                is_tied_with_above=above is not None and low <= above[1] and high >= above[0],
             )
         )
     return rows

@@ -113,8 +113,9 @@ class RoundVotes:
 class Standing:
     """One row of a table: a `ratings.RatingRow` with the sessions it was earned in.
 
-    ``low``..``high`` is the 95% interval; ``rank`` is shared by statistically tied entries and
-    ``is_tied_with_above`` says this interval overlaps the row above's.
+    ``low``..``high`` is the bootstrap's 95% interval, which need not contain ``rating``; ``rank``
+    is shared by statistically tied entries and ``is_tied_with_above`` says this interval
+    overlaps the row above's.
     """
 
     rank: int

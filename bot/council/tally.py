@@ -1,7 +1,9 @@
-"""Counting: Borda aggregation of peer-review rankings, audience vote tallies and winners."""
+"""Counting: Borda aggregation of peer-review rankings, audience vote tallies, winners, and
+how far two rankings agree."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -52,33 +54,39 @@ def winners(net: Mapping[str, int]) -> list[str]:
     return [name for name, score in net.items() if score == best]
 
 
-def kendall_tau(a: Sequence[str], b: Sequence[str]) -> float | None:
-    """Kendall's rank correlation of two rankings (best first) over the items in both.
+def kendall_tau(a: Mapping[str, float], b: Mapping[str, float]) -> float | None:
+    """Kendall's tau-b between two scorings (higher is better) of the items scored in both.
 
-    1.0 means the same order, -1.0 the reverse. Both are strict rankings, so this is tau-a; a
-    name repeated in a ranking counts at its first (best) place. None when the rankings share
-    fewer than two items, since no pair can then be compared.
+    Every pair of shared items is concordant when both scorings order it the same way,
+    discordant when they order it oppositely, and tied when either scores the two level; ties
+    count for neither side. Tau-b divides concordant minus discordant pairs by the geometric
+    mean of the pairs each scoring orders, so 1.0 means the same order (the same ties
+    included) and -1.0 the reverse. None when the scorings share fewer than two items or
+    either scores every shared item level: no ordered pair is left to compare.
     """
-    position_a = _positions(a)
-    position_b = _positions(b)
-    common = [item for item in position_a if item in position_b]
-    if len(common) < 2:
-        return None
-    score = 0
+    common = [item for item in a if item in b]
+    concordant = discordant = level_in_a = level_in_b = 0
     for i, first in enumerate(common):
         for second in common[i + 1 :]:
-            in_a = position_a[first] - position_a[second]
-            in_b = position_b[first] - position_b[second]
-            score += 1 if (in_a > 0) == (in_b > 0) else -1
+            in_a = _sign(a[first] - a[second])
+            in_b = _sign(b[first] - b[second])
+            if not in_a:
+                level_in_a += 1
+            if not in_b:
+                level_in_b += 1
+            if in_a and in_b and in_a == in_b:
+                concordant += 1
+            elif in_a and in_b:
+                discordant += 1
     pairs = len(common) * (len(common) - 1) // 2
-    return score / pairs
+    ordered = (pairs - level_in_a) * (pairs - level_in_b)
+    if ordered == 0:
+        return None
+    return (concordant - discordant) / math.sqrt(ordered)
 
 
-def _positions(ranking: Sequence[str]) -> dict[str, int]:
-    positions: dict[str, int] = {}
-    for place, item in enumerate(ranking):
-        positions.setdefault(item, place)
-    return positions
+def _sign(difference: float) -> int:
+    return (difference > 0) - (difference < 0)
 
 
 def round_nets(record: SessionRecord) -> list[dict[str, int]]:

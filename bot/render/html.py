@@ -33,10 +33,15 @@ from bot.council.models import (
     Stance,
 )
 from bot.council.stance import describe_change
-from bot.council.tally import kendall_tau
 from bot.render.chart import ChartBar, votes_chart
 from bot.render.messages import defuse_masked_links, strip_invisible
-from bot.render.summary import MemberStats, audience_winners, member_stats
+from bot.render.summary import (
+    MemberStats,
+    audience_winners,
+    compare_rankings,
+    format_places,
+    member_stats,
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
@@ -379,19 +384,15 @@ def _synthesis(synthesis: Mapping[str, object], replies: Sequence[Reply]) -> str
 
 
 def _peer_review(saved: Mapping[str, object], stats: Sequence[MemberStats]) -> str:
-    ranking = saved.get("ranking")
-    entries = ranking if isinstance(ranking, list) else []
-    peers = [str(e["persona"]) for e in entries if isinstance(e, dict) and "persona" in e]
-    if len(peers) < 2:
+    comparison = compare_rankings(saved, stats)
+    if comparison is None:
         return ""
-    audience = [s.persona for s in sorted(stats, key=lambda s: -s.net) if s.persona in peers]
-    tau = kendall_tau(peers, audience)
-    agreement = f"{tau:+.2f}" if tau is not None else "n/a"
+    label, value = comparison.agreement
     return (
         '<div class="section peer"><h3>Peer review vs audience</h3><dl class="pairs">'
-        f"<dt>Models</dt><dd>{_text(' > '.join(peers))}</dd>"
-        f"<dt>Audience</dt><dd>{_text(' > '.join(audience))}</dd>"
-        f"<dt>Agreement (Kendall τ)</dt><dd>{agreement}</dd></dl></div>"
+        f"<dt>Models</dt><dd>{_text(format_places(comparison.peers))}</dd>"
+        f"<dt>Audience</dt><dd>{_text(format_places(comparison.audience))}</dd>"
+        f"<dt>{_text(label)}</dt><dd>{_text(value)}</dd></dl></div>"
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.council.models import MemberRole, ReplyKind, ReplyStatus, SessionRecord
@@ -19,6 +19,10 @@ FIELDS_MAX = 25
 EMBED_TOTAL_MAX = 6000
 # Room kept back for the footer and author the edge adds.
 EDGE_RESERVE = 300
+AGREEMENT_MIN_VOTES_PER_MEMBER = 1
+"""Votes per ranked member, at least, before the audience's ranking is compared with the
+council's. With fewer votes than members, at least one member drew none, and its place in the
+audience's order says who happened to be voted on, not what the audience preferred."""
 
 
 @dataclass(frozen=True)
@@ -95,20 +99,117 @@ def audience_winners(stats: Sequence[MemberStats]) -> list[str]:
     return winners({s.persona: s.net for s in stats if not s.is_chair})
 
 
-def peer_agreement(record: SessionRecord, stats: Sequence[MemberStats]) -> Field | None:
-    """In a review council: the models' own ranking beside the audience's, with Kendall τ."""
-    saved = json.loads(record.session.synthesis_json) if record.session.synthesis_json else {}
-    peers = [entry["persona"] for entry in saved.get("ranking") or []]
-    if len(peers) < 2:
+@dataclass(frozen=True)
+class PeerComparison:
+    """A review council's own ranking beside the audience's, and how far the two agree.
+
+    Each ranking is a list of places, best first; members level with each other share a place.
+    ``tau`` is Kendall's tau-b between them, or None with ``no_tau`` saying why in words.
+    """
+
+    peers: list[list[str]]
+    audience: list[list[str]]
+    votes: int
+    tau: float | None
+    no_tau: str = ""
+
+    @property
+    def agreement(self) -> tuple[str, str]:
+        """The agreement line as (label, value): the correlation, or why there is none."""
+        if self.tau is None:
+            return "Agreement", self.no_tau
+        return "Agreement (Kendall τ-b)", f"{self.tau:+.2f}"
+
+
+def compare_rankings(
+    saved: Mapping[str, object], stats: Sequence[MemberStats]
+) -> PeerComparison | None:
+    """The peer ranking in a saved synthesis record beside the audience's net votes.
+
+    Peers are scored by their Borda points per ballot, the audience by net votes, so members
+    level on either count as tied. The agreement is left out, and said to be, while the votes on
+    the ranked members are fewer than `AGREEMENT_MIN_VOTES_PER_MEMBER` per member or leave them
+    all level. None when the record ranks fewer than two members (not a review council).
+    """
+    peer_scores = _peer_scores(saved)
+    if len(peer_scores) < 2:
         return None
-    audience = [s.persona for s in sorted(stats, key=lambda s: -s.net) if s.persona in peers]
-    tau = kendall_tau(peers, audience)
-    agreement = f"{tau:+.2f}" if tau is not None else "n/a"
+    ranked = [s for s in stats if s.persona in peer_scores]
+    audience_scores = {s.persona: float(s.net) for s in ranked}
+    votes = sum(s.up + s.down for s in ranked)
+    needed = AGREEMENT_MIN_VOTES_PER_MEMBER * len(peer_scores)
+    tau = kendall_tau(peer_scores, audience_scores) if votes >= needed else None
+    if votes < needed:
+        no_tau = (
+            f"too few votes to compare with the council's ranking ({votes} of the {needed} needed)"
+        )
+    elif tau is None and len(set(audience_scores.values())) < 2:
+        no_tau = "the audience's votes leave every member level: no order to compare"
+    elif tau is None:
+        no_tau = "the council's ranking puts every member level: no order to compare"
+    else:
+        no_tau = ""
+    return PeerComparison(
+        peers=_places(peer_scores),
+        audience=_places(audience_scores),
+        votes=votes,
+        tau=tau,
+        no_tau=no_tau,
+    )
+
+
+def peer_agreement(record: SessionRecord, stats: Sequence[MemberStats]) -> Field | None:
+    """In a review council: the models' own ranking beside the audience's, and their agreement."""
+    saved = json.loads(record.session.synthesis_json) if record.session.synthesis_json else {}
+    comparison = compare_rankings(saved if isinstance(saved, dict) else {}, stats)
+    if comparison is None:
+        return None
+    label, value = comparison.agreement
     return Field(
         "Peer review vs audience",
-        f"Models: {' > '.join(peers)}\nAudience: {' > '.join(audience)}\n"
-        f"Agreement (Kendall τ): {agreement}",
+        f"Models: {format_places(comparison.peers)}\n"
+        f"Audience: {format_places(comparison.audience)}\n{label}: {value}",
     )
+
+
+def format_places(places: Sequence[Sequence[str]]) -> str:
+    """A ranking in one line, best first: "A > B = C" when B and C share a place."""
+    return " > ".join(" = ".join(place) for place in places)
+
+
+def _peer_scores(saved: Mapping[str, object]) -> dict[str, float]:
+    """Each ranked member's Borda points per ballot, from the saved ranking (best first).
+
+    When any entry lacks readable points, every member is scored by its position instead (best
+    highest), so the ranking stays strict rather than mixing the two scales.
+    """
+    ranking = saved.get("ranking")
+    entries = [
+        entry
+        for entry in (ranking if isinstance(ranking, list) else [])
+        if isinstance(entry, dict) and "persona" in entry
+    ]
+    averages = [_average(entry.get("points"), entry.get("ballots")) for entry in entries]
+    readable = [average for average in averages if average is not None]
+    values = readable if len(readable) == len(entries) else [-float(p) for p in range(len(entries))]
+    scores: dict[str, float] = {}
+    for entry, value in zip(entries, values, strict=True):
+        scores.setdefault(str(entry["persona"]), value)
+    return scores
+
+
+def _average(points: object, ballots: object) -> float | None:
+    if isinstance(points, int | float) and isinstance(ballots, int) and ballots > 0:
+        return float(points) / ballots
+    return None
+
+
+def _places(scores: Mapping[str, float]) -> list[list[str]]:
+    """Names grouped by equal score, best first, keeping the mapping's order within a place."""
+    places: dict[float, list[str]] = {}
+    for name, score in scores.items():
+        places.setdefault(score, []).append(name)
+    return [places[score] for score in sorted(places, reverse=True)]
 
 
 def stance_changes(record: SessionRecord) -> Field | None:

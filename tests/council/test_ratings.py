@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from bot.council import ratings
 from bot.council.ratings import (
     Outcome,
     bootstrap_intervals,
@@ -147,7 +148,7 @@ def _season(repeats: int) -> list[dict[str, int]]:
     return block * repeats
 
 
-def test_intervals_contain_the_point_estimate() -> None:
+def test_on_a_long_even_record_the_intervals_contain_the_point_estimate() -> None:
     outcomes = pairwise_outcomes(_season(20))
     ratings = fit_bradley_terry(outcomes)
     for name, (low, high) in bootstrap_intervals(outcomes).items():
@@ -217,9 +218,38 @@ def test_without_vote_counts_the_leaderboard_sums_absolute_nets() -> None:
     assert {row.name: row.votes for row in rows} == {"A": 3, "B": 3}
 
 
-def test_every_row_interval_contains_its_rating() -> None:
-    for row in leaderboard(_season(8)):
-        assert row.low <= row.rating <= row.high
+def test_a_rows_interval_is_the_bootstraps_own_even_when_it_misses_the_rating() -> None:
+    # A came last in all three rounds, so every resample gives it the same record; only B and C
+    # vary. Only the 7 of 27 equally likely resamples in which B and C come out even, as in the
+    # data, rate A as the full fit does; the other 20 rate it lower. So the middle 30% of the
+    # resampled ratings lies wholly below A's rating, and the row must show it that way.
+    rounds = [{"A": 0, "B": 2, "C": 2}, {"A": 0, "B": 2, "C": 1}, {"A": 0, "B": 1, "C": 2}]
+    outcomes = pairwise_outcomes(rounds)
+    fitted = fit_bradley_terry(outcomes)["A"]
+    low, high = bootstrap_intervals(outcomes, confidence=0.3)["A"]
+    assert high < fitted - 1.0
+
+    row = next(r for r in leaderboard(rounds, confidence=0.3) if r.name == "A")
+
+    assert (row.rating, row.low, row.high) == (fitted, low, high)
+
+
+def test_an_entry_whose_interval_lies_above_another_is_ranked_and_listed_above_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A is rated higher, but B's interval lies wholly above A's: B is better beyond doubt, so it
+    # comes first, and the two are not tied, whichever order their ratings suggest.
+    intervals = {"A": (900.0, 950.0), "B": (960.0, 1000.0)}
+    monkeypatch.setattr(ratings, "bootstrap_intervals", lambda *args, **kwargs: intervals)
+
+    rows = leaderboard([{"A": 1, "B": 0}] * 3 + [{"A": 0, "B": 1}])
+
+    assert rows[1].rating > rows[0].rating
+    assert [(r.name, r.rank, r.is_tied_with_above) for r in rows] == [
+        ("B", 1, False),
+        ("A", 2, False),
+    ]
+    assert [(r.low, r.high) for r in rows] == [intervals["B"], intervals["A"]]
 
 
 def test_evenly_matched_entries_share_a_rank_and_are_marked_tied() -> None:

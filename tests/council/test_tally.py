@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -41,29 +42,74 @@ def test_no_one_wins_when_no_net_score_is_positive(net: dict[str, int]) -> None:
 # --------------------------------------------------------------------------- kendall_tau
 
 
+def _scores(*names: str) -> dict[str, float]:
+    """A strict ranking, best first, as scores (higher is better)."""
+    return {name: float(-place) for place, name in enumerate(names)}
+
+
 def test_identical_rankings_correlate_fully() -> None:
-    assert kendall_tau(["a", "b", "c", "d"], ["a", "b", "c", "d"]) == 1.0
+    assert kendall_tau(_scores("a", "b", "c", "d"), _scores("a", "b", "c", "d")) == 1.0
 
 
 def test_reversed_rankings_correlate_negatively() -> None:
-    assert kendall_tau(["a", "b", "c", "d"], ["d", "c", "b", "a"]) == -1.0
+    assert kendall_tau(_scores("a", "b", "c", "d"), _scores("d", "c", "b", "a")) == -1.0
 
 
 def test_one_adjacent_swap_in_four_leaves_five_of_six_pairs_concordant() -> None:
-    assert kendall_tau(["a", "b", "c", "d"], ["a", "c", "b", "d"]) == pytest.approx(4 / 6)
+    assert kendall_tau(_scores("a", "b", "c", "d"), _scores("a", "c", "b", "d")) == pytest.approx(
+        4 / 6
+    )
 
 
 def test_only_items_in_both_rankings_are_compared() -> None:
-    assert kendall_tau(["a", "x", "b", "c"], ["c", "b", "y", "a"]) == -1.0
+    assert kendall_tau(_scores("a", "x", "b", "c"), _scores("c", "b", "y", "a")) == -1.0
 
 
-@pytest.mark.parametrize(("a", "b"), [([], []), (["a"], ["a"]), (["a", "b"], ["b", "c"])])
-def test_fewer_than_two_common_items_give_no_correlation(a: list[str], b: list[str]) -> None:
+def test_ties_in_one_ranking_follow_tau_b() -> None:
+    # x = 1..5 against y = (1, 1, 2, 2, 3): 10 pairs, 2 of them level in y, the other 8
+    # concordant. Tau-b = 8 / sqrt(10 * 8) = 0.8944 (scipy.stats.kendalltau gives the same).
+    x = {"a": 1.0, "b": 2.0, "c": 3.0, "d": 4.0, "e": 5.0}
+    y = {"a": 1.0, "b": 1.0, "c": 2.0, "d": 2.0, "e": 3.0}
+    assert kendall_tau(x, y) == pytest.approx(8 / math.sqrt(80))
+    assert kendall_tau(x, y) == pytest.approx(0.894427191)
+
+
+def test_ties_in_both_rankings_follow_tau_b() -> None:
+    # x = (1, 2, 2, 3), y = (1, 3, 2, 2). Pairs: ab, ac, ad concordant; bd discordant; bc level
+    # in x; cd level in y. Tau-b = (3 - 1) / sqrt((6 - 1) * (6 - 1)) = 0.4.
+    x = {"a": 1.0, "b": 2.0, "c": 2.0, "d": 3.0}
+    y = {"a": 1.0, "b": 3.0, "c": 2.0, "d": 2.0}
+    assert kendall_tau(x, y) == pytest.approx(0.4)
+
+
+def test_the_same_ties_on_both_sides_correlate_fully() -> None:
+    tied = {"a": 2.0, "b": 2.0, "c": 0.0}
+    assert kendall_tau(tied, dict(tied)) == pytest.approx(1.0)
+
+
+def test_a_tie_counts_as_a_tie_whichever_way_it_is_listed() -> None:
+    # The audience put a and b level: neither order of listing them may break the tie.
+    # Pairs ac and bc concordant, ab level in the audience: 2 / sqrt(3 * 2).
+    peers = _scores("a", "b", "c")
+    expected = 2 / math.sqrt(6)
+    assert kendall_tau(peers, {"a": 2.0, "b": 2.0, "c": 0.0}) == pytest.approx(expected)
+    assert kendall_tau(peers, {"b": 2.0, "a": 2.0, "c": 0.0}) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ({}, {}),
+        (_scores("a"), _scores("a")),
+        (_scores("a", "b"), _scores("b", "c")),
+        (_scores("a", "b", "c"), {"a": 0.0, "b": 0.0, "c": 0.0}),
+        ({"a": 1.0, "b": 1.0}, _scores("a", "b")),
+    ],
+)
+def test_no_correlation_without_an_ordered_pair_on_each_side(
+    a: dict[str, float], b: dict[str, float]
+) -> None:
     assert kendall_tau(a, b) is None
-
-
-def test_a_repeated_name_counts_at_its_first_place() -> None:
-    assert kendall_tau(["a", "b", "a"], ["a", "b"]) == 1.0
 
 
 # --------------------------------------------------------------------------- from a session

@@ -489,6 +489,42 @@ def test_the_summary_shows_the_synthesis_coverage_and_totals(page_html):
     assert "<dt>Cost</dt><dd>~$0.0252</dd>" in summary
 
 
+def _reviewed(votes: dict[int, tuple[int, int]] | None = None) -> str:
+    """The council's page with a peer ranking saved: Llama > DeepSeek > Gemini by points per
+    ballot. By the council's own votes the audience ranks DeepSeek (+11) > Llama (+2) > Gemini
+    (-2)."""
+    ranking = [
+        {"persona": "Llama", "points": 4.0, "ballots": 2},
+        {"persona": "DeepSeek", "points": 2.0, "ballots": 2},
+        {"persona": "Gemini", "points": 0.0, "ballots": 2},
+    ]
+    record = council_record(synthesis_json=json.dumps({**SYNTHESIS, "ranking": ranking}))
+    if votes is not None:
+        record = record.model_copy(update={"votes": votes})
+    return _section(render_html(record), "summary")
+
+
+def test_the_peer_ranking_is_shown_beside_the_audience_with_kendall_tau_b():
+    summary = _reviewed()
+
+    assert "<dt>Models</dt><dd>Llama &gt; DeepSeek &gt; Gemini</dd>" in summary
+    assert "<dt>Audience</dt><dd>DeepSeek &gt; Llama &gt; Gemini</dd>" in summary
+    # One pair of three reversed: (2 - 1) / 3.
+    assert "<dt>Agreement (Kendall τ-b)</dt><dd>+0.33</dd>" in summary
+
+
+def test_the_peer_comparison_says_when_there_are_too_few_votes():
+    summary = _reviewed(votes={2: (1, 0), 4: (0, 1)})
+
+    assert "<dt>Audience</dt><dd>DeepSeek &gt; Gemini &gt; Llama</dd>" in summary
+    assert (
+        "<dt>Agreement</dt><dd>too few votes to compare with the council&#x27;s ranking "
+        "(2 of the 3 needed)</dd>"
+    ) in summary
+    assert "τ" not in summary
+    assert "n/a" not in summary
+
+
 def test_the_vote_chart_is_an_inlined_png_with_a_bar_pair_per_competing_member(page):
     [chart] = [
         a
