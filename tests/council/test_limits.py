@@ -384,3 +384,64 @@ async def test_a_council_resumed_from_the_store_checks_the_daily_budget_it_is_gi
     assert session.status is SessionStatus.STOPPED
     assert "this server has used its daily budget" in session.stop_reason
     assert [r.number for r in await council.store.rounds(session.id)] == [1]
+
+
+async def test_a_second_stop_never_cancels_the_recording_of_the_first(council, monkeypatch):
+    council.script_all(reply="Slowly.", first_token_delay_s=5)
+    run = await council.open(rounds=1)
+    record = council.store.set_session_status
+    recording = asyncio.Event()
+
+    async def slow_record(session_id, status, reason=None):
+        if status is SessionStatus.STOPPED:
+            recording.set()
+            await asyncio.sleep(0.3)  # a busy database: the second stop lands meanwhile
+        return await record(session_id, status, reason)
+
+    monkeypatch.setattr(council.store, "set_session_status", slow_record)
+    task = asyncio.create_task(run.run())
+    while len(council.presenter.of(MemberStarted)) < len(NAMES):
+        await asyncio.sleep(0.01)
+    run.stop("Stopped by Ann.")
+    await recording.wait()
+    run.stop("Stopped by Bob.")
+    session = await task
+
+    assert session.status is SessionStatus.STOPPED
+    assert session.stop_reason == "Stopped by Ann."
+    stored = await council.store.get_session(session.id)
+    assert stored.status is SessionStatus.STOPPED
+
+
+async def test_a_stop_before_the_council_begins_ends_it_without_asking_anyone(council):
+    council.script_all(reply="Never.")
+    run = await council.open(rounds=2)
+    run.stop("Stopped by Ann.")
+    session = await run.run()
+
+    assert session.status is SessionStatus.STOPPED
+    assert session.stop_reason == "Stopped by Ann."
+    assert council.fake.requests == []
+
+
+async def test_an_interrupted_council_is_kept_paused_with_its_reason_and_spends_no_more(council):
+    council.script_all(reply="Slowly.", first_token_delay_s=5)
+    run = await council.open(rounds=2, guild_id=77)
+    task = asyncio.create_task(run.run())
+    while len(council.presenter.of(MemberStarted)) < len(NAMES):
+        await asyncio.sleep(0.01)
+    run.interrupt("the thread is locked")
+    run.stop("Stopped by Ann.")  # too late: the interruption is being recorded
+    session = await task
+
+    assert session.status is SessionStatus.PAUSED
+    assert session.stop_reason == "Interrupted: the thread is locked."
+    replies = await council.store.replies(session.id)
+    assert {r.error_kind for r in replies} == {"stopped"}
+    assert len(council.fake.requests) == len(NAMES)
+    [entry] = await council.store.audit_log(77)
+    assert (entry.action, entry.user_id, entry.detail) == (
+        "session.interrupt",
+        None,
+        "Interrupted: the thread is locked.",
+    )
