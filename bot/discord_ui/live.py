@@ -314,8 +314,16 @@ class LiveSessions:
         """The thread can't show the council: stop spending, keep it resumable, tell the host."""
         self.presenters.pop(session.id, None)
         run = self.manager.run_for(session.id)
-        if run is not None:
-            run.interrupt(why)
+        if run is None:
+            # It had already ended: only its closing messages were lost.
+            await self._tell_host(
+                session,
+                thread,
+                f"Council #{session.id} has ended, but the thread could not show its end: "
+                f"{why}. The transcript is kept: `/council export session:{session.id}`.",
+            )
+            return
+        run.interrupt(why)
         await self._tell_host(
             session,
             thread,

@@ -231,3 +231,62 @@ async def _wait_status(harness, session_id: int, status: SessionStatus, timeout:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"session {session_id} is {stored.status}, not {status}")
         await asyncio.sleep(0.05)
+
+
+async def test_discord_refusing_every_post_interrupts_the_council_instead_of_running_unseen(
+    harness,
+):
+    world, driver, fake, llm = harness.world, harness.driver, harness.fake, harness.llm
+    for name in NAMES:
+        llm.script(f"{name.lower()}-model", reply="word " * 20, first_token_delay_s=4)
+    driver.revoke(world.guild, Perm.MANAGE_WEBHOOKS)  # every message is the bot's own
+    fake.expect_violation(Kind.MISSING_PERMISSIONS)
+    session, thread = await _start(harness, "Outage", rounds=4)
+    # An outage: every post and edit answered 503, which discord.py does not retry itself.
+    outage = [
+        fake.force_status("POST", MESSAGES, 503, times=10**6),
+        fake.force_status("PATCH", MESSAGE, 503, times=10**6),
+    ]
+
+    paused = await _wait_status(harness, session.id, SessionStatus.PAUSED, timeout=40)
+    assert paused.stop_reason.startswith("Interrupted: Discord refused 3 messages in a row")
+    calls = len(llm.requests)
+    await asyncio.sleep(0.5)
+    assert len(llm.requests) == calls
+
+    for fault in outage:
+        fault.clear()
+    for name in NAMES:
+        llm.script(f"{name.lower()}-model", reply="Back.")
+    status = await driver.slash(world.host, thread, "council status")
+    await status.wait_responses(2)
+    assert f"Council #{session.id} is paused" in status.responses[-1].content
+    resume = await driver.slash(world.host, thread, "council resume")
+    await resume.wait_response()
+    ended = await harness.wait_ended(timeout=30)
+    assert ended.status is SessionStatus.FINISHED
+
+
+async def test_a_thread_blocked_after_the_council_ended_points_the_host_to_the_transcript(
+    harness,
+):
+    world, driver, fake, llm = harness.world, harness.driver, harness.fake, harness.llm
+    for name in NAMES:
+        llm.script(f"{name.lower()}-model", reply="Quick.", first_token_delay_s=0.3)
+    driver.revoke(world.guild, Perm.MANAGE_WEBHOOKS)
+    fake.expect_violation(Kind.MISSING_PERMISSIONS)
+    session, thread = await _start(harness, "Late outage")
+    fake.force_status("POST", MESSAGES, 503, times=10**6)
+    fake.force_status("PATCH", MESSAGE, 503, times=10**6)
+
+    # The models finish long before the bot gives up on Discord.
+    await _wait_status(harness, session.id, SessionStatus.FINISHED, timeout=10)
+    await fake.wait_for(
+        lambda: session.id not in harness.bot.live.presenters, timeout=40, what="giving up"
+    )
+    status = await driver.slash(world.host, thread, "council status")
+    await status.wait_responses(2)
+    told = status.responses[-1].content
+    assert "has ended, but the thread could not show its end" in told
+    assert f"/council export session:{session.id}" in told
+    assert (await harness.store.get_session(session.id)).status is SessionStatus.FINISHED
