@@ -14,8 +14,6 @@ from enum import StrEnum
 
 from bot.providers.types import ChatMessage
 
-AUDIENCE = "audience"
-
 
 class TurnKind(StrEnum):
     """What a transcript entry is."""

@@ -6,7 +6,7 @@ import json
 import random
 import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -97,8 +97,3 @@ def _from_mentions(text: str) -> list[str] | None:
         if label not in seen:
             seen.append(label)
     return seen or None
-
-
-def describe_ranking(scores: Sequence[tuple[str, float]]) -> list[str]:
-    """Human-readable ranking lines, e.g. "1. Gemini (2.5 pts/ballot)"."""
-    return [f"{i}. {name} ({avg:.2f} pts/ballot)" for i, (name, avg) in enumerate(scores, 1)]

@@ -225,11 +225,6 @@ class PersonaPoster:
             return None
         return self._pool.spare(parent.id)
 
-    @property
-    def uses_webhook(self) -> bool:
-        """True while messages go out through the webhook."""
-        return self._uses_webhook
-
     async def _webhook_call(
         self,
         request: Request,
