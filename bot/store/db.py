@@ -25,6 +25,23 @@ log = logging.getLogger(__name__)
 SqlValue = int | float | str | bytes | None
 Params = Mapping[str, SqlValue] | Sequence[SqlValue]
 
+
+def where_all(conditions: Mapping[str, SqlValue]) -> tuple[str, dict[str, SqlValue]]:
+    """A WHERE clause joining constant fragments, each with one named parameter, and its values.
+
+    `conditions` maps a fragment such as ``"guild_id = :guild_id"`` to its value; a None
+    value leaves its fragment out (no filter), and no fragment at all matches every row.
+    """
+    clauses = ["1 = 1"]
+    params: dict[str, SqlValue] = {}
+    for fragment, value in conditions.items():
+        if value is None:
+            continue
+        clauses.append(fragment)
+        params[fragment.rsplit(":", 1)[1]] = value
+    return " AND ".join(clauses), params
+
+
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 WAL_ATTEMPTS = 20
 

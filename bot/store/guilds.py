@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.council.models import AuditEntry, GuildSettings, PersonaOverride
 from bot.store import rows
 from bot.store.base import StoreBase
-from bot.store.db import SqlValue
+from bot.store.db import SqlValue, where_all
 from bot.store.errors import RecordNotFoundError
 
 
@@ -144,16 +144,11 @@ class GuildQueries(StoreBase):
 def _audit_filter(
     guild_id: int | None, user_id: int | None, action: str | None
 ) -> tuple[str, dict[str, SqlValue]]:
-    """A WHERE clause of constant fragments for the given filters, and its bound values."""
-    clauses = ["1 = 1"]
-    params: dict[str, SqlValue] = {}
-    if guild_id is not None:
-        clauses.append("guild_id = :guild_id")
-        params["guild_id"] = guild_id
-    if user_id is not None:
-        clauses.append("user_id = :user_id")
-        params["user_id"] = user_id
-    if action is not None:
-        clauses.append("action = :action")
-        params["action"] = action
-    return " AND ".join(clauses), params
+    """The WHERE clause and values for the given filters."""
+    return where_all(
+        {
+            "guild_id = :guild_id": guild_id,
+            "user_id = :user_id": user_id,
+            "action = :action": action,
+        }
+    )

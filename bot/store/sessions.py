@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.council.models import Member, NewSession, Round, Session, SessionStatus
 from bot.store import rows
 from bot.store.base import StoreBase, load_session
-from bot.store.db import Params, SqlValue, Transaction
+from bot.store.db import Params, SqlValue, Transaction, where_all
 from bot.store.errors import RecordNotFoundError
 
 log = logging.getLogger(__name__)
@@ -292,16 +292,11 @@ async def _load_round(tx: Transaction, session_id: int, number: int) -> Round:
 def _session_filter(
     guild_id: int | None, status: SessionStatus | None, since: datetime | None
 ) -> tuple[str, dict[str, SqlValue]]:
-    """A WHERE clause of constant fragments for the given filters, and its bound values."""
-    clauses = ["1 = 1"]
-    params: dict[str, SqlValue] = {}
-    if guild_id is not None:
-        clauses.append("guild_id = :guild_id")
-        params["guild_id"] = guild_id
-    if status is not None:
-        clauses.append("status = :status")
-        params["status"] = status
-    if since is not None:
-        clauses.append("started_at >= :since")
-        params["since"] = rows.to_db_time(since)
-    return " AND ".join(clauses), params
+    """The WHERE clause and values for the given filters."""
+    return where_all(
+        {
+            "guild_id = :guild_id": guild_id,
+            "status = :status": status,
+            "started_at >= :since": None if since is None else rows.to_db_time(since),
+        }
+    )
