@@ -40,9 +40,12 @@ __all__ = ["Identity", "MessageGone", "PersonaPoster", "ThreadBlocked", "ThreadG
 NO_MENTIONS = discord.AllowedMentions.none()
 # How aiohttp says a request failed while its body was written (so Discord never had it).
 UNSENT_BODY = "Can not write request body"
-# Pauses before sending a post or a final edit again after a passing fault, on top of
-# discord.py's own retries (which cover 5xx on webhooks, and 500/502/504 on the bot's routes).
+# Pauses before sending a post or a final edit with the bot's token again after a passing
+# fault: discord.py itself retries only 500/502/504/524 there (discord/http.py).
 RETRY_DELAYS_S = (1.0, 3.0)
+# discord.py's webhook adapter already tries every 5xx five times over about 25 s
+# (discord/webhook/async_.py): trying those again would only hold the thread up longer.
+_RETRIED_BY_DISCORD_PY: frozenset[Request] = frozenset({"webhook_post", "webhook_edit"})
 # Posts Discord refused in a row, each after its retries, before the thread counts as blocked:
 # the council would otherwise go on spending with nobody able to watch it.
 REFUSALS_IN_A_ROW_MAX = 3
@@ -265,7 +268,7 @@ class PersonaPoster:
         is_progress: bool = False,
     ) -> T:
         """Make one request, retrying passing faults unless it is a progress edit."""
-        delays = iter(() if is_progress else RETRY_DELAYS_S)
+        delays = iter(() if is_progress or request in _RETRIED_BY_DISCORD_PY else RETRY_DELAYS_S)
         while True:
             try:
                 result = await resend_on_reset(call, files)
