@@ -32,6 +32,7 @@ from bot.discord_ui.posting import (
 )
 from bot.discord_ui.presenter import DiscordPresenter
 from bot.discord_ui.views import vote_view
+from bot.discord_ui.votes import wait_for_voting_to_close
 from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
 from bot.personas import PersonaBook
@@ -240,9 +241,10 @@ class LiveSessions:
     async def _close_voting(
         self, session: Session, record: SessionRecord, poster: PersonaPoster
     ) -> None:
-        """After the grace period, freeze every reply's buttons with its final counts."""
-        settings = await self.store.guild_settings(session.guild_id or 0)
-        await asyncio.sleep(settings.vote_grace_s)
+        """At the voting deadline, as clicks start to be refused, freeze every reply's buttons
+        with its final counts."""
+        if not await wait_for_voting_to_close(self.store, session.id):
+            return
         identities = {m.persona: Identity(m.alias or m.persona, None, 0) for m in record.members}
         for reply in record.replies:
             if reply.kind is not ReplyKind.ANSWER or not reply.message_ids:
