@@ -22,11 +22,12 @@ from bot.council.events import SessionEnded
 from bot.council.models import GuildSettings, ReplyKind, ReplyStatus, Session, SessionRecord
 from bot.council.spec import SessionSpec, build_spec
 from bot.discord_ui.embeds import COUNCIL_COLOR, color_int, opening_embed, summary_embed
-from bot.discord_ui.failures import DeliveryFailed, MessageGone, ThreadGone, classify
+from bot.discord_ui.failures import DeliveryFailed, classify
 from bot.discord_ui.notices import HostNotices
 from bot.discord_ui.posting import NO_MENTIONS, Identity, PersonaPoster, resend_on_reset
 from bot.discord_ui.presenter import DiscordPresenter
 from bot.discord_ui.views import vote_view
+from bot.discord_ui.votes import wait_for_voting_to_close
 from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
 from bot.personas import PersonaBook
@@ -277,9 +278,10 @@ class LiveSessions:
     async def _close_voting(
         self, session: Session, record: SessionRecord, poster: PersonaPoster
     ) -> None:
-        """After the grace period, freeze every reply's buttons with its final counts."""
-        settings = await self.store.guild_settings(session.guild_id or 0)
-        await asyncio.sleep(settings.vote_grace_s)
+        """At the voting deadline, as clicks start to be refused, freeze every reply's buttons
+        with its final counts."""
+        if not await wait_for_voting_to_close(self.store, session.id):
+            return
         identities = {m.persona: Identity(m.alias or m.persona, None, 0) for m in record.members}
         for reply in record.replies:
             if reply.kind is not ReplyKind.ANSWER or not reply.message_ids:
@@ -292,7 +294,7 @@ class LiveSessions:
                     None,
                     view=vote_view(reply.id, up, down, is_closed=True),
                 )
-            except (MessageGone, ThreadGone, discord.HTTPException):
+            except DeliveryFailed:
                 log.info("could not close voting on reply %d", reply.id)
 
     async def close(self) -> None:

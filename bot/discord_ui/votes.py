@@ -1,6 +1,9 @@
 """The vote desk: checks who may vote, records each click before acknowledging it, and keeps
 the counts on the buttons fresh with coalesced edits.
 
+Voting on a council closes at one deadline, `voting_closes_at`: from that instant clicks are
+refused, the closing freezes every reply's buttons, and a late refresh shows them frozen too.
+
 A burst of clicks (thousands a second on a popular council) is written in batches: clicks that
 arrive while a transaction is being written wait for the next one, so each still returns only
 once its vote is stored, but the database sees a few transactions instead of thousands.
@@ -19,7 +22,16 @@ from datetime import UTC, datetime, timedelta
 import discord
 
 from bot.audience import audience_refusal
-from bot.council.models import ReplyKind, ReplyStatus, VoteClick, VoteOutcome, VoteValue
+from bot.council.models import (
+    GuildSettings,
+    ReplyKind,
+    ReplyStatus,
+    SessionStatus,
+    VoteClick,
+    VoteOutcome,
+    VoteTarget,
+    VoteValue,
+)
 from bot.discord_ui.views import vote_view
 from bot.store.store import Store
 
@@ -32,6 +44,40 @@ REFRESH_INTERVAL_S = 2.0
 # second identical click inside this window is acknowledged and dropped. A deliberate second
 # click to withdraw comes later than this.
 DOUBLE_CLICK_S = 1.0
+# A host may change the grace while voting is open: the deadline is read again this often.
+DEADLINE_RECHECK_S = 30.0
+
+
+def voting_closes_at(
+    status: SessionStatus, ended_at: datetime | None, settings: GuildSettings
+) -> datetime | None:
+    """When voting on a session closes: its stored end plus the guild's grace (None while the
+    session goes on)."""
+    if not status.is_final or ended_at is None:
+        return None
+    return ended_at + timedelta(seconds=settings.vote_grace_s)
+
+
+async def wait_for_voting_to_close(store: Store, session_id: int) -> bool:
+    """Wait until voting on the stored session closes; False if it never will (the session is
+    gone, or was resumed: its next end closes voting)."""
+    while True:
+        session = await store.get_session(session_id)
+        if session is None:
+            return False
+        settings = await store.guild_settings(session.guild_id or 0)
+        closes = voting_closes_at(session.status, session.ended_at, settings)
+        if closes is None:
+            return False
+        wait = (closes - datetime.now(UTC)).total_seconds()
+        if wait <= 0:
+            return True
+        await asyncio.sleep(min(wait, DEADLINE_RECHECK_S))
+
+
+def _has_closed(target: VoteTarget) -> bool:
+    closes = voting_closes_at(target.session_status, target.ended_at, target.settings)
+    return closes is not None and datetime.now(UTC) >= closes
 
 
 @dataclass
@@ -170,11 +216,9 @@ class VoteDesk:
             return "This button belongs to a council in another server."
         if target.kind is not ReplyKind.ANSWER or target.status is not ReplyStatus.OK:
             return "This message can't be voted on."
+        if _has_closed(target):
+            return f"Voting on council #{target.session_id} has closed."
         settings = target.settings
-        if target.session_status.is_final and target.ended_at is not None:
-            closes = target.ended_at + timedelta(seconds=settings.vote_grace_s)
-            if datetime.now(UTC) >= closes:
-                return f"Voting on council #{target.session_id} has closed."
         roles = getattr(user, "roles", [])
         return audience_refusal(settings, [role.id for role in roles], user.created_at, "vote")
 
@@ -201,17 +245,32 @@ class VoteDesk:
                 if not refresh.is_dirty:
                     break
                 refresh.is_dirty = False
-                up, down = await self.store.votes_for(refresh.reply_id)
                 refresh.last_edit = time.monotonic()
-                # A component click's "original response" is the message the buttons are on.
-                await refresh.interaction.edit_original_response(
-                    view=vote_view(refresh.reply_id, up, down)
-                )
+                if not await self._show_counts(refresh) and await self._is_closed(refresh):
+                    # Voting closed while the edit was on its way, so it may have landed after
+                    # the closing edit and opened the buttons again: close them once more.
+                    await self._show_counts(refresh)
         except discord.HTTPException:
             log.warning("could not refresh vote counts on message %d", message_id, exc_info=True)
         finally:
             if not refresh.is_dirty:
                 self._refreshes.pop(message_id, None)
+
+    async def _show_counts(self, refresh: _Refresh) -> bool:
+        """Edit the buttons with the stored counts, disabled once voting has closed; True if
+        they were shown closed."""
+        is_closed = await self._is_closed(refresh)
+        up, down = await self.store.votes_for(refresh.reply_id)
+        # A component click's "original response" is the message the buttons are on.
+        await refresh.interaction.edit_original_response(
+            view=vote_view(refresh.reply_id, up, down, is_closed=is_closed)
+        )
+        return is_closed
+
+    async def _is_closed(self, refresh: _Refresh) -> bool:
+        target = await self.store.vote_target(refresh.reply_id)
+        # A reply that is gone has nothing left to vote on.
+        return target is None or _has_closed(target)
 
     async def close(self) -> None:
         """Stop pending refreshes and the vote writer (shutdown)."""

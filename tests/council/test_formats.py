@@ -134,9 +134,9 @@ async def test_review_excludes_the_reviewer_shuffles_per_reviewer_and_aggregates
             r.last_user_text() for r in council.requests(name) if "Peer review" in repr(r.turns())
         ]
         assert review_prompts, name
-        assert answers[name] not in review_prompts[0]
-    orders = [[owner for owner in NAMES[:3] if owner != name] for name in NAMES[:3]]
-    assert orders  # each reviewer saw the two others
+        # Each reviewer ranks the two others' answers, never its own.
+        shown = [owner for owner, text in answers.items() if text in review_prompts[0]]
+        assert shown == [owner for owner in NAMES[:3] if owner != name]
     assert len(council.requests("Gemini")) == 3  # answer, unreadable review, retry
     assert [s.candidate for s in run.ranking] == ["Claude", "DeepSeek", "Gemini"]
     assert [s.points for s in run.ranking] == [2.0, 1.0, 0.0]

@@ -58,6 +58,9 @@ async def test_export_as_html_attaches_one_self_contained_page_with_the_votes(ha
     assert not [tag for tag, _ in page.tags if tag == "script"]
     votes = [(a["data-up"], a["data-down"]) for a in page.find("span", **{"class": "votes"})]
     assert votes == [("1", "0"), ("0", "0")]
-    assert all(src.startswith("data:image/png;base64,") for src in page.attrs("src"))
-    assert all(href.startswith("#") for href in page.attrs("href"))
+    sources, links = page.attrs("src"), page.attrs("href")
+    assert sources
+    assert all(src.startswith("data:image/png;base64,") for src in sources)
+    assert links
+    assert all(href.startswith("#") for href in links)
     assert "cdn.example" not in html

@@ -36,7 +36,9 @@ async def test_a_four_persona_council_runs_in_a_thread_as_the_audience_sees_it(h
     fake.assert_no_pings()
     replies = await harness.store.replies(session.id)
     answers = [r for r in replies if r.kind is ReplyKind.ANSWER]
-    assert all(r.message_ids for r in answers)
+    assert sorted(m for r in answers for m in r.message_ids) == sorted(
+        m.id for m in persona_messages
+    )
 
 
 async def test_an_unexpected_error_gets_a_short_apology_with_the_logged_error_id(

@@ -99,7 +99,7 @@ async def test_a_six_member_summary_with_a_long_synthesis_stays_within_embed_lim
     image = Image.open(io.BytesIO(png.data))
     assert image.format == "PNG"
     assert image.size[1] == 120 + 60 * 6
-    assert session.id
+    assert summary.id == session.summary_message_id
 
 
 async def test_a_review_council_shows_the_peer_ranking_beside_the_audience(harness):

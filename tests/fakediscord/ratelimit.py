@@ -13,7 +13,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.fakediscord.server import WireEntry
 
 
 @dataclass
@@ -39,9 +42,61 @@ DEFAULT_LIMITS: dict[str, BucketLimit] = {
 
 
 @dataclass
+class Arrival:
+    """One request counted against a window: when it arrived, whether it was let through, the
+    `X-RateLimit-Remaining` it was answered with, and (once answered) its wire-log entry."""
+
+    at_s: float
+    allowed: bool
+    remaining: int
+    entry: WireEntry | None = None
+
+
+@dataclass
+class WindowLog:
+    """One rate window of one bucket (per major parameter) as the fake counted it.
+
+    Times are `time.monotonic()`. The window opens with its first request and resets
+    `window_s` later; requests past `limit` inside it were refused with a 429.
+    """
+
+    bucket: str
+    major: str
+    limit: int
+    window_s: float
+    started_s: float
+    arrivals: list[Arrival] = field(default_factory=list)
+
+    @property
+    def resets_s(self) -> float:
+        """When the window resets."""
+        return self.started_s + self.window_s
+
+    @property
+    def admitted(self) -> list[Arrival]:
+        """The requests the window let through, in arrival order."""
+        return [a for a in self.arrivals if a.allowed]
+
+    @property
+    def refused(self) -> list[Arrival]:
+        """The requests that arrived after the window was used up (answered 429)."""
+        return [a for a in self.arrivals if not a.allowed]
+
+    @property
+    def exhausted_by(self) -> Arrival | None:
+        """The request answered `X-RateLimit-Remaining: 0`, if the window was used up.
+
+        A client that honours the headers (discord.py does) sends nothing more on the bucket
+        until the reset, so whatever it has to send meanwhile is held back.
+        """
+        return next((a for a in self.admitted if a.remaining == 0), None)
+
+
+@dataclass
 class _Window:
     started: float
     count: int = 0
+    log: WindowLog | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +107,8 @@ class RateDecision:
     headers: dict[str, str]
     retry_after_s: float = 0.0
     is_global: bool = False
+    # The request as its route bucket's window recorded it (None for the global check).
+    arrival: Arrival | None = None
 
 
 class RateLimiter:
@@ -61,6 +118,7 @@ class RateLimiter:
         self.limits: dict[str, BucketLimit] = dict(DEFAULT_LIMITS)
         self.limits.update(limits or {})
         self._windows: dict[tuple[str, str], _Window] = {}
+        self._history: list[WindowLog] = []
 
     def set_limit(self, bucket: str, limit: int, window_s: float) -> None:
         """Change a bucket's limit (tests use this to make limits easy to hit or to avoid)."""
@@ -73,11 +131,16 @@ class RateLimiter:
         window = self._windows.get(key)
         if window is None or now - window.started >= limit.window_s:
             window = self._windows[key] = _Window(started=now)
+            if bucket != "global":
+                window.log = WindowLog(bucket, major, limit.limit, limit.window_s, now)
+                self._history.append(window.log)
         reset_after = max(0.0, window.started + limit.window_s - now)
-        if window.count >= limit.limit:
-            return False, limit, window, reset_after
-        window.count += 1
-        return True, limit, window, reset_after
+        ok = window.count < limit.limit
+        if ok:
+            window.count += 1
+        if window.log is not None:
+            window.log.arrivals.append(Arrival(now, ok, max(0, limit.limit - window.count)))
+        return ok, limit, window, reset_after
 
     def check_global(self, token: str) -> RateDecision:
         """The per-bot global limit; only a 429 carries headers for it."""
@@ -103,7 +166,14 @@ class RateLimiter:
         }
         if not ok:
             headers["X-RateLimit-Scope"] = "user"
-        return RateDecision(ok, headers, reset_after)
+        arrival = window.log.arrivals[-1] if window.log is not None else None
+        return RateDecision(ok, headers, reset_after, arrival=arrival)
+
+    def windows(self, bucket: str, major: str | None = None) -> list[WindowLog]:
+        """Every window a bucket has opened (for one major parameter, or all), oldest first."""
+        return [
+            w for w in self._history if w.bucket == bucket and (major is None or w.major == major)
+        ]
 
 
 def too_many_requests_headers(retry_after_s: float) -> dict[str, str]:

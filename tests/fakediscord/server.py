@@ -22,7 +22,14 @@ from aiohttp import BodyPartReader, web
 
 from tests.fakediscord import openapi
 from tests.fakediscord.gateway import Gateway
-from tests.fakediscord.ratelimit import Fault, Faults, RateLimiter, too_many_requests_headers
+from tests.fakediscord.ratelimit import (
+    Arrival,
+    Fault,
+    Faults,
+    RateLimiter,
+    WindowLog,
+    too_many_requests_headers,
+)
 from tests.fakediscord.rules import DiscordError, Kind
 from tests.fakediscord.state import (
     DEFAULT_EVERYONE_PERMS,
@@ -43,6 +50,8 @@ GATEWAY_PATH = "/gateway"
 DEFAULT_TOKEN = "ODk4NzY1NDMyMTA5ODc2NTQz.FakeDs.fake-discord-bot-token-for-tests-only"
 T = TypeVar("T")
 RECHECK_S = 0.05
+# Where a request carries the rate window's record of it until its wire entry is written.
+_ARRIVAL = web.RequestKey("fakediscord.rate_arrival", Arrival)
 # The message Discord sends with a forced error when the test names none.
 _REASONS = {
     400: "Invalid Form Body",
@@ -358,6 +367,11 @@ class FakeDiscord:
 
     # -- wire log ----------------------------------------------------------------------------
 
+    def rate_windows(self, bucket: str = "webhook") -> list[WindowLog]:
+        """Every rate window a bucket opened, oldest first, each with the requests counted in
+        it (`WindowLog.arrivals`, each linked to its wire entry)."""
+        return self.rate_limits.windows(bucket)
+
     def requests(self, method: str | None = None, route: str | None = None) -> list[WireEntry]:
         """Wire-log entries, optionally filtered by method and route template."""
         return [
@@ -473,6 +487,9 @@ class FakeDiscord:
                 at_s=time.monotonic(),
             )
         )
+        arrival = request.get(_ARRIVAL)
+        if arrival is not None:
+            arrival.entry = self.wire[-1]
         self.notify()
         if status == 429:
             headers = {**headers, **too_many_requests_headers(float(answer["retry_after"]))}
@@ -513,6 +530,8 @@ class FakeDiscord:
                 )
         major = request.match_info.get(spec.major, "") if spec.major else ""
         decision = self.rate_limits.check(spec.bucket, major)
+        if decision.arrival is not None:
+            request[_ARRIVAL] = decision.arrival
         if not decision.allowed:
             return self._rate_limited(spec, route, decision.retry_after_s, decision.headers, False)
         call = Call(self, request, route, body, files)

@@ -83,6 +83,7 @@ async def test_update_message_click_disables_the_buttons(
     assert handle.response_type == 7
     [closed] = discord_driver.read(thread, as_user=world.bob)
     assert closed.content == "Voting closed"
+    assert closed.buttons
     assert all(b.disabled for b in closed.buttons)
     with pytest.raises(DriverError, match="disabled"):
         await discord_driver.click(world.bob, closed, "tiny:vote:1:up")

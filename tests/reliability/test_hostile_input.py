@@ -16,7 +16,7 @@ from bot.council.models import GuildSettings, SessionStatus
 from bot.council.spec import TOPIC_MAX_CHARS, build_spec
 from bot.errors import ConfigError, UserFacingError
 from bot.render.messages import MESSAGE_LIMIT, sanitise_username
-from tests.council.conftest import make_config
+from tests.council.conftest import NAMES, make_config
 from tests.fakediscord.reader import DriverError, SeenMessage
 from tests.fakediscord.state import Perm
 from tests.fakellm.wire import tokenize
@@ -165,7 +165,7 @@ async def test_a_topic_with_mentions_and_a_masked_link_opens_the_council_without
     assert f"`<@{world.bob.id}>`" in title
     assert f"should we click ({EVIL_URL})?" in title
     assert (await harness.session()).status is SessionStatus.FINISHED
-    assert seen
+    assert {m.author_name for m in seen if m.is_webhook} == set(NAMES)
     harness.fake.assert_no_pings()
 
 
