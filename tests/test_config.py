@@ -237,6 +237,23 @@ def test_svg_and_plain_http_avatars_are_warnings_not_errors():
     ]
 
 
+def test_the_example_avatars_are_images_discord_shows():
+    config = load_config(EXAMPLE, ALL_KEYS)
+    assert config.warnings == []
+    for persona in config.personas:
+        if persona.avatar_url is not None:
+            assert persona.avatar_url.startswith("https://")
+            assert persona.avatar_url.rsplit(".", 1)[-1].casefold() in ("png", "jpg", "webp", "gif")
+
+
+def test_the_example_local_preset_names_the_ollama_pull_for_each_of_its_models():
+    config = load_config(EXAMPLE, {})
+    text = EXAMPLE.read_text()
+    for name in config.presets["local"].members:
+        model = config.models[config.persona(name).model].model
+        assert f"ollama pull {model}" in text
+
+
 def test_an_unused_provider_needs_no_key():
     raw = _valid()
     raw["personas"] = [raw["personas"][0], {"name": "Heron", "model": "a"}]
