@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from dotenv import load_dotenv
 
 from bot.config import FORMATS, CouncilConfig, Settings, load_config
-from bot.errors import ConfigError, UserFacingError
+from bot.errors import ConfigError, UnseatedError, UserFacingError
 
 if TYPE_CHECKING:
     from bot.council.models import AuditEntry
@@ -81,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     check = commands.add_parser("check", help="validate the config and reach every model")
+    check.add_argument(
+        "--preset",
+        action="append",
+        default=[],
+        help="check only this preset's models (repeat for more; default: every preset)",
+    )
+    check.add_argument("--explain", action="store_true", help="say what to do about each failure")
     check.set_defaults(handler=_check)
 
     sync = commands.add_parser("sync", help="register the slash commands with Discord")
@@ -135,10 +142,20 @@ def _load(settings: Settings) -> CouncilConfig:
     return load_config(settings.council_config, os.environ)
 
 
+def _load_for_bot(settings: Settings) -> CouncilConfig:
+    """The config as the bot runs it: a persona it can't seat is a warning, not a refusal."""
+    config = load_config(settings.council_config, os.environ, is_lenient=True)
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    for problem in config.unseated.values():
+        log.warning("%s", problem.operator_line())
+    return config
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not _has_token(settings):
         return EXIT_USAGE
-    config = _load(settings)
+    config = _load_for_bot(settings)
     asyncio.run(_serve(settings, config))
     return EXIT_OK
 
@@ -146,7 +163,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _sync(args: argparse.Namespace, settings: Settings) -> int:
     if not _has_token(settings):
         return EXIT_USAGE
-    config = _load(settings)
+    config = _load_for_bot(settings)
     count = asyncio.run(_serve(settings, config, sync_guild=args.guild or 0))
     where = f"guild {args.guild}" if args.guild else "all guilds (may take up to an hour)"
     print(f"Synced {count} commands to {where}.")
@@ -218,19 +235,27 @@ def _invite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.check import models_to_check
+
     config = _load(settings)
-    print(f"{settings.council_config}: configuration OK")
-    return asyncio.run(_check_models(config))
+    model_keys = models_to_check(config, args.preset)
+    warned = f", {len(config.warnings)} warning(s):" if config.warnings else ""
+    print(f"{settings.council_config}: configuration OK{warned}")
+    for warning in config.warnings:
+        print(f"  - {warning}")
+    return asyncio.run(_check_models(config, model_keys, explain=args.explain))
 
 
-async def _check_models(config: CouncilConfig) -> int:
-    from bot.check import check_models, format_results, models_to_check
-    from bot.providers.registry import build_providers, connections_for, new_http_client
+async def _check_models(config: CouncilConfig, model_keys: list[str], *, explain: bool) -> int:
+    from bot.check import check_models, format_advice, format_results, ping_providers
+    from bot.providers.registry import connections_for, new_http_client
 
     async with new_http_client(connections_for(config)) as client:
-        providers = build_providers(config, os.environ, client)
-        results = await check_models(config, providers, models_to_check(config))
+        providers = ping_providers(config, os.environ, client)
+        results = await check_models(config, providers, model_keys, os.environ)
     print(format_results(results))
+    if explain and (advice := format_advice(results, config)):
+        print(f"\n{advice}")
     return EXIT_OK if all(r.is_ok for r in results) else EXIT_FAILED
 
 
@@ -239,15 +264,20 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
 
     config = _load(settings)
     members = [m for m in args.members.split(",") if m.strip()] if args.members else None
-    spec = build_spec(
-        config,
-        args.topic,
-        preset=args.preset,
-        members=members,
-        chair=args.chair,
-        format=args.format,
-        rounds=args.rounds,
-    )
+    try:
+        spec = build_spec(
+            config,
+            args.topic,
+            preset=args.preset,
+            members=members,
+            chair=args.chair,
+            format=args.format,
+            rounds=args.rounds,
+        )
+    except UnseatedError as exc:
+        for problem in exc.problems:
+            print(f"council-bot: {problem.operator_line()}", file=sys.stderr)
+        return EXIT_USAGE
     is_finished, markdown = asyncio.run(_run_console(settings, config, spec))
     if args.transcript is not None:
         args.transcript.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigError, ConfigProblem
+from bot.errors import ConfigError, ConfigProblem, SeatProblem
 
 ProviderKind = Literal["openai", "anthropic", "gemini"]
 FormatName = Literal["parallel", "debate", "chaired", "review"]
@@ -108,11 +108,21 @@ class CouncilConfig(_Strict):
     models: dict[str, ModelConfig]
     personas: list[PersonaConfig]
     presets: dict[str, PresetConfig] = Field(default_factory=dict)
+    # Set by `parse_config`, never read from the file: the personas this process can't seat,
+    # and what deserves the operator's attention without refusing anything. Left out of
+    # `model_dump`, so that a dumped config parses again.
+    unseated: dict[str, SeatProblem] = Field(default_factory=dict, exclude=True)
+    warnings: list[ConfigProblem] = Field(default_factory=list, exclude=True)
 
     def persona(self, name: str) -> PersonaConfig | None:
         """The persona with this name (case-insensitive), if any."""
         wanted = name.casefold()
         return next((p for p in self.personas if p.name.casefold() == wanted), None)
+
+    def seat_problem(self, name: str) -> SeatProblem | None:
+        """Why the persona with this name (case-insensitive) can't be seated, if it can't."""
+        wanted = name.casefold()
+        return next((p for n, p in self.unseated.items() if n.casefold() == wanted), None)
 
     def providers_in_use(self) -> set[str]:
         """Names of the providers some persona's model runs on."""
@@ -129,6 +139,15 @@ class CouncilConfig(_Strict):
             return None
         value = environ.get(env_name, "")
         return SecretStr(value) if value else None
+
+    def missing_key(self, provider: str, environ: Mapping[str, str]) -> str | None:
+        """The variable that should hold the provider's key, when it needs one and it is unset."""
+        return _missing_key(self.providers[provider], environ)
+
+
+def _missing_key(provider: ProviderConfig, environ: Mapping[str, str]) -> str | None:
+    env_name = provider.api_key_env
+    return env_name if env_name and not environ.get(env_name) else None
 
 
 def webhook_name_problem(name: str) -> str | None:
@@ -150,8 +169,13 @@ def is_http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def load_config(path: Path, environ: Mapping[str, str]) -> CouncilConfig:
-    """Read and validate `council.toml`; raise `ConfigError` listing every problem found."""
+def load_config(
+    path: Path, environ: Mapping[str, str], *, is_lenient: bool = False
+) -> CouncilConfig:
+    """Read and validate `council.toml`; raise `ConfigError` listing every problem found.
+
+    See `parse_config` for what `environ` and `is_lenient` change.
+    """
     file = str(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -163,231 +187,326 @@ def load_config(path: Path, environ: Mapping[str, str]) -> CouncilConfig:
         raise ConfigError(
             [ConfigProblem(file, "(file)", f"is not valid TOML ({exc})", "fix the syntax")]
         ) from None
-    return parse_config(raw, file, environ)
+    return parse_config(raw, file, environ, is_lenient=is_lenient)
 
 
 _COPY_EXAMPLE_FIX = "copy council.example.toml to council.toml, or set COUNCIL_CONFIG"
+SECTIONS = ("providers", "models", "personas", "presets")
+# Discord shows these as a webhook's avatar; an SVG it silently replaces with the default.
+AVATAR_FORMATS = "PNG, JPEG, WebP or GIF"
+
+# Who a problem belongs to: ("providers" | "models", name) or ("personas", index).
+_Owner = tuple[str, str]
 
 
-def parse_config(raw: Mapping[str, Any], file: str, environ: Mapping[str, str]) -> CouncilConfig:
-    """Validate an already-parsed config mapping; see `load_config`."""
-    problems: list[ConfigProblem] = []
+class _Found:
+    """Problems in the order they are found, each with the provider, model or persona it is in.
+
+    A problem with no owner (a section, a preset, two personas sharing a name) concerns the
+    whole file.
+    """
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.items: list[tuple[_Owner | None, ConfigProblem]] = []
+
+    def add(self, owner: _Owner | None, key: str, problem: str, fix: str) -> None:
+        self.items.append((owner, ConfigProblem(self.file, key, problem, fix)))
+
+    def extend(self, owner: _Owner | None, problems: list[ConfigProblem]) -> None:
+        self.items.extend((owner, problem) for problem in problems)
+
+    @property
+    def problems(self) -> list[ConfigProblem]:
+        return [problem for _, problem in self.items]
+
+    @property
+    def has_general(self) -> bool:
+        return any(owner is None for owner, _ in self.items)
+
+    def of(self, owner: _Owner) -> list[ConfigProblem]:
+        return [problem for found, problem in self.items if found == owner]
+
+
+def parse_config(
+    raw: Mapping[str, Any], file: str, environ: Mapping[str, str], *, is_lenient: bool = False
+) -> CouncilConfig:
+    """Validate an already-parsed config mapping; see `load_config`.
+
+    Each mistake is reported once, at its own key: a provider, model or persona that does not
+    validate is still known by name, so nothing that names it is reported as well.
+
+    A persona whose provider's key is not set in `environ` is not a mistake in the file: it is
+    listed in `unseated` with the variable to set. With `is_lenient`, a mistake confined to a
+    provider, a model or a persona does not fail the load either: the personas it touches are
+    left out and listed in `unseated` (what `run` does, so that one typo does not keep a
+    server's whole council away). Mistakes that concern the file as a whole still fail it.
+    """
+    found = _Found(file)
     for key in raw:
-        if key not in CouncilConfig.model_fields:
-            known = ", ".join(CouncilConfig.model_fields)
-            problems.append(
-                ConfigProblem(file, key, "is not a known section", f"remove it (known: {known})")
+        if key not in SECTIONS:
+            found.add(
+                None, key, "is not a known section", f"remove it (known: {', '.join(SECTIONS)})"
             )
 
-    providers = _validate_table(raw, "providers", ProviderConfig, file, problems)
-    models = _validate_table(raw, "models", ModelConfig, file, problems)
-    presets = _validate_table(raw, "presets", PresetConfig, file, problems, required=False)
-    personas = _validate_personas(raw, file, problems)
+    providers = _validate_table(raw, "providers", ProviderConfig, found)
+    models = _validate_table(raw, "models", ModelConfig, found)
+    presets = _validate_table(raw, "presets", PresetConfig, found, required=False)
+    personas = _validate_personas(raw, found)
 
-    if "providers" in raw:
-        problems.extend(_check_providers(file, providers, models))
-    problems.extend(_check_model_ids(file, models))
-    problems.extend(_check_personas(file, personas, models if "models" in raw else None))
-    problems.extend(_check_presets(file, presets, [p for _, p in personas]))
-    problems.extend(_check_keys(file, providers, models, [p for _, p in personas], environ))
+    _check_providers(found, providers, models, _names_in(raw, "providers"))
+    _check_model_ids(found, models)
+    _check_personas(found, personas, _names_in(raw, "models"))
+    _check_presets(found, presets, _persona_names(raw))
 
-    if problems:
-        raise ConfigError(problems)
+    if found.items and (found.has_general or not is_lenient):
+        raise ConfigError(found.problems)
+    unseated = _unseated_by_mistakes(raw, found)
+    providers = {name: p for name, p in providers.items() if not found.of(("providers", name))}
+    models = {
+        name: m
+        for name, m in models.items()
+        if not found.of(("models", name)) and m.provider in providers
+    }
+    seated = [(i, p) for i, p in personas if p.name not in unseated]
+    for _, persona in seated:
+        if env_name := _missing_key(providers[models[persona.model].provider], environ):
+            unseated[persona.name] = SeatProblem(
+                persona.name, f"{env_name} is not set", f"set {env_name} in .env or the environment"
+            )
+    in_file_order = {name: unseated[name] for name in _persona_names(raw) or [] if name in unseated}
     return CouncilConfig(
-        providers=providers, models=models, personas=[p for _, p in personas], presets=presets
+        providers=providers,
+        models=models,
+        personas=[p for _, p in seated],
+        presets=presets,
+        unseated=in_file_order,
+        warnings=_avatar_warnings(file, seated),
     )
+
+
+def _unseated_by_mistakes(raw: Mapping[str, Any], found: _Found) -> dict[str, SeatProblem]:
+    """The personas a mistake in their own entry, their model or its provider leaves out."""
+    items = raw.get("personas")
+    models = raw.get("models")
+    unseated: dict[str, SeatProblem] = {}
+    for index, body in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(body, dict) or not isinstance(name := body.get("name"), str):
+            continue
+        mistakes = found.of(("personas", str(index)))
+        model_name = body.get("model")
+        if isinstance(model_name, str):
+            mistakes += found.of(("models", model_name))
+            model = models.get(model_name) if isinstance(models, dict) else None
+            if isinstance(model, dict) and isinstance(provider := model.get("provider"), str):
+                mistakes += found.of(("providers", provider))
+        if mistakes:
+            first = mistakes[0]
+            more = f" (and {len(mistakes) - 1} more)" if len(mistakes) > 1 else ""
+            unseated[name] = SeatProblem(
+                name,
+                f"{Path(first.file).name} has a mistake at {first.key}",
+                "correct it (`council-bot check` lists every mistake)",
+                detail=f"{first}{more}",
+            )
+    return unseated
+
+
+def _names_in(raw: Mapping[str, Any], section: str) -> list[str] | None:
+    """The names a table defines, valid or not; None when the section is missing or no table."""
+    table = raw.get(section)
+    return list(table) if isinstance(table, dict) else None
+
+
+def _persona_names(raw: Mapping[str, Any]) -> list[str] | None:
+    """The name of every persona entry, valid or not; None when there is no such array."""
+    items = raw.get("personas")
+    if not isinstance(items, list):
+        return None
+    return [
+        body["name"]
+        for body in items
+        if isinstance(body, dict) and isinstance(body.get("name"), str)
+    ]
 
 
 def _check_providers(
-    file: str, providers: Mapping[str, ProviderConfig], models: Mapping[str, ModelConfig]
-) -> list[ConfigProblem]:
-    problems = [
-        ConfigProblem(
-            file,
-            f"providers.{name}.base_url",
-            f"{provider.base_url!r} is not an http(s) URL",
-            'use a URL such as "https://api.example.com" or "http://127.0.0.1:11434"',
-        )
-        for name, provider in providers.items()
-        if not is_http_url(provider.base_url)
-    ]
-    problems.extend(
-        ConfigProblem(
-            file,
-            f"models.{name}.provider",
-            f"names unknown provider {model.provider!r}",
-            f"use one of: {_names(providers)}",
-        )
-        for name, model in models.items()
-        if model.provider not in providers
-    )
-    return problems
+    found: _Found,
+    providers: Mapping[str, ProviderConfig],
+    models: Mapping[str, ModelConfig],
+    provider_names: list[str] | None,
+) -> None:
+    for name, provider in providers.items():
+        if not is_http_url(provider.base_url):
+            found.add(
+                ("providers", name),
+                f"providers.{name}.base_url",
+                f"{provider.base_url!r} is not an http(s) URL",
+                'use a URL such as "https://api.example.com" or "http://127.0.0.1:11434"',
+            )
+    if provider_names is None:
+        return
+    for name, model in models.items():
+        if model.provider not in provider_names:
+            found.add(
+                ("models", name),
+                f"models.{name}.provider",
+                f"names unknown provider {model.provider!r}",
+                f"use one of: {_names(provider_names)}",
+            )
 
 
-def _check_model_ids(file: str, models: Mapping[str, ModelConfig]) -> list[ConfigProblem]:
+def _check_model_ids(found: _Found, models: Mapping[str, ModelConfig]) -> None:
     # The id goes into the request as it stands: a stray space or newline (easy to paste)
     # would only surface as a "model not found" mid-council.
     fix = 'write the id exactly as the provider lists it, e.g. "claude-sonnet-4-5", no spaces'
-    return [
-        ConfigProblem(
-            file,
-            f"models.{name}.model",
-            "is empty" if not model.model else f"{model.model!r} contains whitespace",
-            fix,
-        )
-        for name, model in models.items()
-        if not model.model or any(char.isspace() for char in model.model)
-    ]
+    for name, model in models.items():
+        if not model.model or any(char.isspace() for char in model.model):
+            problem = "is empty" if not model.model else f"{model.model!r} contains whitespace"
+            found.add(("models", name), f"models.{name}.model", problem, fix)
 
 
 def _check_personas(
-    file: str,
-    personas: list[tuple[int, PersonaConfig]],
-    models: Mapping[str, ModelConfig] | None,
-) -> list[ConfigProblem]:
-    problems: list[ConfigProblem] = []
+    found: _Found, personas: list[tuple[int, PersonaConfig]], model_names: list[str] | None
+) -> None:
     seen: dict[str, int] = {}
     for index, persona in personas:
         key = f"personas[{index}]"
+        owner = ("personas", str(index))
         folded = persona.name.casefold()
         if folded in seen:
-            problems.append(
-                ConfigProblem(
-                    file,
-                    f"{key}.name",
-                    f"{persona.name!r} duplicates personas[{seen[folded]}]",
-                    "give every persona a different name",
-                )
+            # Not one persona's mistake: either entry could be the one to rename.
+            found.add(
+                None,
+                f"{key}.name",
+                f"{persona.name!r} duplicates personas[{seen[folded]}]",
+                "give every persona a different name",
             )
         seen.setdefault(folded, index)
         if (why := webhook_name_problem(persona.name)) is not None:
-            problems.append(
-                ConfigProblem(file, f"{key}.name", f"{persona.name!r} {why}", "choose another name")
-            )
-        if models is not None and persona.model not in models:
-            problems.append(
-                ConfigProblem(
-                    file,
-                    f"{key}.model",
-                    f"names unknown model {persona.model!r}",
-                    f"use one of: {_names(models)}",
-                )
+            found.add(owner, f"{key}.name", f"{persona.name!r} {why}", "choose another name")
+        if model_names is not None and persona.model not in model_names:
+            found.add(
+                owner,
+                f"{key}.model",
+                f"names unknown model {persona.model!r}",
+                f"use one of: {_names(model_names)}",
             )
         if not _COLOR_RE.match(persona.color):
-            problems.append(
-                ConfigProblem(
-                    file,
-                    f"{key}.color",
-                    f"{persona.color!r} is not a colour",
-                    'write it as "#RRGGBB", e.g. "#D97757"',
-                )
+            found.add(
+                owner,
+                f"{key}.color",
+                f"{persona.color!r} is not a colour",
+                'write it as "#RRGGBB", e.g. "#D97757"',
             )
         if persona.avatar_url is not None and not is_http_url(persona.avatar_url):
-            problems.append(
+            found.add(
+                owner,
+                f"{key}.avatar_url",
+                f"{persona.avatar_url!r} is not an http(s) URL",
+                "use an https:// image URL or remove the key",
+            )
+
+
+def _avatar_warnings(file: str, personas: list[tuple[int, PersonaConfig]]) -> list[ConfigProblem]:
+    """Avatars Discord would not show: SVG images, and links that are not https://."""
+    warnings = []
+    for index, persona in personas:
+        url = persona.avatar_url
+        if url is None:
+            continue
+        key = f"personas[{index}].avatar_url"
+        parts = urlsplit(url)
+        if parts.path.casefold().endswith(".svg"):
+            warnings.append(
                 ConfigProblem(
                     file,
-                    f"{key}.avatar_url",
-                    f"{persona.avatar_url!r} is not an http(s) URL",
-                    "use an https:// image URL or remove the key",
+                    key,
+                    "is an SVG image, which Discord does not show as an avatar",
+                    f"use a {AVATAR_FORMATS} image URL",
                 )
             )
-    return problems
+        if parts.scheme != "https":
+            warnings.append(
+                ConfigProblem(
+                    file,
+                    key,
+                    "is not an https:// URL, so Discord may not show it",
+                    "use an https:// image URL",
+                )
+            )
+    return warnings
 
 
 def _check_presets(
-    file: str, presets: Mapping[str, PresetConfig], personas: list[PersonaConfig]
-) -> list[ConfigProblem]:
-    known = {p.name.casefold() for p in personas}
-    fix = f"use one of: {', '.join(p.name for p in personas)}"
-    problems: list[ConfigProblem] = []
+    found: _Found, presets: Mapping[str, PresetConfig], persona_names: list[str] | None
+) -> None:
+    if persona_names is None:
+        return
+    known = {name.casefold() for name in persona_names}
     for name, preset in presets.items():
         named = [(f"members[{i}]", member) for i, member in enumerate(preset.members)]
         named += [(role, who) for role in ("chair", "summariser") if (who := getattr(preset, role))]
-        problems.extend(
-            ConfigProblem(file, f"presets.{name}.{where}", f"names unknown persona {who!r}", fix)
-            for where, who in named
-            if who.casefold() not in known
-        )
-    return problems
-
-
-def _check_keys(
-    file: str,
-    providers: Mapping[str, ProviderConfig],
-    models: Mapping[str, ModelConfig],
-    personas: list[PersonaConfig],
-    environ: Mapping[str, str],
-) -> list[ConfigProblem]:
-    used = {models[p.model].provider for p in personas if p.model in models} & providers.keys()
-    problems = []
-    for name in sorted(used):
-        env_name = providers[name].api_key_env
-        if env_name and not environ.get(env_name):
-            problems.append(
-                ConfigProblem(
-                    file,
-                    f"providers.{name}.api_key_env",
-                    f"the environment variable {env_name} is not set",
-                    f"set {env_name} in .env or the environment",
+        for where, who in named:
+            if who.casefold() not in known:
+                found.add(
+                    None,
+                    f"presets.{name}.{where}",
+                    f"names unknown persona {who!r}",
+                    f"use one of: {_names(persona_names)}",
                 )
-            )
-    return problems
 
 
-def _names(table: Mapping[str, object]) -> str:
-    return ", ".join(table) or "(none defined)"
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(names) or "(none defined)"
 
 
 def _validate_table(
     raw: Mapping[str, Any],
     section: str,
     model: type[_M],
-    file: str,
-    problems: list[ConfigProblem],
+    found: _Found,
     *,
     required: bool = True,
 ) -> dict[str, _M]:
     table = raw.get(section)
     if table is None:
         if required:
-            problems.append(
-                ConfigProblem(file, section, "is missing", f"add at least one [{section}.NAME]")
-            )
+            found.add(None, section, "is missing", f"add at least one [{section}.NAME]")
         return {}
     if not isinstance(table, dict):
-        problems.append(
-            ConfigProblem(file, section, "must be a table", f"write it as [{section}.NAME]")
-        )
+        found.add(None, section, "must be a table", f"write it as [{section}.NAME]")
         return {}
+    # A preset's mistake is its own; nothing else refers to a preset.
+    owns = section in ("providers", "models")
     result: dict[str, _M] = {}
     for name, body in table.items():
         try:
             result[name] = model.model_validate(body)
         except ValidationError as exc:
-            problems.extend(_problems_from(exc, f"{section}.{name}", model, file))
+            owner = (section, name) if owns else None
+            found.extend(owner, _problems_from(exc, f"{section}.{name}", model, found.file))
     return result
 
 
-def _validate_personas(
-    raw: Mapping[str, Any], file: str, problems: list[ConfigProblem]
-) -> list[tuple[int, PersonaConfig]]:
+def _validate_personas(raw: Mapping[str, Any], found: _Found) -> list[tuple[int, PersonaConfig]]:
     items = raw.get("personas")
     if items is None:
-        problems.append(
-            ConfigProblem(file, "personas", "is missing", "add at least two [[personas]] entries")
-        )
+        found.add(None, "personas", "is missing", "add at least two [[personas]] entries")
         return []
     if not isinstance(items, list):
-        problems.append(
-            ConfigProblem(file, "personas", "must be an array", "write each as [[personas]]")
-        )
+        found.add(None, "personas", "must be an array", "write each as [[personas]]")
         return []
     result: list[tuple[int, PersonaConfig]] = []
     for index, body in enumerate(items):
         try:
             result.append((index, PersonaConfig.model_validate(body)))
         except ValidationError as exc:
-            problems.extend(_problems_from(exc, f"personas[{index}]", PersonaConfig, file))
+            # An entry with a name is one persona's mistake; one without concerns the file.
+            named = isinstance(body, dict) and isinstance(body.get("name"), str)
+            owner = ("personas", str(index)) if named else None
+            problems = _problems_from(exc, f"personas[{index}]", PersonaConfig, found.file)
+            found.extend(owner, problems)
     return result
 
 

@@ -44,6 +44,41 @@ class ConfigError(CouncilError):
         super().__init__(f"{len(problems)} configuration problem(s):\n{lines}")
 
 
+@dataclass(frozen=True)
+class SeatProblem:
+    """Why a configured persona can't take a seat in this process, and what the operator must do.
+
+    `reason` and `fix` may be shown to whoever asked for the persona in Discord: they name a
+    variable or a key path, never a URL or a value. `detail`, the config problem behind it
+    with its own fix, is for the operator's eyes only.
+    """
+
+    persona: str
+    reason: str
+    fix: str
+    detail: str = ""
+
+    def operator_line(self) -> str:
+        """One line for the operator's terminal or log."""
+        why = self.detail or f"{self.reason} — {self.fix}"
+        return f"Persona {self.persona} can't be seated: {why}."
+
+    def refusal(self) -> str:
+        """What a host who asked for the persona is told."""
+        return (
+            f"Persona {self.persona} can't be seated: {self.reason}. The bot's operator must "
+            f"{self.fix} and restart the bot."
+        )
+
+
+class UnseatedError(UserFacingError):
+    """A council asked for personas this process can't seat (no key, or a broken config entry)."""
+
+    def __init__(self, problems: list[SeatProblem]) -> None:
+        super().__init__("\n".join(problem.refusal() for problem in problems))
+        self.problems = problems
+
+
 class ProviderErrorKind(StrEnum):
     """The small family every provider failure is mapped into."""
 

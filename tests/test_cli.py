@@ -156,11 +156,16 @@ def test_check_reports_a_wrong_key_an_unknown_model_and_a_server_down_without_th
 
 
 def test_check_lists_every_config_problem_and_exits_2(tmp_path, fake):
-    _write_config(tmp_path / "council.toml", fake)
-    result = _cli(tmp_path, "check", env={"ANTHROPIC_KEY": "", "GEMINI_KEY": ""})
+    path = tmp_path / "council.toml"
+    _write_config(path, fake)
+    text = path.read_text().replace(
+        'model = "claude-test"', 'model = "claude-test"\ntemperature = 5'
+    )
+    path.write_text(text.replace('color = "#2E8B57"', 'color = "green"'))
+    result = _cli(tmp_path, "check")
     assert result.returncode == 2
-    assert "ANTHROPIC_KEY is not set" in result.stderr
-    assert "GEMINI_KEY is not set" in result.stderr
+    assert "models.claude.temperature: Input should be less than or equal to 2" in result.stderr
+    assert "personas[0].color: 'green' is not a colour" in result.stderr
     assert "2 configuration problem(s)" in result.stderr
 
 

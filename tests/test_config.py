@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_config, parse_config
-from bot.errors import ConfigError
+from bot.council.spec import build_spec
+from bot.errors import ConfigError, UnseatedError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "council.example.toml"
 ALL_KEYS = {
@@ -104,12 +105,153 @@ def test_cross_references_are_checked_once_the_sections_parse():
     assert "models.a.provider: names unknown provider 'nowhere'" in text
 
 
-def test_a_provider_in_use_without_its_key_is_reported_with_the_variable_to_set():
-    problems = _problems(_valid(), {})
-    assert problems == [
-        "council.toml: providers.anthropic.api_key_env: the environment variable "
-        "ANTHROPIC_API_KEY is not set — set ANTHROPIC_API_KEY in .env or the environment"
+def test_a_persona_whose_key_is_not_set_is_unseated_with_the_variable_to_set_not_refused():
+    config = parse_config(_valid(), "council.toml", {})
+    assert list(config.unseated) == ["Claude"]
+    problem = config.seat_problem("claude")
+    assert problem.operator_line() == (
+        "Persona Claude can't be seated: ANTHROPIC_API_KEY is not set — set ANTHROPIC_API_KEY "
+        "in .env or the environment."
+    )
+    assert config.seat_problem("Orca") is None
+    # Still configured: only this process lacks the key.
+    assert config.persona("Claude") is not None
+
+
+def test_the_example_starts_with_no_cloud_key_and_seats_its_local_personas():
+    config = load_config(EXAMPLE, {})
+    assert set(config.unseated) == {"Claude", "DeepSeek", "Gemini", "Llama"}
+    assert config.unseated["Gemini"].reason == "GEMINI_API_KEY is not set"
+    spec = build_spec(config, "Trains or cars?", preset="local")
+    assert [seat.name for seat in spec.members] == ["Orca", "Heron", "Lynx"]
+    with pytest.raises(UnseatedError) as caught:
+        build_spec(config, "Trains or cars?")
+    assert [p.persona for p in caught.value.problems] == ["Claude", "DeepSeek", "Gemini", "Llama"]
+    assert caught.value.message.splitlines()[0] == (
+        "Persona Claude can't be seated: ANTHROPIC_API_KEY is not set. The bot's operator must "
+        "set ANTHROPIC_API_KEY in .env or the environment and restart the bot."
+    )
+
+
+def test_a_keyless_chair_or_summariser_is_refused_like_a_member():
+    raw = _valid()
+    raw["personas"].append({"name": "Heron", "model": "a"})
+    raw["presets"]["default"] = {"members": ["Orca", "Heron"], "chair": "Claude"}
+    config = parse_config(raw, "council.toml", {})
+    with pytest.raises(UnseatedError, match="Persona Claude can't be seated"):
+        build_spec(config, "Tea?")
+    raw["presets"]["default"] = {"members": ["Orca", "Heron"], "summariser": "Claude"}
+    config = parse_config(raw, "council.toml", {})
+    with pytest.raises(UnseatedError, match="Persona Claude can't be seated"):
+        build_spec(config, "Tea?")
+
+
+def _six_mistakes() -> dict:
+    raw = _valid()
+    raw["providers"]["groq"] = {"kind": "openai", "api_key_env": "GROQ_API_KEY"}  # no base_url
+    raw["models"]["c"]["temperature"] = 5
+    raw["models"]["g"] = {"provider": "groq", "model": "llama-3.3-70b-versatile"}
+    raw["personas"] += [
+        {"name": "Claudette", "model": "c"},
+        {"name": "Llama", "model": "g"},
+        {"name": "Heron", "model": "a", "colour": "#112233"},
+        {"name": "Lynx", "model": "gpt"},
     ]
+    raw["presets"]["default"] = {"members": ["Orca", "Claude", "Claudette", "Llama", "Heron"]}
+    raw["presets"]["wide"] = {"members": ["Orca", "Lynx"], "rounds": 99}
+    raw["extras"] = {}
+    return raw
+
+
+def test_each_mistake_is_reported_once_at_its_own_key():
+    # A broken provider, model or persona is still known by name: nothing that names it is
+    # reported again as "unknown".
+    with pytest.raises(ConfigError) as caught:
+        parse_config(_six_mistakes(), "council.toml", ALL_KEYS)
+    assert [p.key for p in caught.value.problems] == [
+        "extras",
+        "providers.groq.base_url",
+        "models.c.temperature",
+        "presets.wide.rounds",
+        "personas[4].colour",
+        "personas[5].model",
+    ]
+    assert str(caught.value).startswith("6 configuration problem(s):")
+    text = str(caught.value)
+    assert "groq.base_url: is required — add it" in text
+    assert "personas[5].model: names unknown model 'gpt' — use one of: a, c, g" in text
+
+
+def test_a_section_that_is_not_a_table_is_one_problem_not_one_per_reference():
+    raw = _valid()
+    raw["providers"] = ["local"]
+    raw["personas"] = {"name": "Orca"}
+    problems = _problems(raw)
+    assert problems == [
+        "council.toml: providers: must be a table — write it as [providers.NAME]",
+        "council.toml: personas: must be an array — write each as [[personas]]",
+    ]
+
+
+def test_leniently_a_broken_model_or_persona_unseats_only_the_personas_it_touches():
+    raw = _six_mistakes()
+    del raw["extras"]
+    del raw["presets"]["wide"]
+    config = parse_config(raw, "council.toml", ALL_KEYS, is_lenient=True)
+    assert [p.name for p in config.personas] == ["Orca"]
+    assert list(config.unseated) == ["Claude", "Claudette", "Llama", "Heron", "Lynx"]
+    assert set(config.models) == {"a"}
+    assert set(config.providers) == {"local", "anthropic"}
+    assert config.unseated["Claude"].operator_line() == (
+        "Persona Claude can't be seated: council.toml: models.c.temperature: Input should be "
+        "less than or equal to 2 (got 5) — correct the value."
+    )
+    assert config.unseated["Llama"].detail.startswith("council.toml: providers.groq.base_url")
+    # What a host is told names the key path, never the value or a URL.
+    assert config.unseated["Claude"].refusal() == (
+        "Persona Claude can't be seated: council.toml has a mistake at models.c.temperature. "
+        "The bot's operator must correct it (`council-bot check` lists every mistake) and "
+        "restart the bot."
+    )
+    with pytest.raises(UnseatedError) as caught:
+        build_spec(config, "Tea?")
+    assert [p.persona for p in caught.value.problems] == ["Claude", "Claudette", "Llama", "Heron"]
+
+
+def test_leniently_a_mistake_in_the_file_as_a_whole_still_fails_it_with_every_problem():
+    with pytest.raises(ConfigError) as caught:
+        parse_config(_six_mistakes(), "council.toml", ALL_KEYS, is_lenient=True)
+    assert len(caught.value.problems) == 6
+
+
+def test_svg_and_plain_http_avatars_are_warnings_not_errors():
+    raw = _valid()
+    raw["personas"][0]["avatar_url"] = "https://upload.example.org/logo.SVG?width=128"
+    raw["personas"][1]["avatar_url"] = "http://example.org/claude.png"
+    config = parse_config(raw, "council.toml", ALL_KEYS)
+    assert [str(w) for w in config.warnings] == [
+        "council.toml: personas[0].avatar_url: is an SVG image, which Discord does not show as "
+        "an avatar — use a PNG, JPEG, WebP or GIF image URL",
+        "council.toml: personas[1].avatar_url: is not an https:// URL, so Discord may not show "
+        "it — use an https:// image URL",
+    ]
+
+
+def test_the_example_avatars_are_images_discord_shows():
+    config = load_config(EXAMPLE, ALL_KEYS)
+    assert config.warnings == []
+    for persona in config.personas:
+        if persona.avatar_url is not None:
+            assert persona.avatar_url.startswith("https://")
+            assert persona.avatar_url.rsplit(".", 1)[-1].casefold() in ("png", "jpg", "webp", "gif")
+
+
+def test_the_example_local_preset_names_the_ollama_pull_for_each_of_its_models():
+    config = load_config(EXAMPLE, {})
+    text = EXAMPLE.read_text()
+    for name in config.presets["local"].members:
+        model = config.models[config.persona(name).model].model
+        assert f"ollama pull {model}" in text
 
 
 def test_an_unused_provider_needs_no_key():

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.config import FORMATS, CouncilConfig, PersonaConfig
 from bot.council.models import FormatName, MemberRole, SessionRecord
-from bot.errors import UserFacingError
+from bot.errors import SeatProblem, UnseatedError, UserFacingError
 
 TOPIC_MAX_CHARS = 1000
 MIN_MEMBERS = 2
@@ -117,19 +117,21 @@ def build_spec(
     if not 1 <= round_count <= MAX_ROUNDS:
         raise UserFacingError(f"Rounds must be between 1 and {MAX_ROUNDS}.")
 
-    seats = [_seat(config, name, overrides) for name in _unique(member_names)]
+    unique_names = _unique(member_names)
+    chair_name = chair or (chosen.chair if chosen else None)
+    summariser_name = chosen.summariser if chosen else None
+    _ensure_seatable(config, [*unique_names, chair_name, summariser_name])
+    seats = [_seat(config, name, overrides) for name in unique_names]
     if not MIN_MEMBERS <= len(seats) <= MAX_MEMBERS:
         raise UserFacingError(
             f"A council needs {MIN_MEMBERS} to {MAX_MEMBERS} members; you named {len(seats)}."
         )
-    chair_name = chair or (chosen.chair if chosen else None)
     chair_seat = _seat(config, chair_name, overrides) if chair_name else None
     if format_name == "chaired":
         if chair_seat is None:
             raise UserFacingError("The chaired format needs a chair. Name one with `chair`.")
         if len([s for s in seats if s.name != chair_seat.name]) < MIN_MEMBERS:
             raise UserFacingError("A chaired council needs at least two members besides the chair.")
-    summariser_name = chosen.summariser if chosen else None
     summariser = _seat(config, summariser_name, overrides) if summariser_name else None
     return SessionSpec.model_validate(
         {
@@ -152,6 +154,17 @@ def _unique(names: Sequence[str]) -> list[str]:
         if name and name.casefold() not in (s.casefold() for s in seen):
             seen.append(name)
     return seen
+
+
+def _ensure_seatable(config: CouncilConfig, names: Sequence[str | None]) -> None:
+    """Refuse, naming each one and what the operator must do, personas that can't be seated."""
+    problems: list[SeatProblem] = []
+    for name in names:
+        problem = config.seat_problem(name) if name else None
+        if problem is not None and problem not in problems:
+            problems.append(problem)
+    if problems:
+        raise UnseatedError(problems)
 
 
 def _seat(
@@ -185,6 +198,7 @@ def spec_from_record(
     (auto-advance, the pause between rounds, the daily budget).
     """
     session = record.session
+    _ensure_seatable(config, [m.persona for m in record.members])
     seats = {m.persona: _seat(config, m.persona, overrides) for m in record.members}
     missing = [m.persona for m in record.members if m.model_key not in config.models]
     if missing:

@@ -50,6 +50,10 @@ _REFUSAL_MARKERS: Final = (
 )
 _BAD_KEY_MARKERS: Final = ("api_key_invalid", "api key not valid", "invalid api key")
 _WORDS = re.compile(r"(\s+)")
+OLLAMA_PORT: Final = 11434
+# How Ollama ends its 404 for a model it has not downloaded: 'model "x" not found, try pulling
+# it first'.
+OLLAMA_MISSING_MODEL: Final = "try pulling it first"
 
 
 class HttpFailure(Exception):
@@ -253,6 +257,13 @@ def _map_status(ctx: CallContext, failure: HttpFailure) -> ProviderError:
             status=status,
         )
     if status == 404:
+        if _is_ollama(ctx, said):
+            return ModelNotFoundError(
+                f"{ctx.provider} has no model {model!r} — run `ollama pull {model}` where Ollama "
+                f"runs, or check the model name in council.toml.{quoted}",
+                model=model,
+                status=status,
+            )
         return ModelNotFoundError(
             f"{ctx.provider} does not know the model {model!r} — check the model name and "
             f"providers.{ctx.provider}.base_url in council.toml.{quoted}",
@@ -289,6 +300,11 @@ def _map_status(ctx: CallContext, failure: HttpFailure) -> ProviderError:
         model=model,
         status=status,
     )
+
+
+def _is_ollama(ctx: CallContext, said: str) -> bool:
+    """Whether the server looks like Ollama: its default port, or its "pull it first" advice."""
+    return ctx.host.endswith(f":{OLLAMA_PORT}") or OLLAMA_MISSING_MODEL in said.casefold()
 
 
 def is_retryable(error: ProviderError) -> bool:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from bot.config import parse_config
 from bot.council.engine import SessionRun
 from bot.council.events import RoundFinished
 from bot.council.models import ReplyKind, ReplyStatus, SessionStatus
 from bot.council.spec import spec_from_record
+from bot.errors import UnseatedError
 from bot.providers.registry import build_providers
 from tests.council.conftest import NAMES
 
@@ -109,3 +113,18 @@ async def test_a_question_one_member_put_to_another_survives_a_restart(council):
     assert "Round 2." in asked_again.last_user_text()
     assert "DeepSeek asked: Gemini, what would you cut first?" in asked_again.last_user_text()
     assert resumed.coverage() == "all 4 members answered every round"
+
+
+async def test_a_session_whose_member_lost_its_key_is_refused_naming_the_variable(council):
+    council.script_all(reply="Quick.")
+    run = await council.open(rounds=1)
+    record = await council.store.session_record(run.session.id)
+    raw = council.config.model_dump()
+    raw["providers"]["solo"] = {**raw["providers"]["local"], "api_key_env": "SOLO_API_KEY"}
+    raw["models"]["gemini"]["provider"] = "solo"
+    keyless = parse_config(raw, "council.toml", {})
+    with pytest.raises(UnseatedError) as caught:
+        spec_from_record(keyless, record)
+    assert caught.value.message.startswith(
+        "Persona Gemini can't be seated: SOLO_API_KEY is not set."
+    )

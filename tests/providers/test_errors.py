@@ -85,6 +85,26 @@ def test_auth_error_without_a_key_says_the_env_var_is_not_set() -> None:
     assert "OPENAI_API_KEY is not set" in map_error(ctx, HttpFailure(401, "")).message
 
 
+@pytest.mark.parametrize(
+    ("host", "said"),
+    [
+        ("127.0.0.1:11434", ""),  # Ollama's port, whatever it answers
+        ("gpu-box:8000", 'model "llama3.2" not found, try pulling it first'),  # Ollama's words
+    ],
+)
+def test_a_model_missing_from_ollama_says_which_model_to_pull(host: str, said: str) -> None:
+    ctx = CallContext("local", "llama3.2", host, None, None)
+    error = map_error(ctx, HttpFailure(404, body(said) if said else ""))
+    assert type(error) is ModelNotFoundError
+    assert "run `ollama pull llama3.2` where Ollama runs" in error.message
+
+
+def test_a_model_missing_elsewhere_names_no_ollama_command() -> None:
+    error = map_error(CTX, HttpFailure(404, body("The model `gpt-test` does not exist")))
+    assert "ollama" not in error.message
+    assert "check the model name and providers.openai.base_url" in error.message
+
+
 def test_rate_limit_carries_retry_after_from_the_header_or_geminis_retry_info() -> None:
     assert map_error(CTX, HttpFailure(429, "", retry_after_s=7.0)).retry_after_s == 7.0
     gemini = body("quota", details=[{"@type": "RetryInfo", "retryDelay": "12s"}])
