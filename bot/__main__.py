@@ -40,6 +40,8 @@ EXIT_USAGE = 2
 AUDIT_LIMIT = 50
 SQLITE_INT_MAX = 2**63 - 1
 
+VERBOSE_HELP = "log everything, libraries' requests included (as LOG_LEVEL=DEBUG)"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen command; returns the exit code."""
@@ -47,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(override=False)
     args = _parser().parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, verbose=args.verbose)
     try:
         code: int = args.handler(args, settings)
     except ConfigError as exc:
@@ -61,11 +63,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def configure_logging(level: str) -> None:
-    """Log to stderr at `level`, never letting a webhook token into the log."""
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-    )
+def configure_logging(level: str, *, verbose: bool = False) -> None:
+    """Log to stderr: the bot's own lines at `level`; every library's too at DEBUG or `verbose`.
+
+    A webhook token never reaches the log.
+    """
+    from bot.logs import stderr_handler
+
+    level = "DEBUG" if verbose else level.upper()
+    everything = logging.getLevelName(level) == logging.DEBUG
+    logging.basicConfig(level=level, handlers=[stderr_handler(sys.stderr, everything=everything)])
     # discord.py's DEBUG lines carry webhook URLs, and a webhook URL holds its token.
     for name in ("discord.http", "discord.webhook"):
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
@@ -75,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="council-bot", description="Council: live AI councils on Discord."
     )
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the bot")
@@ -135,6 +143,12 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--action", help="only this kind of action, e.g. session.stop")
     audit.add_argument("--limit", help=f"at most this many (default {AUDIT_LIMIT})")
     audit.set_defaults(handler=_audit)
+
+    # Also after the command; SUPPRESS keeps a command's default from undoing an earlier -v.
+    for command in commands.choices.values():
+        command.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+        )
     return parser
 
 
@@ -290,9 +304,10 @@ async def _run_console(
     settings: Settings, config: CouncilConfig, spec: SessionSpec
 ) -> tuple[bool, str]:
     """Run the session; return whether it finished and its Markdown transcript."""
-    from bot.console import ConsolePresenter, run_console, wants_color
+    from bot.console import ConsolePresenter, logs_beside, run_console
     from bot.council.engine import SessionRun
     from bot.council.models import SessionStatus
+    from bot.logs import wants_color
     from bot.providers.registry import build_providers, connections_for, new_http_client
     from bot.render.transcript import render_markdown
     from bot.store.store import Store
@@ -313,7 +328,8 @@ async def _run_console(
             store=store,
             presenter=presenter,
         )
-        session = await run_console(run, presenter, is_interactive=sys.stdin.isatty())
+        with logs_beside(presenter):
+            session = await run_console(run, presenter, is_interactive=sys.stdin.isatty())
         markdown = render_markdown(await store.session_record(session.id))
     return session.status is SessionStatus.FINISHED, markdown
 

@@ -3,13 +3,19 @@
 Parallel members think at the same time, but a terminal shows one stream well: the first
 member to start streams live, the others are buffered and shown in full, in the order they
 started, when the floor is theirs.
+
+Log records go to stderr. When stderr is the presenter's own terminal (or file), a record
+that arrives mid-reply ends the streaming line first, and the speaker's name is printed
+again after it, so no log line lands inside a persona's words.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -29,9 +35,8 @@ from bot.council.events import (
     TurnKey,
 )
 from bot.council.models import ReplyKind, Session
+from bot.logs import DIM, RESET
 
-RESET = "\x1b[0m"
-DIM = "\x1b[2m"
 BOLD = "\x1b[1m"
 
 Prompt = Callable[[str], Awaitable[str | None]]
@@ -62,6 +67,12 @@ class ConsolePresenter:
     planned_rounds: int = 0
     _turns: dict[TurnKey, _Turn] = field(default_factory=dict)
     _order: list[TurnKey] = field(default_factory=list)
+    # The speaker's name on the reply streaming now (None between replies); whether the cursor
+    # is at the start of a line within that reply; and the name to print again before its next
+    # words, once a log record has ended its line.
+    _live_head: str | None = None
+    _at_line_start: bool = True
+    _resume_head: str | None = None
 
     async def handle(self, event: Event) -> None:  # noqa: PLR0912  (one branch per event type)
         """Print one event."""
@@ -127,18 +138,42 @@ class ConsolePresenter:
                 label = {ReplyKind.CHAIR: " (chair)", ReplyKind.REVIEW: " (review)"}.get(
                     key.kind, " (synthesis)" if key.kind is ReplyKind.SYNTHESIS else ""
                 )
-                self.out.write(f"\n{self._paint(turn.name + label, turn.color)}: ")
+                self._live_head = f"{self._paint(turn.name + label, turn.color)}: "
+                self.out.write(f"\n{self._live_head}")
+                self._at_line_start = False
                 turn.headed = True
             if turn.text.startswith(turn.text[: turn.printed]) and len(turn.text) > turn.printed:
-                self.out.write(self._paint(turn.text[turn.printed :], turn.color))
+                new = turn.text[turn.printed :]
+                self._resume_line()
+                self.out.write(self._paint(new, turn.color))
                 turn.printed = len(turn.text)
+                self._at_line_start = new.endswith("\n")
             if not turn.is_done:
                 break
             if turn.failure:
-                self.out.write(f"{DIM}[{turn.name} {turn.failure}]{RESET}")
-            self.out.write("\n")
+                self._resume_line()
+                self.out.write(self._plain(f"{DIM}[{turn.name} {turn.failure}]{RESET}"))
+            if self._resume_head is None:  # else a log record has ended the line already
+                self.out.write("\n")
+            self._live_head, self._resume_head, self._at_line_start = None, None, True
             self._order.pop(0)
         self.out.flush()
+
+    def write_log(self, write: Callable[[], object]) -> None:
+        """Run `write`, which prints a log record on the presenter's terminal, between lines:
+        a streaming reply's line is ended first, and its speaker named again before its next
+        words."""
+        if self._live_head is not None and self._resume_head is None:
+            if not self._at_line_start:
+                self.out.write("\n")
+            self._resume_head = self._live_head
+        self.out.flush()
+        write()
+
+    def _resume_line(self) -> None:
+        if self._resume_head is not None:
+            self.out.write(self._resume_head)
+            self._resume_head = None
 
     def _status(self) -> None:
         thinking = [t.name for t in self._turns.values() if not t.is_done]
@@ -173,16 +208,59 @@ class ConsolePresenter:
         r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
         return f"\x1b[38;2;{r};{g};{b}m{text}{RESET}"
 
+    def _plain(self, text: str) -> str:
+        if self.use_color:
+            return text
+        return text.replace(BOLD, "").replace(DIM, "").replace(RESET, "")
+
     def _line(self, text: str) -> None:
-        if not self.use_color:
-            text = text.replace(BOLD, "").replace(DIM, "").replace(RESET, "")
-        self.out.write(text + "\n")
+        self.out.write(self._plain(text) + "\n")
         self.out.flush()
 
 
-def wants_color(out: TextIO) -> bool:
-    """Colour only for a terminal, and never when NO_COLOR is set."""
-    return out.isatty() and "NO_COLOR" not in os.environ
+class LineSafeHandler(logging.Handler):
+    """Writes what `inner` would, never inside the presenter's streaming line."""
+
+    def __init__(self, presenter: ConsolePresenter, inner: logging.Handler) -> None:
+        super().__init__(inner.level)
+        self.presenter = presenter
+        self.inner = inner
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write `record` through `inner`, if `inner` would write it at all."""
+        if self.inner.filter(record):
+            self.presenter.write_log(lambda: self.inner.handle(record))
+
+
+@contextlib.contextmanager
+def logs_beside(
+    presenter: ConsolePresenter, logger: logging.Logger | None = None
+) -> Iterator[None]:
+    """While inside, the handlers of `logger` (the root) that write to the presenter's own
+    terminal or file write between its lines instead of into them."""
+    logger = logger or logging.getLogger()
+    swapped = [
+        (handler, LineSafeHandler(presenter, handler))
+        for handler in logger.handlers
+        if isinstance(handler, logging.StreamHandler) and same_file(handler.stream, presenter.out)
+    ]
+    for handler, beside in swapped:
+        logger.removeHandler(handler)
+        logger.addHandler(beside)
+    try:
+        yield
+    finally:
+        for handler, beside in swapped:
+            logger.removeHandler(beside)
+            logger.addHandler(handler)
+
+
+def same_file(a: TextIO, b: TextIO) -> bool:
+    """Whether two streams write to the same terminal, file or pipe."""
+    try:
+        return os.path.samestat(os.fstat(a.fileno()), os.fstat(b.fileno()))
+    except (OSError, ValueError):  # no file descriptor (io.UnsupportedOperation) or closed
+        return False
 
 
 async def read_line(prompt: str) -> str | None:
