@@ -11,7 +11,6 @@ import asyncio
 import logging
 import os
 import re
-import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import UTC
@@ -291,11 +290,6 @@ async def _run_console(
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     if args.with_votes and args.format != "json":
         raise UserFacingError("--with-votes needs --format json: a transcript has no voters.")
-    # Opening a missing file would create an empty database.
-    if not settings.council_db.is_file():
-        raise UserFacingError(
-            f"There is no database at {settings.council_db}: set COUNCIL_DB to Council's."
-        )
     text = asyncio.run(
         _export_text(settings.council_db, args.session, args.format, with_votes=args.with_votes)
     )
@@ -313,15 +307,17 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bool) -> str:
     """The stored session as Markdown, JSON (with who voted what, if asked) or an HTML page.
 
+    The database is only read: never created, migrated or written.
+
     Raises:
-        UserFacingError: there is no such session.
+        UserFacingError: there is no such session, or the database can't be read.
     """
+    from bot.databases import open_store_read_only
     from bot.render.export import export_json
     from bot.render.html import render_html
     from bot.render.transcript import render_markdown
-    from bot.store.store import Store
 
-    async with Store.open(db) as store:
+    async with open_store_read_only(db) as store:
         if await store.get_session(session_id) is None:
             raise UserFacingError(f"There is no council #{session_id} in {db}.")
         record = await store.session_record(session_id)
@@ -336,21 +332,13 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
     guild_id = _number(args.guild, "--guild", "a server id")
     user_id = _number(args.member, "--member", "a user id")
     limit = _number(args.limit, "--limit", "a count") or AUDIT_LIMIT
-    # A read-only open fails on a missing file anyway; this says what to do about it.
-    if not settings.council_db.is_file():
-        raise UserFacingError(
-            f"There is no database at {settings.council_db}: set COUNCIL_DB to Council's."
-        )
-    from bot.store.store import Store
+    from bot.databases import open_store_read_only
 
     async def entries() -> list[AuditEntry]:
-        async with Store.open_read_only(settings.council_db) as store:
+        async with open_store_read_only(settings.council_db) as store:
             return await store.audit_log(guild_id, limit, user_id=user_id, action=args.action)
 
-    try:
-        found = asyncio.run(entries())
-    except sqlite3.Error as exc:
-        raise UserFacingError(f"Can't read the database {settings.council_db}: {exc}.") from exc
+    found = asyncio.run(entries())
     text = format_audit(found) if found else "No recorded actions match."
     # Bytes, as in export: a persona's or council's name may hold emoji the locale can't encode.
     sys.stdout.buffer.write(f"{text}\n".encode())
