@@ -11,19 +11,21 @@ import asyncio
 import logging
 import os
 import re
-import sqlite3
+import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
 from datetime import UTC
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from dotenv import load_dotenv
 
-from bot.config import FORMATS, CouncilConfig, Settings, load_config
+from bot.config import FORMATS, CouncilConfig, Settings, load_config, load_settings
 from bot.errors import ConfigError, UnseatedError, UserFacingError
 
 if TYPE_CHECKING:
+    from bot.app import CouncilBot
     from bot.council.models import AuditEntry
     from bot.council.spec import SessionSpec
 
@@ -35,6 +37,8 @@ EXTENSIONS = ("cogs.council", "cogs.personas", "cogs.admin")
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# What a shell reports for a process ended by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 # How many audit entries `council-bot audit` prints unless told otherwise.
 AUDIT_LIMIT = 50
@@ -44,21 +48,38 @@ VERBOSE_HELP = "log everything, libraries' requests included (as LOG_LEVEL=DEBUG
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line and run the chosen command; returns the exit code."""
+    """Parse the command line and run the chosen command; returns the exit code.
+
+    Every mistake an operator can make ends in one line on stderr saying what to do; anything
+    else is a bug, logged with its traceback at DEBUG and named by an error id.
+    """
     # .env fills the environment first, so provider keys named by the config resolve too.
     load_dotenv(override=False)
     args = _parser().parse_args(argv)
-    settings = Settings()
-    configure_logging(settings.log_level, verbose=args.verbose)
     try:
+        settings = load_settings()
+        configure_logging(settings.log_level, verbose=args.verbose)
         code: int = args.handler(args, settings)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        # One problem is one line; several are listed under a count.
+        if len(exc.problems) == 1:
+            print(f"council-bot: {exc.problems[0]}", file=sys.stderr)
+        else:
+            print(exc, file=sys.stderr)
         return EXIT_USAGE
     except UserFacingError as exc:
-        print(f"council-bot: {exc.message}", file=sys.stderr)
+        for line in exc.message.splitlines():
+            print(f"council-bot: {line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        error_id = secrets.token_hex(4)
+        log.debug("unexpected error %s", error_id, exc_info=exc)
+        print(
+            f"council-bot: unexpected error (id {error_id}); run with LOG_LEVEL=DEBUG for details.",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     return code
 
@@ -78,10 +99,16 @@ def configure_logging(level: str, *, verbose: bool = False) -> None:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake on the command line is one line, not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `message` and where to read more; exit with EXIT_USAGE."""
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="council-bot", description="Council: live AI councils on Discord."
-    )
+    parser = _Parser(prog="council-bot", description="Council: live AI councils on Discord.")
     parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -167,16 +194,14 @@ def _load_for_bot(settings: Settings) -> CouncilConfig:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    if not _has_token(settings):
-        return EXIT_USAGE
+    _require_token(settings)
     config = _load_for_bot(settings)
     asyncio.run(_serve(settings, config))
     return EXIT_OK
 
 
 def _sync(args: argparse.Namespace, settings: Settings) -> int:
-    if not _has_token(settings):
-        return EXIT_USAGE
+    _require_token(settings)
     config = _load_for_bot(settings)
     count = asyncio.run(_serve(settings, config, sync_guild=args.guild or 0))
     where = f"guild {args.guild}" if args.guild else "all guilds (may take up to an hour)"
@@ -184,15 +209,12 @@ def _sync(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _has_token(settings: Settings) -> bool:
+def _require_token(settings: Settings) -> None:
     if settings.discord_token is None or not settings.discord_token.get_secret_value():
-        print(
+        raise UserFacingError(
             "DISCORD_TOKEN is not set: put your bot token in .env (see .env.example) "
-            "or in the environment.",
-            file=sys.stderr,
+            "or in the environment."
         )
-        return False
-    return True
 
 
 async def _serve(
@@ -200,16 +222,16 @@ async def _serve(
 ) -> int:
     """Run the bot; or, given `sync_guild` (0 for global), only register its commands."""
     from bot.app import CouncilBot, apply_discord_endpoints
+    from bot.databases import open_store, run_lock
     from bot.providers.registry import build_providers, connections_for, new_http_client
     from bot.sessions import SessionManager
-    from bot.store.store import Store
 
     apply_discord_endpoints(settings)
-    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
-    async with (
-        Store.open(settings.council_db) as store,
-        new_http_client(connections_for(config)) as client,
-    ):
+    async with AsyncExitStack() as resources:
+        if sync_guild is None:
+            resources.enter_context(run_lock(settings.council_db))
+        store = await resources.enter_async_context(open_store(settings.council_db))
+        client = await resources.enter_async_context(new_http_client(connections_for(config)))
         providers = build_providers(config, os.environ, client)
         manager = SessionManager(config=config, providers=providers, store=store)
         log.info(
@@ -218,32 +240,81 @@ async def _serve(
             await store.count_sessions(),
             len(providers),
         )
-        async with CouncilBot(
-            settings=settings,
-            config=config,
-            store=store,
-            manager=manager,
-            extensions=EXTENSIONS,
-        ) as bot:
-            if sync_guild is not None:
-                await bot.login(token)  # runs setup_hook, which loads the cogs
-                return await bot.sync_commands(sync_guild or None)
-            await bot.start(token)
-    return 0
+
+        def new_bot() -> CouncilBot:
+            return CouncilBot(
+                settings=settings,
+                config=config,
+                store=store,
+                manager=manager,
+                extensions=EXTENSIONS,
+            )
+
+        token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+        return await _connect(new_bot, token, sync_guild=sync_guild)
+
+
+async def _connect(new_bot: Callable[[], CouncilBot], token: str, *, sync_guild: int | None) -> int:
+    """Log in and serve until closed, or only sync; return how many commands were synced.
+
+    While Discord can't be reached, `run` tries again after growing waits, one line each time;
+    `sync` says so once. A token Discord refuses ends either at once.
+    """
+    import discord
+
+    from bot.discord_ui.connection import (
+        UNREACHABLE,
+        ReconnectNotices,
+        describe,
+        login_refused,
+        reconnect_waits,
+        unreachable_error,
+    )
+
+    notices = ReconnectNotices()
+    discord_log = logging.getLogger("discord.client")
+    if not log.isEnabledFor(logging.DEBUG):
+        discord_log.addFilter(notices)
+    waits = reconnect_waits()
+    try:
+        while True:
+            # A fresh client for each attempt: discord.py's login can't be repeated on one.
+            try:
+                async with new_bot() as bot:
+                    notices.client = bot
+                    await bot.login(token)  # runs setup_hook, which loads the cogs
+                    if sync_guild is not None:
+                        return await bot.sync_commands(sync_guild or None)
+                    await bot.connect()
+                    return 0
+            except discord.LoginFailure:
+                raise login_refused() from None
+            except UNREACHABLE as exc:
+                if sync_guild is not None:
+                    raise unreachable_error(exc) from exc
+                wait = next(waits)
+                log.warning("Can't reach Discord (%s); trying again in %d s.", describe(exc), wait)
+                await asyncio.sleep(wait)
+    finally:
+        discord_log.removeFilter(notices)
 
 
 def _invite(args: argparse.Namespace, settings: Settings) -> int:
     from bot.discord_ui.invite import client_id_from_token, invite_url
 
-    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
     client_id = args.client_id or client_id_from_token(token)
-    if client_id is None:
-        print(
-            "council-bot: give --client-id (the Application ID from the Discord developer "
-            "portal), or set DISCORD_TOKEN.",
-            file=sys.stderr,
+    if client_id is None and not token:
+        raise UserFacingError(
+            "give --client-id (the Application ID from the Discord developer portal), "
+            "or set DISCORD_TOKEN."
         )
-        return EXIT_USAGE
+    if client_id is None:
+        raise UserFacingError(
+            "DISCORD_TOKEN is malformed: a bot token starts with the application id. Copy it "
+            "again from the developer portal (Bot > Reset Token), or give --client-id "
+            "(the Application ID)."
+        )
     print(invite_url(client_id))
     return EXIT_OK
 
@@ -307,10 +378,10 @@ async def _run_console(
     from bot.console import ConsolePresenter, logs_beside, run_console
     from bot.council.engine import SessionRun
     from bot.council.models import SessionStatus
+    from bot.databases import open_store
     from bot.logs import wants_color
     from bot.providers.registry import build_providers, connections_for, new_http_client
     from bot.render.transcript import render_markdown
-    from bot.store.store import Store
 
     presenter = ConsolePresenter(
         out=sys.stdout,
@@ -318,7 +389,7 @@ async def _run_console(
         use_color=wants_color(sys.stdout),
     )
     async with (
-        Store.open(settings.council_db) as store,
+        open_store(settings.council_db) as store,
         new_http_client(connections_for(config)) as client,
     ):
         run = await SessionRun.open(
@@ -337,11 +408,6 @@ async def _run_console(
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     if args.with_votes and args.format != "json":
         raise UserFacingError("--with-votes needs --format json: a transcript has no voters.")
-    # Opening a missing file would create an empty database.
-    if not settings.council_db.is_file():
-        raise UserFacingError(
-            f"There is no database at {settings.council_db}: set COUNCIL_DB to Council's."
-        )
     text = asyncio.run(
         _export_text(settings.council_db, args.session, args.format, with_votes=args.with_votes)
     )
@@ -359,15 +425,17 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bool) -> str:
     """The stored session as Markdown, JSON (with who voted what, if asked) or an HTML page.
 
+    The database is only read: never created, migrated or written.
+
     Raises:
-        UserFacingError: there is no such session.
+        UserFacingError: there is no such session, or the database can't be read.
     """
+    from bot.databases import open_store_read_only
     from bot.render.export import export_json
     from bot.render.html import render_html
     from bot.render.transcript import render_markdown
-    from bot.store.store import Store
 
-    async with Store.open(db) as store:
+    async with open_store_read_only(db) as store:
         if await store.get_session(session_id) is None:
             raise UserFacingError(f"There is no council #{session_id} in {db}.")
         record = await store.session_record(session_id)
@@ -382,21 +450,13 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
     guild_id = _number(args.guild, "--guild", "a server id")
     user_id = _number(args.member, "--member", "a user id")
     limit = _number(args.limit, "--limit", "a count") or AUDIT_LIMIT
-    # A read-only open fails on a missing file anyway; this says what to do about it.
-    if not settings.council_db.is_file():
-        raise UserFacingError(
-            f"There is no database at {settings.council_db}: set COUNCIL_DB to Council's."
-        )
-    from bot.store.store import Store
+    from bot.databases import open_store_read_only
 
     async def entries() -> list[AuditEntry]:
-        async with Store.open_read_only(settings.council_db) as store:
+        async with open_store_read_only(settings.council_db) as store:
             return await store.audit_log(guild_id, limit, user_id=user_id, action=args.action)
 
-    try:
-        found = asyncio.run(entries())
-    except sqlite3.Error as exc:
-        raise UserFacingError(f"Can't read the database {settings.council_db}: {exc}.") from exc
+    found = asyncio.run(entries())
     text = format_audit(found) if found else "No recorded actions match."
     # Bytes, as in export: a persona's or council's name may hold emoji the locale can't encode.
     sys.stdout.buffer.write(f"{text}\n".encode())

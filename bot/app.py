@@ -18,6 +18,7 @@ from discord.webhook.async_ import async_context as webhook_adapter
 
 from bot.config import CouncilConfig, Settings
 from bot.councils import CouncilBook
+from bot.discord_ui.connection import UNREACHABLE
 from bot.discord_ui.live import LiveSessions
 from bot.discord_ui.ratelimits import GlobalPacer, WebhookBudgets, discord_trace
 from bot.discord_ui.views import VoteButton
@@ -118,8 +119,13 @@ class CouncilBot(commands.Bot):
             personas=self.personas,
         )
 
-    async def start(self, token: str, *, reconnect: bool = True) -> None:
-        """Serve: sessions a previous process left running become resumable, then connect."""
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """Serve: sessions a previous process left running become resumable, then connect.
+
+        Raises:
+            OSError, aiohttp.ClientError, TimeoutError: the first connection failed; discord.py
+                reconnects by itself only once it has been connected.
+        """
         interrupted = await self.store.mark_running_sessions_interrupted()
         if interrupted:
             log.info(
@@ -127,7 +133,15 @@ class CouncilBot(commands.Bot):
                 len(interrupted),
                 ", ".join(f"#{s.id}" for s in interrupted),
             )
-        await super().start(token, reconnect=reconnect)
+        try:
+            await super().connect(reconnect=reconnect)
+        except AttributeError as exc:
+            # discord.py (2.7, issue #10520) meets a failed first connection with an
+            # AttributeError on the websocket it never had, raised while handling the failure.
+            cause = exc.__context__
+            if self.ws is not None or not isinstance(cause, UNREACHABLE):
+                raise
+            raise cause from None
 
     async def setup_hook(self) -> None:
         """Register cogs and persistent buttons; sync to the development guild if one is set."""
@@ -139,7 +153,10 @@ class CouncilBot(commands.Bot):
         await self.load_cogs()
         guild_id = self.settings.council_dev_guild_id
         if guild_id is not None:
-            count = await self.sync_commands(guild_id)
+            try:
+                count = await self.sync_commands(guild_id)
+            except UserFacingError as exc:
+                raise UserFacingError(f"COUNCIL_DEV_GUILD_ID: {exc.message}") from exc
             log.info("synced %d commands to development guild %d", count, guild_id)
 
     async def load_cogs(self) -> None:
@@ -149,12 +166,25 @@ class CouncilBot(commands.Bot):
             await self.load_extension(name)
 
     async def sync_commands(self, guild_id: int | None) -> int:
-        """Register the slash commands in one guild (instant) or globally; return how many."""
+        """Register the slash commands in one guild (instant) or globally; return how many.
+
+        Raises:
+            UserFacingError: the bot is not in that guild, or may not add commands there.
+        """
         if guild_id is None:
             return len(await self.tree.sync())
         guild = discord.Object(id=guild_id)
         self.tree.copy_global_to(guild=guild)
-        return len(await self.tree.sync(guild=guild))
+        try:
+            return len(await self.tree.sync(guild=guild))
+        except (discord.NotFound, discord.Forbidden) as exc:
+            # 10004 Unknown Guild: not invited; 50001 Missing Access: invited without the
+            # applications.commands scope.
+            raise UserFacingError(
+                f"Discord won't take commands for server {guild_id} ({exc.code} {exc.text}): "
+                "the bot is not in it, or was added without the applications.commands scope. "
+                "Add it with the link `council-bot invite` prints, or check the server id."
+            ) from exc
 
     async def close(self) -> None:
         """Interrupt running sessions (they stay resumable), then disconnect."""

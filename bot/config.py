@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigError, ConfigProblem, SeatProblem
+from bot.errors import ConfigError, ConfigProblem, SeatProblem, UserFacingError
 
 ProviderKind = Literal["openai", "anthropic", "gemini"]
 FormatName = Literal["parallel", "debate", "chaired", "review"]
@@ -30,8 +37,34 @@ _M = TypeVar("_M", bound=BaseModel)
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(value: str) -> str:
+    if value.strip().upper() not in LOG_LEVELS:
+        raise ValueError("not a log level")
+    return value.strip().upper()
+
+
+def _url_with_scheme(*schemes: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not parts.netloc:
+            raise ValueError(f"not a {' or '.join(schemes)} URL")
+        return value
+
+    return check
+
+
+HttpUrl = Annotated[str, AfterValidator(_url_with_scheme("http", "https"))]
+WebSocketUrl = Annotated[str, AfterValidator(_url_with_scheme("ws", "wss"))]
+
+
 class Settings(BaseSettings):
-    """Process settings from the environment and `.env` (documented in `.env.example`)."""
+    """Process settings from the environment and `.env` (documented in `.env.example`).
+
+    Build it with `load_settings`, which says in one line per variable what is wrong.
+    """
 
     model_config = SettingsConfigDict(
         env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True
@@ -40,10 +73,45 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     council_config: Path = Path("council.toml")
     council_db: Path = Path("data/council.db")
-    council_dev_guild_id: int | None = None
-    discord_api_base: str | None = None
-    discord_gateway_url: str | None = None
-    log_level: str = "INFO"
+    council_dev_guild_id: Annotated[int, Field(gt=0)] | None = None
+    discord_api_base: HttpUrl | None = None
+    discord_gateway_url: WebSocketUrl | None = None
+    log_level: Annotated[str, AfterValidator(_log_level)] = "INFO"
+
+
+# What each setting that can be mistyped must be, to say so when it is not.
+_SETTING_FORMS = {
+    "council_dev_guild_id": "a server id, a whole number (in Discord: right-click the server, "
+    "Copy Server ID), or empty",
+    "discord_api_base": "an http(s) URL with the API version, e.g. "
+    "http://127.0.0.1:8080/api/v10, or empty for Discord itself",
+    "discord_gateway_url": "a ws(s) URL, e.g. ws://127.0.0.1:8080/gateway, or empty for "
+    "Discord itself",
+    "log_level": "DEBUG, INFO, WARNING or ERROR",
+}
+
+
+def load_settings() -> Settings:
+    """The process settings from the environment and `.env`.
+
+    Raises:
+        UserFacingError: a setting is malformed; one line per setting, naming the variable,
+            the value and what it must be (never the token's value).
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines: dict[str, str] = {}
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            form = _SETTING_FORMS.get(field)
+            name = field.upper()
+            lines[field] = (
+                f"{name} must be {form}, not {error['input']!r}."
+                if form is not None
+                else f"{name} is not valid: {error['msg']}."
+            )
+        raise UserFacingError("\n".join(lines.values())) from None
 
 
 class _Strict(BaseModel):
@@ -182,6 +250,33 @@ def load_config(
     except FileNotFoundError:
         raise ConfigError(
             [ConfigProblem(file, "(file)", "does not exist", _COPY_EXAMPLE_FIX)]
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            [ConfigProblem(file, "(file)", "is a folder", "set COUNCIL_CONFIG to the file itself")]
+        ) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    file,
+                    "(file)",
+                    f"is not UTF-8 text (line {line})",
+                    "save it as UTF-8, or set COUNCIL_CONFIG to your council.toml",
+                )
+            ]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    file,
+                    "(file)",
+                    f"can't be read ({exc.strerror})",
+                    "let the bot's user read it, or set COUNCIL_CONFIG to another file",
+                )
+            ]
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(

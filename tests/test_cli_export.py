@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from bot.council.models import NewReply, NewSession, SessionStatus, VoteValue
 from bot.render.export import counts_from_export
+from bot.store import bundled_migrations
 from bot.store.store import Store
 from tests.records import Make
 
@@ -162,3 +165,71 @@ async def test_html_export_writes_one_page_with_the_votes_that_loads_nothing(tmp
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page)
     assert written.returncode == 0, written.stderr.decode()
     assert output.read_text(encoding="utf-8") == page
+
+
+async def test_export_reads_beside_the_running_bot_without_changing_a_byte(tmp_path, db):
+    session_id = await _fill(db)
+    # A backup made with VACUUM INTO is in rollback-journal mode; opening it for writing
+    # would switch it to WAL, which rewrites the file's header.
+    backup = tmp_path / "backup.db"
+    with closing(sqlite3.connect(db)) as raw:
+        raw.execute("VACUUM INTO ?", (str(backup),))
+    async with Store.open(db) as running:
+        # Committed, but only to the write-ahead log while the bot holds the database open.
+        await running.set_session_status(session_id, SessionStatus.STOPPED)
+        files = (db, db.with_name(f"{db.name}-wal"), backup)
+        before = {path: path.read_bytes() for path in files}
+
+        live = _cli(tmp_path, db, str(session_id), "--format", "json")
+        copy = _cli(tmp_path, backup, str(session_id), "--format", "json")
+
+        assert {path: path.read_bytes() for path in files} == before
+    assert live.returncode == copy.returncode == 0, live.stderr + copy.stderr
+    assert json.loads(live.stdout)["session"]["status"] == "stopped"
+    assert json.loads(copy.stdout)["session"]["status"] == "finished"
+
+
+async def test_an_empty_or_older_database_is_left_alone_with_one_line(tmp_path, db):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    older = len(bundled_migrations()) - 1
+    async with Store.open(db, migrations=bundled_migrations()[:older]) as store:
+        await store.create_session(NewSession(topic="Trains?", guild_id=1))
+    before = db.read_bytes()
+
+    from_empty = _cli(tmp_path, empty, "1")
+    from_older = _cli(tmp_path, db, "1")
+
+    assert from_empty.returncode == from_older.returncode == 2
+    assert from_empty.stdout == from_older.stdout == b""
+    assert from_empty.stderr.decode().splitlines() == [
+        f"council-bot: The database {empty} holds no councils (it is empty, or not Council's): "
+        "set COUNCIL_DB to Council's."
+    ]
+    assert from_older.stderr.decode().splitlines() == [
+        f"council-bot: The database {db} has schema version {older}, older than this "
+        f"Council's {older + 1}: run `council-bot run` once to upgrade it. "
+        "The database was not changed."
+    ]
+    assert empty.read_bytes() == b""
+    assert db.read_bytes() == before
+    with closing(sqlite3.connect(db)) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone() == (older,)
+
+
+def test_a_folder_or_a_file_that_is_not_a_database_is_one_line(tmp_path, db):
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"not a database at all " * 100)
+
+    from_folder = _cli(tmp_path, tmp_path, "1")
+    from_notes = _cli(tmp_path, notes, "1")
+
+    assert from_folder.returncode == from_notes.returncode == 2
+    assert from_folder.stderr.decode().splitlines() == [
+        f"council-bot: COUNCIL_DB is a folder ({tmp_path}): set it to a database file, e.g. "
+        f"{tmp_path / 'council.db'}."
+    ]
+    assert from_notes.stderr.decode().splitlines() == [
+        f"council-bot: Can't read the database {notes}: file is not a database."
+    ]
+    assert notes.read_bytes() == b"not a database at all " * 100
