@@ -194,8 +194,9 @@ def _load_for_bot(settings: Settings) -> CouncilConfig:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    _require_token(settings)
+    # The config first: on a first run its warnings name each provider key still to fill in.
     config = _load_for_bot(settings)
+    _require_token(settings)
     asyncio.run(_serve(settings, config))
     return EXIT_OK
 

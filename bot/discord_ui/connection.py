@@ -106,4 +106,6 @@ class ReconnectNotices(logging.Filter):
         record.exc_info = None
         record.exc_text = None
         record.levelno, record.levelname = logging.WARNING, "WARNING"
+        # Now said in the bot's own words, it shows among the bot's own lines by default.
+        record.name = __name__
         return True
