@@ -291,6 +291,20 @@ def test_console_refuses_each_persona_without_a_key_in_one_line(tmp_path, fake):
 # --- run -------------------------------------------------------------------------------------
 
 
+def test_a_first_run_without_a_token_names_the_keys_still_to_fill_in(tmp_path, fake):
+    (tmp_path / "council.toml").write_text(_config(fake))
+    result = _cli(tmp_path, "run", keys={"ANTHROPIC_KEY": ANTHROPIC_KEY})
+    assert result.returncode == 2
+    _assert_clean(result)
+    *warnings, last = result.stderr.splitlines()
+    assert last.startswith("council-bot: DISCORD_TOKEN is not set")
+    assert len(warnings) == 1
+    assert warnings[0].endswith(
+        "Persona Gemini can't be seated: GEMINI_KEY is not set — set GEMINI_KEY in .env or "
+        "the environment."
+    )
+
+
 async def _run_bot(fake_discord, guild_id: int, tmp_path: Path, keys: dict[str, str]):
     env = _env(tmp_path, keys)
     env.update(
