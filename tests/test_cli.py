@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,24 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.fakellm import FakeLLM, ModelScript, plausible_opinion
+from tests.ports import free_port
 
 KEYS = {"openai": "sk-openai-secret-1", "anthropic": "sk-ant-secret-2", "gemini": "g-secret-3"}
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeLLM]:
-    server = FakeLLM(keys=KEYS)
-    server.start_in_thread()
-    try:
+    with FakeLLM(keys=KEYS) as server:
         yield server
-    finally:
-        server.stop_thread()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _write_config(path: Path, fake: FakeLLM, *, anthropic_url: str | None = None) -> None:
@@ -113,7 +103,8 @@ def _cli(
     )
 
 
-def test_run_without_a_discord_token_says_what_to_set_in_one_line(tmp_path):
+def test_run_without_a_discord_token_says_what_to_set_in_one_line(tmp_path, fake):
+    _write_config(tmp_path / "council.toml", fake)
     result = _cli(tmp_path, "run")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -139,7 +130,7 @@ def test_check_reports_a_wrong_key_an_unknown_model_and_a_server_down_without_th
 ):
     fake.script("gpt-test", reply="OK")
     # gemini-test has no script: the fake answers 404 like an unknown model.
-    _write_config(tmp_path / "council.toml", fake, anthropic_url=f"http://127.0.0.1:{_free_port()}")
+    _write_config(tmp_path / "council.toml", fake, anthropic_url=f"http://127.0.0.1:{free_port()}")
     wrong_key = "sk-wrong-key-that-must-not-leak"
     result = _cli(tmp_path, "check", env={"OPENAI_KEY": wrong_key})
     output = result.stdout + result.stderr

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +12,7 @@ import pytest
 
 from bot.council.models import NewSession
 from bot.store import Store, bundled_migrations
+from tests.cli import database_command
 
 GUILD, OTHER_GUILD = 111111111111111111, 222222222222222222
 HOST, ADMIN = 1234567890123456789, 42
@@ -43,19 +42,7 @@ async def _fill(db: Path) -> int:
 
 
 def _cli(tmp_path: Path, db: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "COUNCIL_"))}
-    # No config (reading the log must not need one) and a locale that can't encode emoji.
-    env.update(COUNCIL_DB=str(db), COUNCIL_CONFIG=str(tmp_path / "missing.toml"), LC_ALL="C")
-    env["PYTHONIOENCODING"] = "ascii"
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "audit", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    return database_command(tmp_path, db, "audit", *args)
 
 
 def _lines(result: subprocess.CompletedProcess[bytes]) -> list[str]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from bot.council.models import NewReply, NewSession, SessionStatus, VoteValue
 from bot.render.export import counts_from_export
 from bot.store import bundled_migrations
 from bot.store.store import Store
+from tests.cli import database_command
 from tests.records import Make
 
 VOTER = 1234567890123456789
@@ -57,20 +56,7 @@ async def _fill(db: Path) -> int:
 
 
 def _cli(tmp_path: Path, db: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "COUNCIL_"))}
-    # A config that does not exist: exporting must not need one. And a locale that can't
-    # encode emoji, as on a bare server.
-    env.update(COUNCIL_DB=str(db), COUNCIL_CONFIG=str(tmp_path / "missing.toml"), LC_ALL="C")
-    env["PYTHONIOENCODING"] = "ascii"
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "export", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    return database_command(tmp_path, db, "export", *args)
 
 
 async def test_json_export_prints_the_council_with_the_stores_vote_counts(tmp_path, db):

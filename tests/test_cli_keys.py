@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pytest
 
 from tests.fakediscord.state import Perm
 from tests.fakellm import FakeLLM, Fault, ModelScript, plausible_opinion
+from tests.ports import free_port
 
 ANTHROPIC_KEY = "sk-ant-keys-test-5b1f7c"
 GEMINI_KEY = "g-keys-test-93c1d0"
@@ -26,18 +26,8 @@ LOCAL_MODELS = ("llama3.2", "qwen2.5")
 
 @pytest.fixture
 def fake() -> Iterator[FakeLLM]:
-    server = FakeLLM(keys={"anthropic": ANTHROPIC_KEY, "gemini": GEMINI_KEY})
-    server.start_in_thread()
-    try:
+    with FakeLLM(keys={"anthropic": ANTHROPIC_KEY, "gemini": GEMINI_KEY}) as server:
         yield server
-    finally:
-        server.stop_thread()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _config(fake: FakeLLM, *, extra: str = "", qwen: str = "") -> str:
@@ -223,7 +213,7 @@ def test_check_explain_says_what_to_do_about_each_failed_row(tmp_path, fake):
         fault_rate=1.0,
     )
     fake.script("qwen2.5", fault=Fault.http(429), fault_rate=1.0)
-    port = _free_port()
+    port = free_port()
     extra = f"""
 [providers.lan]
 kind = "openai"

@@ -27,12 +27,8 @@ ORCA_SAYS = " ".join(f"word{i}" for i in range(40))
 
 @pytest.fixture
 def fake() -> Iterator[FakeLLM]:
-    server = FakeLLM()
-    server.start_in_thread()
-    try:
+    with FakeLLM() as server:
         yield server
-    finally:
-        server.stop_thread()
 
 
 def _config(path: Path, base_url: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from bot.render.transcript import render_markdown
 from tests.council.conftest import NAMES, make_config
 from tests.fakellm import Fault
 from tests.fakellm.wire import tokenize
+from tests.ports import free_port
 
 GEMINI_KEY = "sk-gemini-7Qm2Rx9Lp4Vt8Kc1"
 ENV = {"GEMINI_API_KEY": GEMINI_KEY}
@@ -40,12 +40,6 @@ SOLO = {
     "max_retries": 0,
 }
 LONG_REPLY = ("All work and no play makes the council a dull debate. " * 1000)[:50_000]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -129,7 +123,7 @@ FAILURES = [
         "unreachable",
         detail="Could not connect to 127.0.0.1",
         attempts=0,
-        provider={"base_url": f"http://127.0.0.1:{_free_port()}/v1"},
+        provider={"base_url": f"http://127.0.0.1:{free_port()}/v1"},
     ),
     Case(
         "malformed-json",
