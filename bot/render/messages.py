@@ -10,8 +10,12 @@ import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+import regex
+
+from bot.render import graphemes
+
 MESSAGE_LIMIT = 2000
-"""Discord's limit on a message's content, in characters."""
+"""Discord's limit on a message's content, in code points (see `bot.render.graphemes`)."""
 
 PART_MARKER_RESERVE = 12
 """Room `mark_parts` needs at most, for up to 999 parts: len("\\n*(999/999)*")."""
@@ -27,12 +31,16 @@ _MIN_BUDGET = 32
 _OPENING_TAG = re.compile(r"([A-Za-z0-9_+#.\-]{0,16})\n")
 _FENCE_CLOSE = "\n```"
 
-_INVISIBLE = re.compile(
-    "["
+_INVISIBLE = regex.compile(
+    # A zero-width joiner between two emoji makes one emoji of them (👨‍👩‍👧); anywhere else it
+    # only hides things, like every other zero-width character.
+    r"\u200d(?!(?<=\p{Extended_Pictographic}\p{Grapheme_Cluster_Break=Extend}*\u200d)"
+    r"\p{Extended_Pictographic})"
+    "|["
     "\x00-\x08\x0b-\x1f\x7f"  # C0 controls except \t and \n, and DEL
     "\x80-\x9f"  # C1 controls
     "\u061c\u180e"  # Arabic letter mark, Mongolian vowel separator
-    "\u200b-\u200f"  # zero-width space/non-joiner/joiner, LRM, RLM
+    "\u200b\u200c\u200e\u200f"  # zero-width space and non-joiner, LRM, RLM
     "\u202a-\u202e"  # bidi embeddings and overrides
     "\u2060-\u2064"  # word joiner, invisible operators
     "\u2066-\u2069"  # bidi isolates
@@ -86,7 +94,7 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT, *, reserve: int = 0) ->
         msg = f"limit - reserve must be at least {_MIN_BUDGET}, got {budget}"
         raise ValueError(msg)
     chunks: list[str] = []
-    rest = text.strip()
+    rest = graphemes.strip(text)
     reopen = ""
     while rest:
         candidate = f"{reopen}\n{rest}" if reopen else rest
@@ -95,15 +103,16 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT, *, reserve: int = 0) ->
             break
         cut, fence = _choose_cut(candidate, budget, min_cut=len(reopen) + 1 if reopen else 1)
         if fence is None:
-            chunk, rest, reopen = candidate[:cut].rstrip(), candidate[cut:].strip(), ""
+            chunk, rest = graphemes.rstrip(candidate[:cut]), graphemes.strip(candidate[cut:])
+            reopen = ""
         elif candidate[cut : fence.end].strip() == "```":
             # Only the closing line was left over: this chunk's added fence stands in for it.
             chunk = candidate[:cut].rstrip("\n") + _FENCE_CLOSE
-            rest, reopen = candidate[fence.end :].strip(), ""
+            rest, reopen = graphemes.strip(candidate[fence.end :]), ""
         else:
             chunk = candidate[:cut].rstrip("\n") + _FENCE_CLOSE
             # Only newlines are dropped: leading spaces are code indentation.
-            rest, reopen = candidate[cut:].lstrip("\n").rstrip(), fence.reopen
+            rest, reopen = graphemes.rstrip(candidate[cut:].lstrip("\n")), fence.reopen
         if chunk.strip():
             chunks.append(chunk)
     return chunks
@@ -112,6 +121,8 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT, *, reserve: int = 0) ->
 def _choose_cut(text: str, budget: int, min_cut: int) -> tuple[int, _Fence | None]:
     """Where to end the next chunk of ``text``, and the fence the cut falls inside, if any."""
     fences = _find_fences(text)
+    # No cut falls inside a grapheme cluster (an emoji sequence, a letter and its marks).
+    between = graphemes.boundaries(text[: budget + 1])
 
     def fence_at(i: int) -> _Fence | None:
         return next((f for f in fences if f.start < i < f.end), None)
@@ -131,11 +142,11 @@ def _choose_cut(text: str, budget: int, min_cut: int) -> tuple[int, _Fence | Non
     ]
     # A cut that leaves a chunk under half full is a last resort among outside-fence cuts.
     for cuts in outside:
-        best = _last(i for i in cuts if i >= budget // 2 and fence_at(i) is None)
+        best = _last(i for i in cuts if i >= budget // 2 and i in between and fence_at(i) is None)
         if best is not None:
             return best, None
     for cuts in outside:
-        best = _last(i for i in cuts if i >= min_cut and fence_at(i) is None)
+        best = _last(i for i in cuts if i >= min_cut and i in between and fence_at(i) is None)
         if best is not None:
             return best, None
     inside: tuple[Iterable[int], ...] = (
@@ -144,11 +155,13 @@ def _choose_cut(text: str, budget: int, min_cut: int) -> tuple[int, _Fence | Non
         range(budget + 1),
     )
     for fallback in inside:
-        best = _last(i for i in fallback if i > min_cut and fits(i))
+        best = _last(i for i in fallback if i > min_cut and i in between and fits(i))
         if best is not None:
             return best, fence_at(best)
-    # Only a fence opening line longer than the budget gets here: cut it as plain text.
-    return budget, None
+    # Only a fence opening line longer than the budget gets here: cut it as plain text. A single
+    # cluster longer than a whole message (marks stacked by the thousand) cannot be kept whole.
+    cut = graphemes.last_boundary(text, budget)
+    return (cut if cut >= min_cut else budget), None
 
 
 def _last(cuts: Iterable[int]) -> int | None:
@@ -254,15 +267,15 @@ def _has_open_fence(text: str) -> bool:
 
 def _cut_at_word(text: str, room: int) -> str:
     """The first ``room`` characters of text, backed off to a word boundary in its latter half."""
-    head = text[:room]
-    if len(text) > room and not text[room].isspace():
+    head = graphemes.clip(text, room)
+    if len(text) > len(head) and not text[len(head)].isspace():
         # A whole line reads better than a whole word, if it does not waste half the room.
         for separator in ("\n", " "):
             boundary = head.rfind(separator)
             if boundary >= room // 2:
-                head = head[:boundary]
+                head = head[: graphemes.last_boundary(head, boundary)]
                 break
-    return head.rstrip()
+    return graphemes.rstrip(head)
 
 
 # --------------------------------------------------------------------------- defusing
@@ -327,16 +340,16 @@ def sanitise_username(name: str, taken: Collection[str] = ()) -> str:
     Discord rejects in any case) broken up as "Disc-ord" / "Cly-de". An empty result becomes
     "Councillor". A name equal, ignoring case, to one in ``taken`` gets " (2)", " (3)", ...
     """
-    clean = _WHITESPACE.sub(" ", strip_invisible(name).replace("\n", " ")).strip()
+    clean = graphemes.strip(_WHITESPACE.sub(" ", strip_invisible(name).replace("\n", " ")))
     # Inserting "-" cannot create a new banned word, so one pass suffices.
     clean = _BANNED_IN_NAMES.sub(_break_word, clean)
-    clean = clean[:WEBHOOK_NAME_MAX].rstrip() or FALLBACK_USERNAME
+    clean = graphemes.rstrip(graphemes.clip(clean, WEBHOOK_NAME_MAX)) or FALLBACK_USERNAME
     used = {t.casefold() for t in taken}
     candidate, number = clean, 1
     while candidate.casefold() in used:
         number += 1
         suffix = f" ({number})"
-        candidate = clean[: WEBHOOK_NAME_MAX - len(suffix)].rstrip() + suffix
+        candidate = graphemes.rstrip(graphemes.clip(clean, WEBHOOK_NAME_MAX - len(suffix))) + suffix
     return candidate
 
 
