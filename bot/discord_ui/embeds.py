@@ -6,6 +6,7 @@ import discord
 
 from bot.config import CouncilConfig
 from bot.council.spec import SessionSpec
+from bot.render import graphemes
 from bot.render.messages import safe_reply_text
 from bot.render.summary import SummaryDoc
 
@@ -56,4 +57,4 @@ def summary_embed(doc: SummaryDoc) -> discord.Embed:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return graphemes.ellipsize(text, limit)

@@ -31,6 +31,7 @@ from bot.discord_ui.votes import wait_for_voting_to_close
 from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
 from bot.personas import PersonaBook
+from bot.render import graphemes
 from bot.render.chart import ChartBar, votes_chart
 from bot.render.summary import render_summary
 from bot.render.transcript import render_markdown
@@ -46,8 +47,8 @@ SessionChannel = discord.TextChannel | discord.ForumChannel | discord.Thread
 
 def thread_name(topic: str) -> str:
     """A thread name from the topic: one line, 1-100 characters."""
-    name = re.sub(r"\s+", " ", topic).strip() or "Council"
-    return name if len(name) <= THREAD_NAME_MAX else name[: THREAD_NAME_MAX - 1] + "…"
+    name = graphemes.strip(re.sub(r"\s+", " ", topic)) or "Council"
+    return graphemes.ellipsize(name, THREAD_NAME_MAX)
 
 
 class LiveSessions:

@@ -33,6 +33,7 @@ from bot.council.models import (
     Stance,
 )
 from bot.council.stance import describe_change
+from bot.render import graphemes
 from bot.render.chart import ChartBar, votes_chart
 from bot.render.messages import defuse_masked_links, strip_invisible
 from bot.render.summary import (
@@ -703,7 +704,7 @@ def _plain(value: str) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+    return graphemes.ellipsize(text, limit)
 
 
 def _time_html(moment: datetime) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.council.standings import By, PastSession, Standing, Standings, period_label
+from bot.render import graphemes
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -125,4 +126,4 @@ def _escape(text: str) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+    return graphemes.ellipsize(text, limit)

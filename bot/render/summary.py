@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.council.models import MemberRole, ReplyKind, ReplyStatus, SessionRecord
 from bot.council.stance import describe_change
 from bot.council.tally import kendall_tau, winners
+from bot.render import graphemes
 from bot.render.messages import safe_reply_text
 
 TITLE_MAX = 256
@@ -346,7 +347,7 @@ def _bullets(items: Sequence[object]) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+    return graphemes.ellipsize(text, limit)
 
 
 def _duration(seconds: float) -> str:
