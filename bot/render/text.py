@@ -202,17 +202,16 @@ def _font_set(paths: tuple[Path, ...]) -> FontSet:
 def _faces(path: Path) -> tuple[Face, ...]:
     """Every face in ``path`` (one for a .ttf or .otf, several for a .ttc collection)."""
     if path.suffix.lower() in (".ttc", ".otc"):
-        collection = TTCollection(str(path), lazy=True)
-        fonts = list(collection.fonts)
-    else:
-        fonts = [TTFont(str(path), lazy=True)]
-    faces = []
-    for index, font in enumerate(fonts):
-        # The best Unicode subtable merges every BMP and supplementary-plane mapping.
-        codepoints = frozenset(font.getBestCmap() or {})
-        faces.append(Face(path, index, codepoints))
-        font.close()
-    return tuple(faces)
+        # The faces of a collection share one open file: read them all before closing it.
+        with TTCollection(str(path), lazy=True) as collection:
+            return tuple(_face(path, i, font) for i, font in enumerate(collection.fonts))
+    with TTFont(str(path), lazy=True) as font:
+        return (_face(path, 0, font),)
+
+
+def _face(path: Path, index: int, font: TTFont) -> Face:
+    # The best Unicode subtable merges every BMP and supplementary-plane mapping.
+    return Face(path, index, frozenset(font.getBestCmap() or {}))
 
 
 @functools.cache

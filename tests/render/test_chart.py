@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import io
 import math
+from pathlib import Path
 
 import pytest
+from fontTools.fontBuilder import FontBuilder
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTCollection, TTFont
 from PIL import Image
 
+from bot.check import name_font_warnings
 from bot.council.ratings import RatingRow
 from bot.render.chart import ChartBar, ratings_chart, votes_chart
 from bot.render.text import SHIPPED_FONTS, FontSet, default_fonts
@@ -216,3 +221,64 @@ def test_a_right_to_left_name_is_shaped_not_drawn_letter_by_letter() -> None:
 def test_a_font_set_with_only_the_shipped_fonts_has_no_cjk() -> None:
     assert FontSet(SHIPPED_FONTS).missing("Клод 双子座") == ["双", "子", "座"]
     assert FontSet(SHIPPED_FONTS).missing("Клод Ζεύς علي שלום") == []
+
+
+# --------------------------------------------------------------------------- an installed font
+
+CJK_NAME, CJK_OTHER = "双子座", "座子双"
+
+
+def _face(codepoints: list[int], family: str) -> TTFont:
+    """A tiny TrueType face: each code point a rectangle of its own size and place."""
+    builder = FontBuilder(1000, isTTF=True)
+    names = [".notdef", *(f"uni{cp:04X}" for cp in codepoints)]
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({cp: f"uni{cp:04X}" for cp in codepoints})
+    glyphs = {}
+    for step, name in enumerate(names):
+        pen = TTGlyphPen(None)
+        left, top = 80 + 120 * (step % 5), 300 + 100 * (step % 5)
+        pen.moveTo((left, 0))
+        pen.lineTo((left, top))
+        pen.lineTo((left + 200, top))
+        pen.lineTo((left + 200, 0))
+        pen.closePath()
+        glyphs[name] = pen.glyph()
+    builder.setupGlyf(glyphs)
+    builder.setupHorizontalMetrics(dict.fromkeys(names, (1000, 0)))
+    builder.setupHorizontalHeader(ascent=880, descent=-120)
+    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=880, sTypoDescender=-120, usWinAscent=880, usWinDescent=120)
+    builder.setupPost()
+    return builder.font
+
+
+@pytest.fixture(scope="module")
+def cjk_collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A .ttc like Debian's NotoSansCJK-Regular.ttc, the CJK glyphs in its second face."""
+    path = tmp_path_factory.mktemp("fonts") / "TestCJK-Regular.ttc"
+    collection = TTCollection()
+    collection.fonts = [_face([0x41], "Test Latin"), _face(list(map(ord, CJK_NAME)), "Test CJK")]
+    collection.save(str(path))
+    return path
+
+
+def test_cjk_names_come_from_an_installed_collection_face(cjk_collection: Path) -> None:
+    fonts = FontSet((*SHIPPED_FONTS, cjk_collection))
+    assert fonts.missing(f"ДипСик {CJK_NAME}") == []
+    cjk_runs = [run for run in fonts.runs(f"ДипСик {CJK_NAME}") if CJK_NAME in run.text]
+    assert [(run.face.path, run.face.index) for run in cjk_runs] == [(cjk_collection, 1)]
+
+    def name_pixels(fonts: FontSet, name: str) -> bytes:
+        png = votes_chart([ChartBar(name, "#D97757", 1, 0)], title="Votes", fonts=fonts)
+        return _region(png, NAME_BOX)
+
+    assert name_pixels(fonts, CJK_NAME) != name_pixels(fonts, CJK_OTHER)
+    # The premise: without that font both names are the same row of boxes.
+    shipped = FontSet(SHIPPED_FONTS)
+    assert name_pixels(shipped, CJK_NAME) == name_pixels(shipped, CJK_OTHER)
+
+
+def test_a_name_an_installed_font_covers_gets_no_check_warning(cjk_collection: Path) -> None:
+    assert name_font_warnings([CJK_NAME], FontSet(SHIPPED_FONTS)) != []
+    assert name_font_warnings([CJK_NAME], FontSet((*SHIPPED_FONTS, cjk_collection))) == []
