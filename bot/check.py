@@ -19,7 +19,7 @@ from bot.config import CouncilConfig
 from bot.errors import ProviderError, ProviderErrorKind, UserFacingError
 from bot.providers.registry import build_providers
 from bot.providers.types import ChatMessage, Completion, CompletionRequest, Provider
-from bot.render.text import FontSet, script_of
+from bot.render.text import CJK_SCRIPTS, FontSet, script_of
 
 PING_PROMPT = "Reply with the single word OK."
 # Enough room for models that spend a few tokens on preamble; still costs a fraction of a cent.
@@ -250,10 +250,14 @@ def name_font_warnings(names: Sequence[str], fonts: FontSet) -> list[str]:
         missing = fonts.missing(name)
         if not missing:
             continue
-        scripts = ", ".join(dict.fromkeys(script_of(char) for char in missing))
+        scripts = list(dict.fromkeys(script_of(char) for char in missing))
+        remedy = (
+            "install Debian's fonts-noto-cjk"
+            if set(scripts) <= CJK_SCRIPTS
+            else "the charts use only their own fonts and a CJK font: rename the persona"
+        )
         lines.append(
-            f"persona {name!r}: no font here draws {''.join(missing)!r} ({scripts}); the charts "
-            "show boxes for it (install a font for that script, e.g. Debian's fonts-noto-cjk "
-            "for Chinese, Japanese and Korean)"
+            f"persona {name!r}: no font here draws {''.join(missing)!r} ({', '.join(scripts)}); "
+            f"the charts show boxes for it ({remedy})"
         )
     return lines

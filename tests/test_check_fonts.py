@@ -16,6 +16,13 @@ def test_a_name_in_a_script_no_font_covers_gets_one_warning_line_naming_the_scri
     assert "CJK" in cjk
     assert "'ሰላም'" in ethiopic
     assert "Ethiopic" in ethiopic
+    assert "fonts-noto-cjk" in cjk
+    assert "fonts-noto-cjk" not in ethiopic
+
+
+def test_an_emoji_in_a_name_is_named_as_such() -> None:
+    (line,) = name_font_warnings(["Orca 🐋"], FontSet(SHIPPED_FONTS))
+    assert "(emoji)" in line
 
 
 def test_names_the_shipped_fonts_draw_get_no_warning() -> None:

@@ -36,6 +36,8 @@ SYSTEM_CJK_FONTS: tuple[Path, ...] = (
 # Categories that never need a glyph of their own: controls, format characters (ZWJ, bidi
 # marks), and separators such as spaces, which any font's fallback advance draws fine.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# Scripts Debian's fonts-noto-cjk covers, as ``script_of`` names them.
+CJK_SCRIPTS = frozenset({"CJK", "Hiragana", "Katakana", "Hangul", "Bopomofo"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +172,9 @@ def is_right_to_left(text: str) -> bool:
 
 
 def script_of(char: str) -> str:
-    """A readable name for the script of ``char``: "Ethiopic", "CJK", "Hangul"."""
+    """A readable name for the script of ``char``: "Ethiopic", "CJK", "Hangul", "emoji"."""
+    if unicodedata.category(char) == "So":
+        return "emoji"
     word = unicodedata.name(char, f"U+{ord(char):04X}").split()[0]
     return word if len(word) <= 3 else word.capitalize()
 
