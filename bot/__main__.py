@@ -321,13 +321,16 @@ def _invite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.check import models_to_check
+    from bot.check import models_to_check, name_font_warnings
+    from bot.render.text import default_fonts
 
     config = _load(settings)
     model_keys = models_to_check(config, args.preset)
-    warned = f", {len(config.warnings)} warning(s):" if config.warnings else ""
+    fonts = name_font_warnings([p.name for p in config.personas], default_fonts())
+    warnings = [*map(str, config.warnings), *fonts]
+    warned = f", {len(warnings)} warning(s):" if warnings else ""
     print(f"{settings.council_config}: configuration OK{warned}")
-    for warning in config.warnings:
+    for warning in warnings:
         print(f"  - {warning}")
     return asyncio.run(_check_models(config, model_keys, explain=args.explain))
 

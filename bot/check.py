@@ -1,4 +1,7 @@
-"""`council-bot check`: reach every model the config uses with one tiny request and report."""
+"""`council-bot check`: reach every model the config uses with one tiny request and report.
+
+It also warns about persona names the charts can't draw: a script no available font covers.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from bot.config import CouncilConfig
 from bot.errors import ProviderError, ProviderErrorKind, UserFacingError
 from bot.providers.registry import build_providers
 from bot.providers.types import ChatMessage, Completion, CompletionRequest, Provider
+from bot.render.text import CJK_SCRIPTS, FontSet, script_of
 
 PING_PROMPT = "Reply with the single word OK."
 # Enough room for models that spend a few tokens on preamble; still costs a fraction of a cent.
@@ -237,3 +241,23 @@ def _key_advice(result: CheckResult, env_name: str | None, provider: str) -> str
             "run now: council-bot check --preset NAME"
         )
     return f"the key was refused: check the value of {env_name}"
+
+
+def name_font_warnings(names: Sequence[str], fonts: FontSet) -> list[str]:
+    """One line per name with characters no font in ``fonts`` draws, naming their scripts."""
+    lines = []
+    for name in names:
+        missing = fonts.missing(name)
+        if not missing:
+            continue
+        scripts = list(dict.fromkeys(script_of(char) for char in missing))
+        remedy = (
+            "install Debian's fonts-noto-cjk"
+            if set(scripts) <= CJK_SCRIPTS
+            else "the charts use only their own fonts and a CJK font: rename the persona"
+        )
+        lines.append(
+            f"persona {name!r}: no font here draws {''.join(missing)!r} ({', '.join(scripts)}); "
+            f"the charts show boxes for it ({remedy})"
+        )
+    return lines

@@ -125,6 +125,22 @@ def test_check_reaches_every_model_on_all_three_wire_formats(tmp_path, fake):
     assert "3/3 models OK" in result.stdout
 
 
+def test_check_warns_in_one_line_about_a_persona_name_no_font_draws(tmp_path, fake):
+    for model in ("gpt-test", "claude-test", "gemini-test"):
+        fake.script(model, reply="OK")
+    _write_config(tmp_path / "council.toml", fake)
+    config = tmp_path / "council.toml"
+    # Ethiopic: neither the shipped fonts nor a CJK font draws it.
+    config.write_text(config.read_text().replace('"Lynx"', '"ሰላም"'))
+    result = _cli(tmp_path, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "configuration OK, 1 warning(s):" in result.stdout
+    warnings = [line for line in result.stdout.splitlines() if "no font here draws" in line]
+    assert len(warnings) == 1
+    assert "'ሰላም'" in warnings[0]
+    assert "Ethiopic" in warnings[0]
+
+
 def test_check_reports_a_wrong_key_an_unknown_model_and_a_server_down_without_the_key(
     tmp_path, fake
 ):

@@ -1,7 +1,8 @@
-"""Vote and rating charts as PNG bytes, drawn with Pillow's shapes and default font.
+"""Vote and rating charts as PNG bytes, drawn with Pillow's shapes and the shipped fonts.
 
-The default font has no emoji, so bars are labelled "up" and "down" rather than 👍/👎. The
-same input always gives the same bytes. Charts use Discord's dark surface colours so they sit
+Text in any script the fonts cover is drawn (see ``bot.render.text``). The fonts have no
+emoji, so bars are labelled "up" and "down" rather than 👍/👎. The same input always gives the
+same bytes. Charts use Discord's dark surface colours so they sit
 naturally in a channel.
 """
 
@@ -12,9 +13,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from PIL import Image, ImageColor, ImageDraw, ImageFont
+from PIL import Image, ImageColor, ImageDraw
 
 from bot.council.ratings import RatingRow
+from bot.render.text import FontSet, default_fonts
 
 WIDTH_PX = 800
 ROW_HEIGHT_PX = 60
@@ -22,7 +24,6 @@ HEADER_HEIGHT_PX = 72
 FOOTER_HEIGHT_PX = 48
 
 _RGB = tuple[int, int, int]
-_Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 _BACKGROUND: _RGB = (0x31, 0x33, 0x38)
 _TEXT: _RGB = (0xF2, 0xF3, 0xF5)
@@ -35,6 +36,9 @@ _MARGIN_PX = 24
 _NAME_WIDTH_PX = 190
 _PLOT_LEFT_PX = 240
 _SWATCH_PX = 12
+_TITLE_SIZE = 24
+_NAME_SIZE = 18
+_SMALL_SIZE = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,20 +51,21 @@ class ChartBar:
     down: int
 
 
-def votes_chart(bars: Sequence[ChartBar], *, title: str) -> bytes:
+def votes_chart(bars: Sequence[ChartBar], *, title: str, fonts: FontSet | None = None) -> bytes:
     """A PNG with a pair of bars per member: up votes in its colour, down votes in grey.
 
     Bars share one scale; each is labelled with its count. The image is 800 px wide and
-    120 + 60 px per member tall.
+    120 + 60 px per member tall. ``fonts`` defaults to the shipped fonts and any CJK font
+    installed.
     """
-    fonts = _Fonts()
-    image, draw = _canvas(len(bars), title, fonts.title)
+    fonts = fonts or default_fonts()
+    image, draw = _canvas(len(bars), title, fonts)
     longest = max([1, *(b.up for b in bars), *(b.down for b in bars)])
     bar_room = WIDTH_PX - _PLOT_LEFT_PX - 110  # leaves room for the "down 999" label
     for position, bar in enumerate(bars):
         top = HEADER_HEIGHT_PX + position * ROW_HEIGHT_PX
         color = _parse_color(bar.color)
-        _draw_name(draw, fonts.name, bar.name, color, top)
+        _draw_name(draw, fonts, bar.name, color, top)
         for offset, count, fill, label in (
             (10, bar.up, color, "up"),
             (32, bar.down, _DOWN, "down"),
@@ -69,15 +74,16 @@ def votes_chart(bars: Sequence[ChartBar], *, title: str) -> bytes:
             y = top + offset
             if length:
                 draw.rectangle((_PLOT_LEFT_PX, y, _PLOT_LEFT_PX + length - 1, y + 17), fill=fill)
-            draw.text(
+            fonts.draw(
+                draw,
                 (_PLOT_LEFT_PX + length + 8, y + 9),
                 f"{label} {count}",
-                font=fonts.small,
+                size=_SMALL_SIZE,
                 fill=_MUTED,
                 anchor="lm",
             )
     legend = "coloured bar: up votes    grey bar: down votes"
-    _draw_footer(draw, fonts.small, legend, len(bars))
+    _draw_footer(draw, fonts, legend, len(bars))
     return _png(image)
 
 
@@ -86,15 +92,17 @@ def ratings_chart(
     *,
     title: str,
     colors: Mapping[str, str] | None = None,
+    fonts: FontSet | None = None,
 ) -> bytes:
     """A PNG with each entry's rating as a dot on its interval, one row per entry.
 
     ``colors`` maps names to CSS colours (blurple otherwise). Rows are drawn in the order
     given, labelled with their rank; an infinite interval bound runs to the plot's edge. The
-    image is 800 px wide and 120 + 60 px per row tall.
+    image is 800 px wide and 120 + 60 px per row tall. ``fonts`` defaults to the shipped fonts
+    and any CJK font installed.
     """
-    fonts = _Fonts()
-    image, draw = _canvas(len(rows), title, fonts.title)
+    fonts = fonts or default_fonts()
+    image, draw = _canvas(len(rows), title, fonts)
     plot_right = WIDTH_PX - 120
     low, high = _axis_range(rows)
     span = high - low
@@ -107,80 +115,77 @@ def ratings_chart(
     for tick in _ticks(low, high):
         x = x_of(tick)
         draw.line((x, HEADER_HEIGHT_PX - 8, x, grid_bottom), fill=_GRID, width=1)
-        draw.text((x, grid_bottom + 4), f"{tick:g}", font=fonts.small, fill=_MUTED, anchor="mt")
+        fonts.draw(
+            draw, (x, grid_bottom + 4), f"{tick:g}", size=_SMALL_SIZE, fill=_MUTED, anchor="mt"
+        )
     for position, row in enumerate(rows):
         top = HEADER_HEIGHT_PX + position * ROW_HEIGHT_PX
         middle = top + ROW_HEIGHT_PX // 2
         color = _parse_color((colors or {}).get(row.name, ""))
-        _draw_name(draw, fonts.name, f"{row.rank}. {row.name}", color, top)
+        _draw_name(draw, fonts, f"{row.rank}. {row.name}", color, top)
         left, right = x_of(row.low), x_of(row.high)
         draw.line((left, middle, right, middle), fill=color, width=3)
         for end in (left, right):
             draw.line((end, middle - 7, end, middle + 7), fill=color, width=2)
         x = x_of(row.rating)
         draw.ellipse((x - 6, middle - 6, x + 6, middle + 6), fill=color, outline=_TEXT)
-        draw.text(
+        fonts.draw(
+            draw,
             (plot_right + 16, middle - 9),
             f"{row.rating:.0f}",
-            font=fonts.name,
+            size=_NAME_SIZE,
             fill=_TEXT,
             anchor="lm",
         )
-        draw.text(
+        fonts.draw(
+            draw,
             (plot_right + 16, middle + 11),
             _interval_label(row),
-            font=fonts.small,
+            size=_SMALL_SIZE,
             fill=_MUTED,
             anchor="lm",
         )
-    _draw_footer(draw, fonts.small, "dot: rating    line: interval", len(rows))
+    _draw_footer(draw, fonts, "dot: rating    line: interval", len(rows))
     return _png(image)
 
 
 # --------------------------------------------------------------------------- drawing helpers
 
 
-class _Fonts:
-    """The default font at the sizes the charts use."""
-
-    def __init__(self) -> None:
-        self.title: _Font = ImageFont.load_default(size=24)
-        self.name: _Font = ImageFont.load_default(size=18)
-        self.small: _Font = ImageFont.load_default(size=14)
-
-
-def _canvas(rows: int, title: str, font: _Font) -> tuple[Image.Image, ImageDraw.ImageDraw]:
+def _canvas(rows: int, title: str, fonts: FontSet) -> tuple[Image.Image, ImageDraw.ImageDraw]:
     """A blank chart tall enough for ``rows``, with its title drawn."""
     height = HEADER_HEIGHT_PX + ROW_HEIGHT_PX * rows + FOOTER_HEIGHT_PX
     image = Image.new("RGB", (WIDTH_PX, height), _BACKGROUND)
     draw = ImageDraw.Draw(image)
-    text = _fit_text(draw, title, font, WIDTH_PX - 2 * _MARGIN_PX)
-    draw.text((_MARGIN_PX, 24), text, font=font, fill=_TEXT)
+    text = _fit_text(fonts, title, _TITLE_SIZE, WIDTH_PX - 2 * _MARGIN_PX)
+    fonts.draw(draw, (_MARGIN_PX, 24), text, size=_TITLE_SIZE, fill=_TEXT)
     return image, draw
 
 
-def _draw_name(draw: ImageDraw.ImageDraw, font: _Font, name: str, color: _RGB, top: int) -> None:
+def _draw_name(draw: ImageDraw.ImageDraw, fonts: FontSet, name: str, color: _RGB, top: int) -> None:
     """A colour swatch and the (shortened if need be) name, centred on the row."""
     middle = top + ROW_HEIGHT_PX // 2
     half = _SWATCH_PX // 2
     draw.rectangle(
         (_MARGIN_PX, middle - half, _MARGIN_PX + _SWATCH_PX - 1, middle + half - 1), fill=color
     )
-    text = _fit_text(draw, name, font, _NAME_WIDTH_PX)
-    draw.text((_MARGIN_PX + _SWATCH_PX + 8, middle), text, font=font, fill=_TEXT, anchor="lm")
+    text = _fit_text(fonts, name, _NAME_SIZE, _NAME_WIDTH_PX)
+    x = _MARGIN_PX + _SWATCH_PX + 8
+    fonts.draw(draw, (x, middle), text, size=_NAME_SIZE, fill=_TEXT, anchor="lm")
 
 
-def _draw_footer(draw: ImageDraw.ImageDraw, font: _Font, legend: str, rows: int) -> None:
+def _draw_footer(draw: ImageDraw.ImageDraw, fonts: FontSet, legend: str, rows: int) -> None:
     bottom = HEADER_HEIGHT_PX + ROW_HEIGHT_PX * rows + FOOTER_HEIGHT_PX
-    draw.text((WIDTH_PX - _MARGIN_PX, bottom - 12), legend, font=font, fill=_MUTED, anchor="rs")
+    xy = (WIDTH_PX - _MARGIN_PX, bottom - 12)
+    fonts.draw(draw, xy, legend, size=_SMALL_SIZE, fill=_MUTED, anchor="rs")
 
 
-def _fit_text(draw: ImageDraw.ImageDraw, text: str, font: _Font, width: float) -> str:
+def _fit_text(fonts: FontSet, text: str, size: int, width: float) -> str:
     """Text shortened with an ellipsis until it fits ``width`` pixels."""
     text = " ".join(text.split())
-    if draw.textlength(text, font=font) <= width:
+    if fonts.length(text, size) <= width:
         return text
-    while text and draw.textlength(text + "…", font=font) > width:
+    while text and fonts.length(text + "…", size) > width:
         text = text[:-1]
     return text.rstrip() + "…"
 
