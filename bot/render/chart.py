@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageColor, ImageDraw
 
 from bot.council.ratings import RatingRow
+from bot.render.graphemes import clusters, rstrip
 from bot.render.text import FontSet, default_fonts
 
 WIDTH_PX = 800
@@ -185,9 +186,11 @@ def _fit_text(fonts: FontSet, text: str, size: int, width: float) -> str:
     text = " ".join(text.split())
     if fonts.length(text, size) <= width:
         return text
-    while text and fonts.length(text + "…", size) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    parts = clusters(text)
+    # Shortened a whole grapheme cluster at a time: an emoji or accented letter is never split.
+    while parts and fonts.length("".join(parts) + "…", size) > width:
+        parts.pop()
+    return rstrip("".join(parts)) + "…"
 
 
 def _parse_color(color: str) -> _RGB:

@@ -282,3 +282,18 @@ def test_cjk_names_come_from_an_installed_collection_face(cjk_collection: Path) 
 def test_a_name_an_installed_font_covers_gets_no_check_warning(cjk_collection: Path) -> None:
     assert name_font_warnings([CJK_NAME], FontSet(SHIPPED_FONTS)) != []
     assert name_font_warnings([CJK_NAME], FontSet((*SHIPPED_FONTS, cjk_collection))) == []
+
+
+def test_a_name_too_long_for_its_row_is_shortened_between_grapheme_clusters():
+    from bot.render.chart import _NAME_SIZE, _NAME_WIDTH_PX, _fit_text
+    from bot.render.graphemes import clusters
+    from bot.render.text import default_fonts
+
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    for name in (family * 40, "e\u0301" * 200, "Орка" + "\U0001f44d\U0001f3fd" * 60):
+        shown = _fit_text(default_fonts(), name, _NAME_SIZE, _NAME_WIDTH_PX)
+        assert shown.endswith("…")
+        kept = shown.removesuffix("…")
+        assert kept
+        assert name.startswith(kept)
+        assert "".join(clusters(name)[: len(clusters(kept))]) == kept
