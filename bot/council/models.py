@@ -69,7 +69,7 @@ class NewSession(_Frozen):
     rounds: int = 3
     preset: str | None = None
     chair: str | None = None
-    language: str = "English"
+    language: str = ""  # a locale code; "" answers in the topic's language
     is_blind: bool = False
     guild_id: int | None = None
     channel_id: int | None = None
