@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.audience import MAX_PENDING_QUESTIONS_PER_MEMBER
 from bot.council.engine import SessionRun
+from bot.council.languages import find_language
 from bot.council.models import Session, SessionStatus
 from bot.council.spec import clean_text
 from bot.discord_ui.live import require_thread
@@ -22,6 +23,21 @@ if TYPE_CHECKING:
     from bot.app import CouncilBot
 
 QUESTION_MAX_CHARS = 500
+# Discord allows 25 choices per option: its locales minus Bulgarian, Croatian, Danish, Finnish,
+# Hungarian, Lithuanian and Norwegian (which presets can still set).
+LANGUAGE_CHOICES = (
+    "en-US", "en-GB", "de", "es-ES", "es-419", "fr", "it", "pt-BR", "nl", "pl", "ru", "uk",
+    "tr", "cs", "el", "ro", "sv-SE", "hi", "id", "vi", "th", "ja", "ko", "zh-CN", "zh-TW",
+)  # fmt: skip
+
+
+def _language_choice(code: str) -> app_commands.Choice[str]:
+    language = find_language(code)
+    if language is None:  # a typo in LANGUAGE_CHOICES; fail at import, not at a host's command
+        raise LookupError(code)
+    return app_commands.Choice(name=f"{language.native} ({language.name})", value=language.code)
+
+
 Format = Literal["parallel", "debate", "chaired", "review"]
 SessionChannel = discord.TextChannel | discord.ForumChannel | discord.Thread
 
@@ -40,7 +56,8 @@ class CouncilCog(
 
     @app_commands.command()
     @app_commands.guild_only()
-    async def start(
+    @app_commands.choices(language=[_language_choice(code) for code in LANGUAGE_CHOICES])
+    async def start(  # noqa: PLR0917  (one slash option each)
         self,
         interaction: discord.Interaction[discord.Client],
         topic: app_commands.Range[str, 1, 1000],
@@ -50,6 +67,7 @@ class CouncilCog(
         rounds: app_commands.Range[int, 1, 10] | None = None,
         blind: bool = False,
         in_channel: ThreadParent | None = None,
+        language: str | None = None,
     ) -> None:
         """Start a council on a topic in a new thread.
 
@@ -61,6 +79,7 @@ class CouncilCog(
             rounds: How many rounds (1-10).
             blind: Hide who is who until the summary.
             in_channel: Where to open it (e.g. a forum); by default here.
+            language: The language the models answer in (default: the preset's, or the topic's).
         """
         guild = require_guild(interaction)
         # Acknowledge at once: under load the checks below can outlast Discord's 3 seconds.
@@ -80,6 +99,7 @@ class CouncilCog(
             format=format,
             rounds=rounds,
             is_blind=blind,
+            language=language,
         )
 
     @app_commands.command()
