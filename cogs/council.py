@@ -10,12 +10,18 @@ from discord.ext import commands
 
 from bot.audience import MAX_PENDING_QUESTIONS_PER_MEMBER
 from bot.council.engine import SessionRun
-from bot.council.languages import find_language
 from bot.council.models import Session, SessionStatus
 from bot.council.spec import clean_text
 from bot.discord_ui.live import require_thread
 from bot.errors import UserFacingError
-from cogs.checks import ThreadParent, ensure_audience, ensure_host, require_guild, session_here
+from cogs.checks import (
+    ThreadParent,
+    ensure_audience,
+    ensure_host,
+    language_choices,
+    require_guild,
+    session_here,
+)
 from cogs.councils import PermanentCouncilCommands
 from cogs.history import HistoryCommands
 
@@ -23,21 +29,6 @@ if TYPE_CHECKING:
     from bot.app import CouncilBot
 
 QUESTION_MAX_CHARS = 500
-# Discord allows 25 choices per option: its locales minus Bulgarian, Croatian, Danish, Finnish,
-# Hungarian, Lithuanian and Norwegian (which presets can still set).
-LANGUAGE_CHOICES = (
-    "en-US", "en-GB", "de", "es-ES", "es-419", "fr", "it", "pt-BR", "nl", "pl", "ru", "uk",
-    "tr", "cs", "el", "ro", "sv-SE", "hi", "id", "vi", "th", "ja", "ko", "zh-CN", "zh-TW",
-)  # fmt: skip
-
-
-def _language_choice(code: str) -> app_commands.Choice[str]:
-    language = find_language(code)
-    if language is None:  # a typo in LANGUAGE_CHOICES; fail at import, not at a host's command
-        raise LookupError(code)
-    return app_commands.Choice(name=f"{language.native} ({language.name})", value=language.code)
-
-
 Format = Literal["parallel", "debate", "chaired", "review"]
 SessionChannel = discord.TextChannel | discord.ForumChannel | discord.Thread
 
@@ -56,7 +47,7 @@ class CouncilCog(
 
     @app_commands.command()
     @app_commands.guild_only()
-    @app_commands.choices(language=[_language_choice(code) for code in LANGUAGE_CHOICES])
+    @app_commands.choices(language=language_choices())
     async def start(  # noqa: PLR0917  (one slash option each)
         self,
         interaction: discord.Interaction[discord.Client],
@@ -70,6 +61,10 @@ class CouncilCog(
         language: str | None = None,
     ) -> None:
         """Start a council on a topic in a new thread.
+
+        `language` offers 25 common Discord locales (`LANGUAGE_CHOICES` in cogs/checks.py:
+        Discord's own minus Bulgarian, Croatian, Danish, Finnish, Hungarian, Lithuanian and
+        Norwegian, which a preset can still set).
 
         Args:
             topic: What the council should discuss.

@@ -262,6 +262,7 @@ class PermanentCouncil(_Frozen):
     format: FormatName | None = None
     rounds: int | None = None
     memory_sessions: int = 3
+    language: str = ""  # a locale code; "" answers in each topic's language
     created_by: int | None = None
     created_at: datetime
     memory_cleared_at: datetime | None = None

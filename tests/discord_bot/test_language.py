@@ -30,3 +30,24 @@ async def test_the_language_option_offers_russian_among_at_most_25_choices(harne
 
     assert len(language["choices"]) <= 25
     assert {"name": "русский (Russian)", "value": "ru"} in language["choices"]
+
+
+async def test_a_permanent_council_saved_with_a_language_convenes_in_it(harness):
+    world, driver = harness.world, harness.driver
+    created = await driver.slash(
+        world.host, world.general, "council create", name="Совет", members="Claude,Gemini",
+        rounds=1, language="ru",
+    )  # fmt: skip
+    await created.wait_response()
+    [council] = await harness.store.councils(world.general.guild_id)
+    assert council.language == "ru"
+
+    handle = await driver.slash(
+        world.host, world.general, "council convene", name="Совет", topic="Trains or cars?"
+    )
+    await handle.wait_ack()
+    session = await harness.wait_ended()
+
+    assert session.language == "ru"
+    for request in harness.llm.requests_for("gemini-model"):
+        assert "Answer in Russian" in request.system_text()
