@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config import parse_config
 from bot.council.languages import html_language, language_code, prompt_language
 from bot.council.spec import build_spec
-from bot.errors import UserFacingError
+from bot.errors import ConfigError, UserFacingError
 from tests.council.conftest import NAMES, make_config
 
 SYNTHESIS = (
@@ -69,6 +70,14 @@ def test_a_preset_language_is_used_unless_the_host_picks_another(fake_llm):
 
     assert build_spec(config, "Topic").language == "ru"
     assert build_spec(config, "Topic", language="de").language == "de"
+
+
+def test_a_preset_with_an_unknown_language_is_a_configuration_problem(fake_llm):
+    raw = make_config(fake_llm).model_dump(mode="json")
+    raw["presets"]["default"]["language"] = "Klingon"
+
+    with pytest.raises(ConfigError, match=r"presets\.default\.language.*Klingon"):
+        parse_config(raw, "council.toml", {})
 
 
 def test_an_unknown_language_is_refused_with_the_codes_to_use():
