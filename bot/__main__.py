@@ -142,6 +142,9 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--format", choices=FORMATS, help="parallel, debate, chaired or review")
     console.add_argument("--rounds", type=int, help="number of rounds (1-10)")
     console.add_argument("--chair", help="the persona who chairs")
+    console.add_argument(
+        "--language", help="a locale code such as ru that the models answer in (default: topic's)"
+    )
     console.add_argument("--transcript", type=Path, help="write a Markdown transcript here")
     console.set_defaults(handler=_console)
 
@@ -362,6 +365,7 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
             chair=args.chair,
             format=args.format,
             rounds=args.rounds,
+            language=args.language,
         )
     except UnseatedError as exc:
         for problem in exc.problems:

@@ -21,9 +21,11 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.council.languages import language_code
 from bot.errors import ConfigError, ConfigProblem, SeatProblem, UserFacingError
 
 ProviderKind = Literal["openai", "anthropic", "gemini"]
@@ -167,6 +169,16 @@ class PresetConfig(_Strict):
     summariser: str | None = None
     format: FormatName = "parallel"
     rounds: Annotated[int, Field(ge=1, le=10)] = 3
+    # A locale code ("ru") or language name; unset, the models answer in the topic's language.
+    language: str = ""
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        try:
+            return language_code(value)
+        except UserFacingError as exc:
+            raise ValueError(str(exc)) from exc
 
 
 class CouncilConfig(_Strict):

@@ -42,6 +42,7 @@ class CouncilBook:
         format: str | None = None,
         rounds: int | None = None,
         memory_sessions: int = 3,
+        language: str | None = None,
     ) -> PermanentCouncil:
         """Save a council after checking it could run (its personas, format and chair)."""
         name = " ".join(name.split())
@@ -59,6 +60,7 @@ class CouncilBook:
             chair=chair,
             format=format,
             rounds=rounds,
+            language=language,
         )
         try:
             council = await self.store.create_council(
@@ -71,6 +73,7 @@ class CouncilBook:
                 rounds=spec.rounds,
                 memory_sessions=memory_sessions,
                 created_by=user_id,
+                language=spec.language,
             )
         except sqlite3.IntegrityError:
             raise UserFacingError(f"This server already has a council called {name!r}.") from None

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.audience import audience_refusal
+from bot.council.languages import find_language
 from bot.council.models import GuildSettings, Session
 from bot.errors import UserFacingError
 from bot.store.store import Store
@@ -93,3 +94,24 @@ class CouncilChannel(app_commands.Transformer[discord.Client]):
 
 
 ThreadParent = app_commands.Transform[discord.TextChannel | discord.ForumChannel, CouncilChannel]
+
+
+# Discord allows 25 choices per option: its locales minus Bulgarian, Croatian, Danish, Finnish,
+# Hungarian, Lithuanian and Norwegian (which presets can still set).
+LANGUAGE_CHOICES = (
+    "en-US", "en-GB", "de", "es-ES", "es-419", "fr", "it", "pt-BR", "nl", "pl", "ru", "uk",
+    "tr", "cs", "el", "ro", "sv-SE", "hi", "id", "vi", "th", "ja", "ko", "zh-CN", "zh-TW",
+)  # fmt: skip
+
+
+def language_choices() -> list[app_commands.Choice[str]]:
+    """The `language` option's choices, each shown in its own language and in English."""
+    choices = []
+    for code in LANGUAGE_CHOICES:
+        language = find_language(code)
+        if language is None:  # a typo in LANGUAGE_CHOICES; fail at import, not at a command
+            raise LookupError(code)
+        choices.append(
+            app_commands.Choice(name=f"{language.native} ({language.name})", value=language.code)
+        )
+    return choices

@@ -14,7 +14,14 @@ from bot.council.models import Session, SessionStatus
 from bot.council.spec import clean_text
 from bot.discord_ui.live import require_thread
 from bot.errors import UserFacingError
-from cogs.checks import ThreadParent, ensure_audience, ensure_host, require_guild, session_here
+from cogs.checks import (
+    ThreadParent,
+    ensure_audience,
+    ensure_host,
+    language_choices,
+    require_guild,
+    session_here,
+)
 from cogs.councils import PermanentCouncilCommands
 from cogs.history import HistoryCommands
 
@@ -40,7 +47,8 @@ class CouncilCog(
 
     @app_commands.command()
     @app_commands.guild_only()
-    async def start(
+    @app_commands.choices(language=language_choices())
+    async def start(  # noqa: PLR0917  (one slash option each)
         self,
         interaction: discord.Interaction[discord.Client],
         topic: app_commands.Range[str, 1, 1000],
@@ -50,8 +58,13 @@ class CouncilCog(
         rounds: app_commands.Range[int, 1, 10] | None = None,
         blind: bool = False,
         in_channel: ThreadParent | None = None,
+        language: str | None = None,
     ) -> None:
         """Start a council on a topic in a new thread.
+
+        `language` offers 25 common Discord locales (`LANGUAGE_CHOICES` in cogs/checks.py:
+        Discord's own minus Bulgarian, Croatian, Danish, Finnish, Hungarian, Lithuanian and
+        Norwegian, which a preset can still set).
 
         Args:
             topic: What the council should discuss.
@@ -61,6 +74,7 @@ class CouncilCog(
             rounds: How many rounds (1-10).
             blind: Hide who is who until the summary.
             in_channel: Where to open it (e.g. a forum); by default here.
+            language: The language the models answer in (default: the preset's, or the topic's).
         """
         guild = require_guild(interaction)
         # Acknowledge at once: under load the checks below can outlast Discord's 3 seconds.
@@ -80,6 +94,7 @@ class CouncilCog(
             format=format,
             rounds=rounds,
             is_blind=blind,
+            language=language,
         )
 
     @app_commands.command()

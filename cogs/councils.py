@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.errors import UserFacingError
 from bot.render.messages import safe_reply_text, truncate
-from cogs.checks import ThreadParent, ensure_host, require_guild
+from cogs.checks import ThreadParent, ensure_host, language_choices, require_guild
 
 if TYPE_CHECKING:
     from bot.app import CouncilBot
@@ -36,7 +36,8 @@ class PermanentCouncilCommands(_Owner):
 
     @app_commands.command()
     @app_commands.guild_only()
-    async def create(
+    @app_commands.choices(language=language_choices())
+    async def create(  # noqa: PLR0917  (one slash option each)
         self,
         interaction: discord.Interaction[discord.Client],
         name: app_commands.Range[str, 1, 50],
@@ -46,6 +47,7 @@ class PermanentCouncilCommands(_Owner):
         format: Format | None = None,
         rounds: app_commands.Range[int, 1, 10] | None = None,
         remember: app_commands.Range[int, 0, 10] = 3,
+        language: str | None = None,
     ) -> None:
         """Save a named council for this server; its sessions remember the earlier ones.
 
@@ -57,6 +59,7 @@ class PermanentCouncilCommands(_Owner):
             format: parallel, debate, chaired or review.
             rounds: How many rounds each session has (1-10).
             remember: How many earlier sessions each new one is reminded of (0-10).
+            language: The language its models answer in (default: the preset's, or the topic's).
         """
         guild = require_guild(interaction)
         ensure_host(interaction.user, await self.store.guild_settings(guild.id))
@@ -70,6 +73,7 @@ class PermanentCouncilCommands(_Owner):
             format=format,
             rounds=rounds,
             memory_sessions=remember,
+            language=language,
         )
         await interaction.response.send_message(
             f"Saved **{council.name}**: {', '.join(council.members)}"
@@ -113,6 +117,7 @@ class PermanentCouncilCommands(_Owner):
             chair=council.chair,
             format=council.format,
             rounds=council.rounds,
+            language=council.language or None,
             council_id=council.id,
             memory=await self.bot.councils.memory(council),
         )

@@ -208,6 +208,24 @@ def test_console_runs_a_council_offline_and_writes_the_transcript(tmp_path, fake
     assert "Heron" in repr(orca_round_two.turns())
 
 
+def test_console_with_a_language_asks_every_model_to_answer_in_it(tmp_path, fake):
+    for model in ("gpt-test", "claude-test", "gemini-test"):
+        fake.script(model, ModelScript(reply="Ответ.", tokens_per_s=400.0))
+    _write_config(tmp_path / "council.toml", fake)
+    result = _cli(tmp_path, "console", "Trains or cars?", "--rounds", "1", "--language", "ru")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert fake.requests
+    for request in fake.requests:
+        assert "Answer in Russian" in request.system_text()
+
+
+def test_console_refuses_an_unknown_language_in_one_line(tmp_path, fake):
+    _write_config(tmp_path / "council.toml", fake)
+    result = _cli(tmp_path, "console", "Topic", "--language", "Klingon")
+    assert result.returncode == 2
+    assert result.stderr.startswith("council-bot: There is no council language 'Klingon'.")
+
+
 def test_console_refuses_an_unknown_persona_in_one_line(tmp_path, fake):
     _write_config(tmp_path / "council.toml", fake)
     result = _cli(tmp_path, "console", "Topic", "--members", "Orca,Nobody")

@@ -32,6 +32,7 @@ from bot.council.events import (
     TurnKey,
 )
 from bot.council.formats import Step, chair_instruction, competing_members, plan_round
+from bot.council.languages import prompt_language
 from bot.council.models import (
     AudienceQuestion,
     Member,
@@ -53,6 +54,7 @@ from bot.council.prompts import (
     TurnKind,
     build_messages,
     directed_questions,
+    in_language,
     round_instruction,
     stop_strings,
     system_prompt,
@@ -65,7 +67,7 @@ from bot.council.review import (
     review_instruction,
 )
 from bot.council.spec import SeatSpec, SessionSpec
-from bot.council.stance import FOOTER_INSTRUCTION
+from bot.council.stance import footer_instruction
 from bot.council.synthesis import Synthesis, parse_synthesis, synthesis_instruction
 from bot.council.tally import BordaScore, borda
 from bot.council.turns import FAILURE_LABELS, ReplyRecorder, TurnRequest, TurnRunner
@@ -161,8 +163,11 @@ class SessionRun:
         )
         self.config = config
         self.rules = PromptRules(
-            language=spec.language, max_words=spec.max_words, is_blind=spec.is_blind
+            language=prompt_language(spec.language),
+            max_words=spec.max_words,
+            is_blind=spec.is_blind,
         )
+        self.language = in_language(self.rules.language)
         # What the models call each participant: aliases in a blind council.
         self.names = {m.persona: m.alias or m.persona for m in members}
         self.planned_rounds = spec.rounds
@@ -595,7 +600,7 @@ class SessionRun:
             if not step.speakers:
                 continue
             if step.kind is ReplyKind.CHAIR:
-                ask = chair_instruction(number, has_questions=has_questions)
+                ask = chair_instruction(number, has_questions=has_questions, language=self.language)
                 done = await self._step(number, step.kind, dict.fromkeys(step.speakers, ask))
             else:
                 instructions = self._answer_instructions(number, step.speakers)
@@ -623,7 +628,7 @@ class SessionRun:
                 answers_chair=answers_chair,
             )
             + "\n"
-            + FOOTER_INSTRUCTION
+            + footer_instruction(self.language)
             for name in names
         }
 
@@ -800,7 +805,7 @@ class SessionRun:
         self.ranking = borda({n: r for n, r in zip(reviewers, rankings, strict=True) if r})
 
     async def _rank(self, number: int, ballot: Ballot) -> list[str] | None:
-        instruction = review_instruction(ballot)
+        instruction = review_instruction(ballot, self.language)
         transcript = tuple(self.transcript)
         reply = await self._speak(
             ballot.reviewer, ReplyKind.REVIEW, number, transcript, instruction
@@ -853,7 +858,7 @@ class SessionRun:
             await self._save_synthesis(None, coverage)
             return
         instruction = synthesis_instruction(
-            self.spec.language, coverage, ranking_lines, has_memory=bool(self.spec.memory)
+            self.language, coverage, ranking_lines, has_memory=bool(self.spec.memory)
         )
         number = max(self.current_round, 1)
         for seat in self._summarisers():

@@ -52,8 +52,8 @@ def competing_members(format: FormatName, members: Sequence[str], chair: str | N
     return list(members)
 
 
-def chair_instruction(round_number: int, *, has_questions: bool) -> str:
-    """What the chair is asked to do at the start of a round."""
+def chair_instruction(round_number: int, *, has_questions: bool, language: str = "English") -> str:
+    """What the chair is asked to do at the start of a round, in the council's `language`."""
     if round_number == 1:
         ask = "Open the council: frame the topic as one sharp question for the members."
     else:
@@ -63,4 +63,4 @@ def chair_instruction(round_number: int, *, has_questions: bool) -> str:
         )
     if has_questions:
         ask += " Take the audience's question(s) above into account."
-    return ask + " Do not answer it yourself. Two or three sentences."
+    return ask + f" Do not answer it yourself. Two or three sentences, in {language}."

@@ -69,7 +69,7 @@ class NewSession(_Frozen):
     rounds: int = 3
     preset: str | None = None
     chair: str | None = None
-    language: str = "English"
+    language: str = ""  # a locale code; "" answers in the topic's language
     is_blind: bool = False
     guild_id: int | None = None
     channel_id: int | None = None
@@ -262,6 +262,7 @@ class PermanentCouncil(_Frozen):
     format: FormatName | None = None
     rounds: int | None = None
     memory_sessions: int = 3
+    language: str = ""  # a locale code; "" answers in each topic's language
     created_by: int | None = None
     created_at: datetime
     memory_cleared_at: datetime | None = None

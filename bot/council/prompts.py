@@ -56,7 +56,8 @@ class Seat:
 class PromptRules:
     """The council's house rules, configurable per session."""
 
-    language: str = "English"
+    # The language's English name, or None: answer in the language the topic is written in.
+    language: str | None = None
     max_words: int = 180
     is_blind: bool = False
 
@@ -82,7 +83,7 @@ def system_prompt(seat: Seat, others: Sequence[str], rules: PromptRules, *, is_c
         "- Address the others by name when you answer or challenge them.",
         "- Say plainly when you agree, disagree or change your position, and why.",
         f"- Keep each reply under {rules.max_words} words. No preamble, no name prefix.",
-        f"- Answer in {rules.language}.",
+        language_rule(rules.language),
     ]
     if rules.is_blind:
         lines.append(
@@ -90,6 +91,24 @@ def system_prompt(seat: Seat, others: Sequence[str], rules: PromptRules, *, is_c
             "model you are or which company made you."
         )
     return "\n".join(lines)
+
+
+def in_language(language: str | None) -> str:
+    """The council's language as the prompts name it: "Russian", or the topic's language."""
+    return language or "the language the council's topic is written in"
+
+
+def language_rule(language: str | None) -> str:
+    """The system prompt's rule on which language to answer in."""
+    if language:
+        return (
+            f"- Answer in {language}, whatever language the topic or the others use. Keep names "
+            "as they are written."
+        )
+    return (
+        "- Answer in the language the council's topic is written in (which may not be English), "
+        "even if others use another language. Keep names as they are written."
+    )
 
 
 def build_messages(

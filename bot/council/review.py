@@ -35,8 +35,8 @@ def make_ballot(reviewer: str, answers: Mapping[str, str], rng: random.Random) -
     )
 
 
-def review_instruction(ballot: Ballot) -> str:
-    """Ask the reviewer to rank the anonymised answers, as JSON."""
+def review_instruction(ballot: Ballot, language: str = "English") -> str:
+    """Ask the reviewer to rank the anonymised answers, as JSON; reasons in `language`."""
     shown = "\n\n".join(f"{label}:\n{text}" for label, _, text in ballot.entries)
     labels = ", ".join(f'"{label}"' for label, _, _ in ballot.entries)
     return (
@@ -44,7 +44,8 @@ def review_instruction(ballot: Ballot) -> str:
         "worst on accuracy, insight and how well they engage with the topic.\n\n"
         f"{shown}\n\n"
         'Reply with JSON only: {"ranking": [' + labels + "] in your order, best first, "
-        '"reasons": "one or two sentences"}.'
+        '"reasons": "one or two sentences"}. Keep the key names and the labels exactly as '
+        f"written, in English; write the reasons in {language}."
     )
 
 

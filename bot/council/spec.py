@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pydantic import BaseModel, ConfigDict
 
 from bot.config import FORMATS, CouncilConfig, PersonaConfig
+from bot.council.languages import language_code
 from bot.council.models import FormatName, MemberRole, SessionRecord
 from bot.errors import SeatProblem, UnseatedError, UserFacingError
 
@@ -50,7 +51,7 @@ class SessionSpec(BaseModel):
     chair: SeatSpec | None = None
     summariser: SeatSpec | None = None
     preset: str | None = None
-    language: str = "English"
+    language: str = ""  # a locale code; "" answers in the topic's language
     max_words: int = 180
     is_blind: bool = False
     guild_id: int | None = None
@@ -91,10 +92,15 @@ def build_spec(
     chair: str | None = None,
     format: str | None = None,
     rounds: int | None = None,
+    language: str | None = None,
     overrides: Mapping[str, PersonaConfig] | None = None,
     **options: object,
 ) -> SessionSpec:
-    """Resolve a host's request against the config; raise `UserFacingError` if it cannot run."""
+    """Resolve a host's request against the config; raise `UserFacingError` if it cannot run.
+
+    `language` (a locale code or language name) overrides the preset's; with neither, the
+    models answer in the language the topic is written in.
+    """
     topic = clean_text(topic)
     if not topic:
         raise UserFacingError("The topic is empty. Give the council something to discuss.")
@@ -117,6 +123,7 @@ def build_spec(
     if not 1 <= round_count <= MAX_ROUNDS:
         raise UserFacingError(f"Rounds must be between 1 and {MAX_ROUNDS}.")
 
+    language_chosen = language_code(language) or (chosen.language if chosen else "")
     unique_names = _unique(member_names)
     chair_name = chair or (chosen.chair if chosen else None)
     summariser_name = chosen.summariser if chosen else None
@@ -142,6 +149,7 @@ def build_spec(
             "chair": chair_seat,
             "summariser": summariser,
             "preset": preset if chosen is not None else None,
+            "language": language_chosen,
             **options,
         }
     )

@@ -14,9 +14,23 @@ FOOTER_INSTRUCTION = (
     "[stance: <one or two words> | claim: <your position in one line> | confidence: <0-100>% "
     "| changed: <no, or yes because …>]"
 )
+
+
+def footer_instruction(language: str) -> str:
+    """The footer request, its labels and yes/no fixed in English, its words in `language`."""
+    return (
+        f"{FOOTER_INSTRUCTION}\nKeep the brackets, the labels stance, claim, confidence and "
+        f"changed, and the words yes, no and because exactly as shown, in English; write the "
+        f"stance words, the claim and the reason in {language}."
+    )
+
+
 # Where a footer starts, even half-streamed: "[stance" at the start of a line.
 _START_RE = re.compile(r"(?:^|\n)[ \t]*\[\s*stance\b", re.IGNORECASE)
 _FIELD_RE = re.compile(r"(stance|claim|confidence|changed)\s*:\s*([^|\]]*)", re.IGNORECASE)
+# Full-width brackets, colon and bar, which models writing Chinese or Japanese often use even
+# when asked for ASCII; one for one, so positions in the text stay the same.
+_FULL_WIDTH = str.maketrans("\uff3b\uff3d\uff1a\uff5c", "[]:|")
 LABEL_MAX = 40
 CLAIM_MAX = 200
 REASON_MAX = 200
@@ -35,12 +49,16 @@ class StanceFooter:
 
 def strip_footer(text: str) -> str:
     """The reply without its stance footer (also while the footer is still streaming in)."""
-    match = _START_RE.search(text)
+    match = _START_RE.search(text.translate(_FULL_WIDTH))
     return text if match is None else text[: match.start()].rstrip()
 
 
 def parse_footer(text: str) -> StanceFooter | None:
-    """The stance footer at the end of a reply, or None when there is none."""
+    """The stance footer at the end of a reply, or None when there is none.
+
+    The labels and yes/no are read in English whatever language the council speaks.
+    """
+    text = text.translate(_FULL_WIDTH)
     match = _START_RE.search(text)
     if match is None:
         return None

@@ -40,13 +40,18 @@ no prose around it, in this shape:
  "open_questions": ["what remains unresolved"],
  "cautions": ["risks, governance or control concerns raised"],
  "verdict": "one line: the council's overall answer"}
-Keep every item to one sentence. Write in %s."""
+Keep every item to one sentence. Keep these keys exactly as shown, in English; write \
+every item and the verdict in %s."""
 
 
 def synthesis_instruction(
     language: str, coverage: str, ranking: Sequence[str] = (), *, has_memory: bool = False
 ) -> str:
-    """The summariser's final request, with the coverage and any peer ranking stated."""
+    """The summariser's final request, with the coverage and any peer ranking stated.
+
+    `language` names the language of the free text ("Russian", or the topic's language); the
+    JSON keys stay English, since `parse_synthesis` reads them.
+    """
     text = SYNTHESIS_INSTRUCTION % language
     if has_memory:
         text += (

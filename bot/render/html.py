@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
+from bot.council.languages import html_language
 from bot.council.models import (
     AudienceQuestion,
     Member,
@@ -85,6 +86,12 @@ class _Seat:
     member: Member | None = None
 
 
+def _html_tag(language: str) -> str:
+    """The opening tag, its `lang` and `dir` from the council's language."""
+    lang, direction = html_language(language)
+    return f'<html lang="{escape(lang)}" dir="{direction}">'
+
+
 def render_html(record: SessionRecord) -> str:
     """The session as one HTML page: members, rounds with the audience's questions, replies
     with their votes and stance changes, then the summary with the vote chart inlined."""
@@ -95,7 +102,7 @@ def render_html(record: SessionRecord) -> str:
     numbers = sorted({r.number for r in record.rounds} | {r.round_number for r in record.replies})
     parts = [
         "<!doctype html>",
-        '<html lang="en">',
+        _html_tag(record.session.language),
         _head(record.session, seats.values()),
         "<body>",
         _masthead(record, seats, top, numbers),

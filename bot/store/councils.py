@@ -27,6 +27,7 @@ class CouncilQueries(StoreBase):
         rounds: int | None = None,
         memory_sessions: int = 3,
         created_by: int | None = None,
+        language: str = "",
     ) -> PermanentCouncil:
         """Save a named council for the guild.
 
@@ -36,8 +37,8 @@ class CouncilQueries(StoreBase):
         async with self._db.writing() as tx:
             council_id = await tx.insert(
                 "INSERT INTO councils (guild_id, name, preset, members_json, chair, format,"
-                " rounds, memory_sessions, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?,"
-                " ?, ?, ?)",
+                " rounds, memory_sessions, created_by, created_at, language) VALUES (?, ?, ?, ?,"
+                " ?, ?, ?, ?, ?, ?, ?)",
                 (
                     guild_id,
                     name,
@@ -49,6 +50,7 @@ class CouncilQueries(StoreBase):
                     memory_sessions,
                     created_by,
                     self._stamp(),
+                    language,
                 ),
             )
             row = await tx.one("SELECT * FROM councils WHERE id = ?", (council_id,))
@@ -109,6 +111,7 @@ def _council(row: sqlite3.Row) -> PermanentCouncil:
         format=row["format"],
         rounds=row["rounds"],
         memory_sessions=row["memory_sessions"],
+        language=row["language"],
         created_by=row["created_by"],
         created_at=rows.from_db_time(row["created_at"]),
         memory_cleared_at=rows.from_db_time_or_none(row["memory_cleared_at"]),

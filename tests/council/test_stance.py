@@ -32,6 +32,34 @@ def test_a_footer_is_parsed_and_stripped():
     assert parse_footer("No footer here.") is None
 
 
+def test_a_footer_with_russian_words_and_english_labels_is_parsed_and_stripped():
+    text = (
+        "Gemini меня убедил.\n"
+        "[stance: за | claim: Сокращать полосы сейчас | confidence: 85% | changed: yes, because "
+        "довод Gemini про надзор]"
+    )
+    footer = parse_footer(text)
+    assert footer.label == "за"
+    assert footer.claim == "Сокращать полосы сейчас"
+    assert footer.confidence == 0.85
+    assert footer.reason == "довод Gemini про надзор"
+    assert strip_footer(text) == "Gemini меня убедил."
+
+
+def test_a_footer_written_with_full_width_punctuation_is_parsed_and_stripped():
+    # Full-width [ ] : | as models writing Chinese often use them.
+    text = (
+        "我们应该慢慢来。\n\uff3bstance\uff1a谨慎 \uff5c claim\uff1a逐步减少车道 \uff5c "
+        "confidence\uff1a60% \uff5c changed\uff1ano\uff3d"
+    )
+    footer = parse_footer(text)
+    assert footer.label == "谨慎"
+    assert footer.claim == "逐步减少车道"
+    assert footer.confidence == 0.6
+    assert not footer.says_changed
+    assert strip_footer(text) == "我们应该慢慢来。"
+
+
 async def test_stances_are_recorded_each_round_and_a_change_of_mind_is_noted(council):
     council.script_all(reply=CAUTIOUS)
     council.fake.script("deepseek-model", reply=[CAUTIOUS, SUPPORTIVE])

@@ -21,6 +21,27 @@ def test_json_synthesis_is_parsed_even_inside_a_code_fence_with_chatter():
     assert parsed.is_structured
 
 
+def test_a_synthesis_with_russian_text_under_english_keys_is_parsed():
+    text = (
+        "Вот итог:\n```json\n"
+        '{"consensus": ["Транспорт важен"], "disagreements": ["Claude против DeepSeek"], '
+        '"open_questions": ["Кто платит?"], "cautions": ["Риск «перерасхода»"], '
+        '"verdict": "Строить трамваи."}\n```'
+    )
+    parsed = parse_synthesis(text, "Клод")
+    assert parsed.consensus == ["Транспорт важен"]
+    assert parsed.cautions == ["Риск «перерасхода»"]
+    assert parsed.open_questions == ["Кто платит?"]
+    assert parsed.verdict == "Строить трамваи."
+    assert parsed.author == "Клод"
+    assert parsed.is_structured
+
+
+def test_a_cut_off_russian_synthesis_keeps_its_complete_items():
+    parsed = parse_synthesis('{"consensus": ["Транспорт важен", "Нужны ', "Клод")
+    assert parsed.consensus == ["Транспорт важен"]
+
+
 def test_broken_json_falls_back_to_headed_sections():
     text = (
         '{"consensus": [broken\n'

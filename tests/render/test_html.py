@@ -327,6 +327,27 @@ def test_the_page_is_well_formed(page):
     assert page.stack == []
 
 
+@pytest.mark.parametrize(
+    ("language", "tag"),
+    [
+        ("ru", '<html lang="ru" dir="ltr">'),
+        ("pt-BR", '<html lang="pt-BR" dir="ltr">'),
+        ("ar", '<html lang="ar" dir="rtl">'),
+        ("he", '<html lang="he" dir="rtl">'),
+        ("fa", '<html lang="fa" dir="rtl">'),
+        ("ur", '<html lang="ur" dir="rtl">'),
+        ("", '<html lang="und" dir="auto">'),
+    ],
+)
+def test_the_page_lang_and_dir_follow_the_councils_language(language, tag):
+    record = council_record()
+    session = record.session.model_copy(update={"language": language})
+
+    html = render_html(record.model_copy(update={"session": session}))
+
+    assert tag in html
+
+
 def test_a_colour_that_is_not_a_plain_hex_colour_falls_back_to_the_default():
     record = council_record()
     hostile = record.members[1].model_copy(
