@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator, Callable
 
@@ -10,8 +11,8 @@ import pytest
 
 from bot.config import CouncilConfig, parse_config
 from bot.council.engine import SessionRun
-from bot.council.events import Event, MemberStarted, TextDelta
-from bot.council.spec import build_spec
+from bot.council.events import Event, MemberStarted, RoundFinished, TextDelta
+from bot.council.spec import build_spec, spec_from_record
 from bot.providers.registry import build_providers
 from bot.store.store import Store
 from tests.fakellm import FakeLLM
@@ -120,6 +121,27 @@ class Council:
             store=self.store,
             presenter=self.presenter,
             rng=random.Random(7),
+        )
+
+    async def kill_after_round(self, run: SessionRun, number: int) -> None:
+        """Run `run` and cancel it, as a dying process would, once round `number` is over."""
+        task = asyncio.create_task(run.run())
+        self.presenter.on_event = lambda e: (
+            task.cancel() if isinstance(e, RoundFinished) and e.number == number else None
+        )
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def restore(self, session_id: int, **spec_options) -> SessionRun:
+        """Rebuild a session from the store, as the bot does after a restart."""
+        record = await self.store.session_record(session_id)
+        config = self.config
+        return SessionRun.restore(
+            record,
+            spec_from_record(config, record, **spec_options),
+            config=config,
+            providers=build_providers(config, {}, self.http),
+            store=self.store,
+            presenter=self.presenter,
         )
 
     def script_all(self, **script) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
-from bot.council.engine import SessionRun, wall_time_reason
+from bot.council.engine import wall_time_reason
 from bot.council.events import (
     MemberFailed,
     MemberStarted,
@@ -15,9 +15,7 @@ from bot.council.events import (
     TextDelta,
 )
 from bot.council.models import ReplyKind, ReplyStatus, SessionStatus
-from bot.council.spec import spec_from_record
 from bot.council.stance import FOOTER_INSTRUCTION
-from bot.providers.registry import build_providers
 from tests.council.conftest import NAMES
 from tests.fakellm import Fault
 
@@ -363,22 +361,9 @@ async def test_a_council_resumed_from_the_store_checks_the_daily_budget_it_is_gi
     council.prices = (1000.0, 1000.0)
     council.script_all(reply="Costly words.")
     run = await council.open(rounds=2, guild_id=77)
-    task = asyncio.create_task(run.run())
-    council.presenter.on_event = lambda e: (
-        task.cancel() if isinstance(e, RoundFinished) and e.number == 1 else None
-    )
-    await asyncio.gather(task, return_exceptions=True)
+    await council.kill_after_round(run, 1)
 
-    record = await council.store.session_record(run.session.id)
-    config = council.config
-    resumed = SessionRun.restore(
-        record,
-        spec_from_record(config, record, daily_budget_usd=0.05),
-        config=config,
-        providers=build_providers(config, {}, council.http),
-        store=council.store,
-        presenter=council.presenter,
-    )
+    resumed = await council.restore(run.session.id, daily_budget_usd=0.05)
     session = await resumed.run()
 
     assert session.status is SessionStatus.STOPPED

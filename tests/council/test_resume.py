@@ -7,41 +7,21 @@ import asyncio
 import pytest
 
 from bot.config import parse_config
-from bot.council.engine import SessionRun
 from bot.council.events import RoundFinished
 from bot.council.models import ReplyKind, ReplyStatus, SessionStatus
 from bot.council.spec import spec_from_record
 from bot.errors import UnseatedError
-from bot.providers.registry import build_providers
 from tests.council.conftest import NAMES
-
-
-async def _restore(council, session_id: int) -> SessionRun:
-    """Rebuild a session from the store, as the bot does after a restart."""
-    record = await council.store.session_record(session_id)
-    config = council.config
-    return SessionRun.restore(
-        record,
-        spec_from_record(config, record),
-        config=config,
-        providers=build_providers(config, {}, council.http),
-        store=council.store,
-        presenter=council.presenter,
-    )
 
 
 async def test_a_session_killed_after_round_one_resumes_at_round_two_with_its_transcript(council):
     for name in NAMES:
         council.fake.script(f"{name.lower()}-model", reply=[f"{name} r1.", f"{name} r2.", "end"])
     run = await council.open(rounds=2)
-    task = asyncio.create_task(run.run())
-    council.presenter.on_event = lambda e: (
-        task.cancel() if isinstance(e, RoundFinished) and e.number == 1 else None
-    )
-    await asyncio.gather(task, return_exceptions=True)
+    await council.kill_after_round(run, 1)
     assert (await council.store.get_session(run.session.id)).status is SessionStatus.RUNNING
 
-    resumed = await _restore(council, run.session.id)
+    resumed = await council.restore(run.session.id)
     session = await resumed.run()
 
     assert session.status is SessionStatus.FINISHED
@@ -73,7 +53,7 @@ async def test_a_resumed_round_asks_only_those_who_had_not_answered(council):
     await asyncio.gather(task, return_exceptions=True)
     council.fake.script("llama-model", reply="Now quick.")
 
-    resumed = await _restore(council, run.session.id)
+    resumed = await council.restore(run.session.id)
     session = await resumed.run()
     assert session.status is SessionStatus.FINISHED
     for name in ("Claude", "DeepSeek", "Gemini"):
@@ -105,7 +85,7 @@ async def test_a_question_one_member_put_to_another_survives_a_restart(council):
     council.fake.script("gemini-model", reply="Parking, mostly.")
     council.presenter.on_event = None
 
-    resumed = await _restore(council, run.session.id)
+    resumed = await council.restore(run.session.id)
     session = await resumed.run()
 
     assert session.status is SessionStatus.FINISHED

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.council.engine import SessionRun
-from bot.council.events import RoundFinished, TextDelta
+from bot.council.events import TextDelta
 from bot.council.models import Reply, ReplyStatus, SessionStatus
-from bot.council.spec import build_spec, spec_from_record
+from bot.council.spec import build_spec
 from bot.providers.registry import build_providers
 from bot.render.summary import member_stats
 from tests.fakellm import Fault
@@ -165,22 +165,10 @@ async def test_a_resumed_council_counts_the_failed_calls_of_its_first_run(counci
     council.script_all(reply="A fine answer.")
     council.fake.script("gemini-model", reply="word " * 60, faults=[Fault.cut(after_tokens=8)])
     run = await council.open(rounds=2)
-    task = asyncio.create_task(run.run())
-    council.presenter.on_event = lambda e: (
-        task.cancel() if isinstance(e, RoundFinished) and e.number == 1 else None
-    )
-    await asyncio.gather(task, return_exceptions=True)
+    await council.kill_after_round(run, 1)
 
     record = await council.store.session_record(run.session.id)
-    config = council.config
-    resumed = SessionRun.restore(
-        record,
-        spec_from_record(config, record),
-        config=config,
-        providers=build_providers(config, {}, council.http),
-        store=council.store,
-        presenter=council.presenter,
-    )
+    resumed = await council.restore(run.session.id)
     [failed] = [r for r in record.replies if r.status is ReplyStatus.FAILED]
     assert failed.cost_usd > 0
     assert resumed.budget.spent_usd == pytest.approx(sum(r.cost_usd for r in record.replies))
