@@ -55,7 +55,7 @@ class CouncilTree(app_commands.CommandTree[discord.Client]):
         """Tell the member what went wrong; log anything unexpected with its traceback."""
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         if isinstance(cause, UserFacingError):
-            message = cause.message
+            message = cause.localized(str(interaction.locale))
         elif isinstance(cause, app_commands.CheckFailure):
             message = str(cause) or "You can't use this command here."
         else:

@@ -9,17 +9,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.i18n import Text, localize
+
 
 class CouncilError(Exception):
     """Base of every error the bot raises on purpose."""
 
 
 class UserFacingError(CouncilError):
-    """An error whose message is safe and useful to show to the person who caused it."""
+    """An error whose message is safe and useful to show to the person who caused it.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    The message is a catalog `Text` (shown in each member's language) or, for words that are
+    not the bot's own (an operator's config problem, a provider's error), a plain string.
+    `message` is the English, for logs and the terminal.
+    """
+
+    def __init__(self, message: str | Text) -> None:
+        super().__init__(str(message))
+        self.text = message
+        self.message = str(message)
+
+    def localized(self, locale: str | None) -> str:
+        """The message in `locale`'s language (English where there is no catalog for it)."""
+        return localize(self.text, locale)
 
 
 @dataclass(frozen=True)

@@ -141,15 +141,22 @@ class Driver:
         global_name: str | None = None,
         avatar_url: str | None = None,
         bot: bool = False,
+        locale: str = "en-US",
     ) -> User:
-        """A Discord account (not yet in any guild)."""
-        user = User(self._new_id(), username, global_name, avatar_url, bot)
+        """A Discord account (not yet in any guild) whose client is set to `locale`."""
+        user = User(self._new_id(), username, global_name, avatar_url, bot, locale)
         self.fake.world.users[user.id] = user
         return user
 
-    def create_guild(self, name: str = "Test Guild", *, owner: User | None = None) -> Guild:
-        """A guild the bot is in; announced with GUILD_CREATE when the bot is already connected."""
+    def create_guild(
+        self, name: str = "Test Guild", *, owner: User | None = None, locale: str = "en-US"
+    ) -> Guild:
+        """A guild the bot is in; announced with GUILD_CREATE when the bot is already connected.
+
+        `locale` is the server's primary language (its `preferred_locale`).
+        """
         guild = self.fake.create_guild(name, owner=owner)
+        guild.preferred_locale = locale
         self.fake.dispatch("GUILD_CREATE", guild_create(self.fake, guild))
         return guild
 
@@ -205,9 +212,10 @@ class Driver:
         roles: list[Role] | None = None,
         permissions: Perm | None = None,
         nick: str | None = None,
+        locale: str = "en-US",
     ) -> User:
         """A new user who is a member; `permissions` gives them a role of their own with those."""
-        user = self.create_user(username)
+        user = self.create_user(username, locale=locale)
         roles = list(roles or [])
         if permissions is not None:
             roles.append(self.create_role(guild, f"{username}-role", permissions))

@@ -41,7 +41,7 @@ def guild_json(guild: Guild) -> dict[str, Any]:
         "premium_tier": 0,
         "premium_subscription_count": 0,
         "premium_progress_bar_enabled": False,
-        "preferred_locale": "en-US",
+        "preferred_locale": guild.preferred_locale,
         "vanity_url_code": None,
         "max_members": 500000,
         "application_id": None,
@@ -77,6 +77,7 @@ def interaction_json(
 ) -> dict[str, Any]:
     """INTERACTION_CREATE: everything discord.py reads (a missing key kills its gateway task)."""
     perms = fake.world.permissions_in(channel, member.user.id)
+    guild = fake.world.guilds[interaction.guild_id]
     member_data = member.to_json()
     member_data["permissions"] = str(perms)
     data: dict[str, Any] = {
@@ -88,9 +89,13 @@ def interaction_json(
         "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         "data": interaction.data,
         "guild_id": str(interaction.guild_id),
-        "guild": {"id": str(interaction.guild_id), "locale": "en-US", "features": []},
-        "guild_locale": "en-US",
-        "locale": "en-US",
+        "guild": {
+            "id": str(interaction.guild_id),
+            "locale": guild.preferred_locale,
+            "features": [],
+        },
+        "guild_locale": guild.preferred_locale,
+        "locale": member.user.locale,
         "channel_id": str(channel.id),
         "channel": {**channel.to_json(), "permissions": str(perms)},
         "member": member_data,

@@ -141,6 +141,8 @@ class User:
     global_name: str | None = None
     avatar_url: str | None = None
     bot: bool = False
+    # The language the member's client is set to; Discord sends it with each interaction.
+    locale: str = "en-US"
 
     @property
     def display_name(self) -> str:
@@ -561,6 +563,8 @@ class Guild:
     roles: dict[int, Role] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     channel_ids: list[int] = field(default_factory=list)
+    # Server Settings > Community > Server Primary Language.
+    preferred_locale: str = "en-US"
 
     @property
     def everyone(self) -> Role:
