@@ -31,16 +31,27 @@ _MIN_BUDGET = 32
 _OPENING_TAG = re.compile(r"([A-Za-z0-9_+#.\-]{0,16})\n")
 _FENCE_CLOSE = "\n```"
 
+# Scripts in which a zero-width non-joiner changes how a word is written.
+_JOINING_SCRIPTS = "".join(
+    rf"\p{{{script}}}"
+    for script in (
+        "Arabic", "Syriac", "Nko", "Mongolian", "Devanagari", "Bengali", "Gurmukhi", "Gujarati",
+        "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala",
+    )
+)  # fmt: skip
 _INVISIBLE = regex.compile(
     # A zero-width joiner between two emoji makes one emoji of them (👨‍👩‍👧); anywhere else it
     # only hides things, like every other zero-width character.
     r"\u200d(?!(?<=\p{Extended_Pictographic}\p{Grapheme_Cluster_Break=Extend}*\u200d)"
     r"\p{Extended_Pictographic})"
+    # A zero-width non-joiner between two letters of a script that joins or forms conjuncts is
+    # spelling: Persian writes می‌خواهم with one, Hindi and Bengali use it to stop a conjunct.
+    rf"|\u200c(?!(?<=[{_JOINING_SCRIPTS}]\p{{M}}*\u200c)[{_JOINING_SCRIPTS}])"
     "|["
     "\x00-\x08\x0b-\x1f\x7f"  # C0 controls except \t and \n, and DEL
     "\x80-\x9f"  # C1 controls
     "\u061c\u180e"  # Arabic letter mark, Mongolian vowel separator
-    "\u200b\u200c\u200e\u200f"  # zero-width space and non-joiner, LRM, RLM
+    "\u200b\u200e\u200f"  # zero-width space, LRM, RLM
     "\u202a-\u202e"  # bidi embeddings and overrides
     "\u2060-\u2064"  # word joiner, invisible operators
     "\u2066-\u2069"  # bidi isolates

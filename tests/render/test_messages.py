@@ -237,6 +237,22 @@ def test_invisible_and_control_characters_are_removed(char: str) -> None:
     assert strip_invisible(f"a{char}b") == "ab"
 
 
+@pytest.mark.parametrize(
+    "word",
+    [
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian "I want": می‌خواهم
+        "\u0915\u094d\u200c\u0937",  # Hindi: a half ka before ssa, not the conjunct क्ष
+    ],
+)
+def test_a_non_joiner_inside_a_joining_scripts_word_is_spelling_and_kept(word: str) -> None:
+    assert strip_invisible(word) == word
+
+
+@pytest.mark.parametrize("text", ["a\u200cb", "\u0645\u200c b", "\u200c\u0645", "x\u200c\u0645"])
+def test_a_non_joiner_anywhere_else_is_removed(text: str) -> None:
+    assert "\u200c" not in strip_invisible(text)
+
+
 def test_newlines_tabs_and_visible_unicode_are_kept() -> None:
     assert strip_invisible("a\tb\nc é 😀 中文") == "a\tb\nc é 😀 中文"
 
