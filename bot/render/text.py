@@ -4,8 +4,10 @@ Text is split into runs, each drawn in the first font whose character map covers
 glyph missing from the main font comes from another font rather than as a box. The fonts are
 the Noto faces shipped in ``bot/render/fonts`` (Latin, Cyrillic, Greek, Arabic, Hebrew) and
 a CJK font where one is installed (Debian's ``fonts-noto-cjk``). Runs follow one another left
-to right, as in a left-to-right line; raqm lays out each run, shaping Arabic and drawing a run
-that starts right to left (Arabic, Hebrew) from the right.
+right: the line is put in visual order first (the Unicode bidirectional algorithm's levels,
+for a single line without explicit embeddings), so a Hebrew title with a Latin name in it, or
+a number inside Arabic, reads in the right order; raqm then shapes each run, drawing a
+right-to-left run (Arabic, Hebrew) from the right.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class Run:
 
     text: str
     face: Face
+    is_rtl: bool = False
 
 
 class FontSet:
@@ -82,13 +85,7 @@ class FontSet:
                 seen.setdefault(char, None)
         return list(seen)
 
-    def runs(self, text: str) -> list[Run]:
-        """``text`` split into runs, each in the first face that covers its characters.
-
-        A character any face can draw but that needs no glyph of its own (a space, a joiner)
-        stays in the current run when that run's face has it, so words are not split; a
-        character no face covers stays in the current run (the main face at the start).
-        """
+    def _runs(self, text: str, *, is_rtl: bool) -> list[Run]:
         runs: list[Run] = []
         current: list[str] = []
         face: Face | None = None
@@ -103,22 +100,43 @@ class FontSet:
                 current.append(char)
                 continue
             if face is not None and current:
-                runs.append(Run("".join(current), face))
+                runs.append(Run("".join(current), face, is_rtl))
             face, current = wanted, [char]
         if face is not None and current:
-            runs.append(Run("".join(current), face))
-        return [part for run in runs for part in _edges_apart(run)]
+            runs.append(Run("".join(current), face, is_rtl))
+        return runs
 
     def font(self, face: Face, size: int) -> ImageFont.FreeTypeFont:
         """``face`` at ``size`` pixels, laid out by raqm (loaded once per process)."""
         return _truetype(face.path, face.index, size)
 
+    def visual_runs(self, text: str) -> list[Run]:
+        """``text`` as runs in the order they appear on the line, from left to right.
+
+        Each run keeps its characters in logical order and is right to left when its level is
+        odd (raqm reverses and shapes it); only the order of the runs changes.
+        """
+        out: list[Run] = []
+        for part, level in _visual_order(text):
+            runs = self._runs(part, is_rtl=level % 2 == 1)
+            out += reversed(runs) if level % 2 else runs
+        return out
+
+    def runs(self, text: str) -> list[Run]:
+        """``text`` split into runs in logical order, each in a face that covers its characters.
+
+        A character any face can draw but that needs no glyph of its own (a space, a joiner)
+        stays in the current run when that run's face has it, so words are not split; a
+        character no face covers stays in the current run (the main face at the start).
+        """
+        return self._runs(text, is_rtl=is_right_to_left(text))
+
     def length(self, text: str, size: int) -> float:
         """The width of ``text`` in pixels at ``size``."""
-        return sum(self._length(run, size) for run in self.runs(text))
+        return sum(self._length(run, size) for run in self.visual_runs(text))
 
     def _length(self, run: Run, size: int) -> float:
-        return self.font(run.face, size).getlength(run.text, direction=_direction(run.text))
+        return self.font(run.face, size).getlength(run.text, direction=_direction(run))
 
     def draw(
         self,
@@ -135,16 +153,20 @@ class FontSet:
         The horizontal anchor is l, m or r; the vertical one (a, t, m, s, b or d) is taken
         from the main face so that every run shares one baseline.
         """
-        runs = self.runs(text)
+        runs = self.visual_runs(text)
         widths = [self._length(run, size) for run in runs]
         x, y = xy
         x -= {"l": 0.0, "m": sum(widths) / 2, "r": sum(widths)}[anchor[0]]
         baseline = y + _baseline_offset(self.font(self.faces[0], size), anchor[1])
         for run, width in zip(runs, widths, strict=True):
             font = self.font(run.face, size)
-            direction = _direction(run.text)
             draw.text(
-                (x, baseline), run.text, font=font, fill=fill, anchor="ls", direction=direction
+                (x, baseline),
+                run.text,
+                font=font,
+                fill=fill,
+                anchor="ls",
+                direction=_direction(run),
             )
             x += width
 
@@ -179,22 +201,89 @@ def script_of(char: str) -> str:
     return word if len(word) <= 3 else word.capitalize()
 
 
-def _edges_apart(run: Run) -> list[Run]:
-    """A right-to-left run with its leading and trailing spaces as runs of their own.
+def _visual_order(text: str) -> list[tuple[str, int]]:
+    """``text`` cut where its bidi level changes, the pieces in visual order, each with its level.
 
-    raqm would place a right-to-left run's trailing space on its left, against the text
-    before it, where the line (laid out left to right) wants it on the right.
+    The levels follow the Unicode bidirectional algorithm (UAX #9) for one line with no
+    explicit embeddings: the paragraph's direction is that of its first strong character
+    (P2, P3); a European number after a left-to-right letter is left to right (W7); neutrals
+    between two runs of one direction take it, others the paragraph's (N1, N2); then I1, I2
+    and the reordering of rule L2.
     """
-    if not is_right_to_left(run.text):
-        return [run]
-    core = run.text.strip()
-    start = run.text.index(core)
-    parts = (run.text[:start], core, run.text[start + len(core) :])
-    return [Run(part, run.face) for part in parts if part]
+    base = 1 if is_right_to_left(text) else 0
+    kinds = [_kind(char) for char in text]
+    strong = "R" if base else "L"
+    for i, kind in enumerate(kinds):
+        if kind in ("L", "R"):
+            strong = kind
+        elif kind == "EN" and strong == "L":
+            kinds[i] = "L"
+        elif kind in ("EN", "AN"):
+            kinds[i] = "NUM"
+    _resolve_neutrals(kinds, base)
+    levels = [_level(kind, base) for kind in kinds]
+    pieces: list[tuple[str, int]] = []
+    start = 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or levels[i] != levels[start]:
+            pieces.append((text[start:i], levels[start]))
+            start = i
+    for level in range(max((lvl for _, lvl in pieces), default=0), 0, -1):
+        i = 0
+        while i < len(pieces):
+            if pieces[i][1] < level:
+                i += 1
+                continue
+            j = i
+            while j < len(pieces) and pieces[j][1] >= level:
+                j += 1
+            pieces[i:j] = reversed(pieces[i:j])
+            i = j
+    return pieces
 
 
-def _direction(text: str) -> str:
-    return "rtl" if is_right_to_left(text) else "ltr"
+def _kind(char: str) -> str:
+    """A character's bidi class as the line needs it: L, R, EN, AN or N (neutral)."""
+    direction = unicodedata.bidirectional(char)
+    if direction == "L":
+        return "L"
+    if direction in ("R", "AL"):
+        return "R"
+    if direction in ("EN", "AN"):
+        return direction
+    return "N"
+
+
+def _resolve_neutrals(kinds: list[str], base: int) -> None:
+    """N1, N2: a stretch of neutrals between two like directions takes it (numbers count as R)."""
+    edge = "R" if base else "L"
+    i = 0
+    while i < len(kinds):
+        if kinds[i] != "N":
+            i += 1
+            continue
+        j = i
+        while j < len(kinds) and kinds[j] == "N":
+            j += 1
+        before = _strong_side(kinds[i - 1]) if i > 0 else edge
+        after = _strong_side(kinds[j]) if j < len(kinds) else edge
+        kinds[i:j] = [before if before == after else edge] * (j - i)
+        i = j
+
+
+def _strong_side(kind: str) -> str:
+    return "R" if kind in ("R", "NUM") else "L"
+
+
+def _level(kind: str, base: int) -> int:
+    """I1, I2: the level of a resolved character in a paragraph of level ``base``."""
+    if base == 0:
+        return {"L": 0, "R": 1, "NUM": 2}[kind]
+    return {"R": 1, "L": 2, "NUM": 2}[kind]
+
+
+def _direction(run: Run) -> str:
+    return "rtl" if run.is_rtl else "ltr"
 
 
 @functools.cache

@@ -297,3 +297,29 @@ def test_a_name_too_long_for_its_row_is_shortened_between_grapheme_clusters():
         assert kept
         assert name.startswith(kept)
         assert "".join(clusters(name)[: len(clusters(kept))]) == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "visual"),
+    [
+        # A Hebrew line with a Latin name: the first word is on the right (each right-to-left
+        # run is drawn from the right, so its trailing space lands on its left).
+        ("שלום Claude עולם", ["עולם", " ", "Claude", "שלום "]),
+        # A Latin line with Hebrew words: their run reads right to left as one piece.
+        ("Claude: שלום עולם!", ["Claude: ", "שלום עולם", "!"]),
+        # A number inside Arabic keeps its digits left to right, in its place.
+        ("سعد 42 علي", ["علي", " ", "42", "سعد "]),
+        ("Orca 7", ["Orca 7"]),
+    ],
+)
+def test_a_line_mixing_directions_is_laid_out_in_visual_order(text: str, visual: list[str]) -> None:
+    runs = default_fonts().visual_runs(text)
+    assert [run.text for run in runs] == visual
+    assert sorted("".join(run.text for run in runs)) == sorted(text)
+
+
+def test_a_right_to_left_title_with_a_latin_name_is_drawn_in_visual_order() -> None:
+    bars = _mixed_bars("Orca")
+    drawn = votes_chart(bars, title="שלום Claude עולם")
+    swapped = votes_chart(bars, title="עולם Claude שלום")
+    assert _region(drawn, TITLE_BOX) != _region(swapped, TITLE_BOX)
