@@ -10,7 +10,7 @@ import pytest
 from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTCollection, TTFont
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from bot.check import name_font_warnings
 from bot.council.ratings import RatingRow
@@ -318,8 +318,15 @@ def test_a_line_mixing_directions_is_laid_out_in_visual_order(text: str, visual:
     assert sorted("".join(run.text for run in runs)) == sorted(text)
 
 
-def test_a_right_to_left_title_with_a_latin_name_is_drawn_in_visual_order() -> None:
-    bars = _mixed_bars("Orca")
-    drawn = votes_chart(bars, title="שלום Claude עולם")
-    swapped = votes_chart(bars, title="עולם Claude שלום")
-    assert _region(drawn, TITLE_BOX) != _region(swapped, TITLE_BOX)
+def test_a_right_to_left_line_with_a_latin_name_starts_on_the_right() -> None:
+    # Drawn in visual order, the line's last Hebrew word is its leftmost ink.
+    fonts = default_fonts()
+    line, last_word = "שלום Claude עולם", "עולם"
+    width = int(fonts.length(last_word, 24))
+
+    def ink(text: str) -> bytes:
+        image = Image.new("RGB", (400, 40))
+        fonts.draw(ImageDraw.Draw(image), (4, 30), text, size=24, fill=(255, 255, 255))
+        return image.crop((0, 0, 4 + width, 40)).tobytes()
+
+    assert ink(line) == ink(last_word)
