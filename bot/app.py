@@ -21,6 +21,7 @@ from bot.councils import CouncilBook
 from bot.discord_ui.connection import UNREACHABLE
 from bot.discord_ui.live import LiveSessions
 from bot.discord_ui.ratelimits import GlobalPacer, WebhookBudgets, discord_trace
+from bot.discord_ui.translator import CatalogTranslator
 from bot.discord_ui.views import VoteButton
 from bot.discord_ui.votes import VoteDesk
 from bot.discord_ui.webhooks import WebhookPool
@@ -144,12 +145,14 @@ class CouncilBot(commands.Bot):
             raise cause from None
 
     async def setup_hook(self) -> None:
-        """Register cogs and persistent buttons; sync to the development guild if one is set."""
+        """Register cogs, persistent buttons and the commands' translations; sync to the
+        development guild if one is set (`council-bot sync` logs in, so it runs this too)."""
         # discord.py keeps its webhook rate-limit locks in one adapter per process, and a
         # request cancelled while a lock's release is deferred leaves that lock held. This
         # bot's tasks (all started from here on) get an adapter of their own, so nothing an
         # earlier client in the process left behind can stall its webhooks.
         webhook_adapter.set(AsyncWebhookAdapter())  # type: ignore[no-untyped-call]
+        await self.tree.set_translator(CatalogTranslator(self.tree))
         await self.load_cogs()
         guild_id = self.settings.council_dev_guild_id
         if guild_id is not None:

@@ -28,6 +28,7 @@ from tests.fakediscord.state import (
     Role,
     User,
     Webhook,
+    is_named,
     make_interaction_token,
 )
 
@@ -357,12 +358,13 @@ class Driver:
         )
         return InteractionHandle(self.fake, interaction)
 
-    def synced_command(self, guild_id: int, name: str) -> Command:
-        """The chat-input command the bot synced for this guild (guild commands win over global)."""
+    def synced_command(self, guild_id: int, name: str, locale: str = "en-US") -> Command:
+        """The chat-input command the bot synced for this guild (guild commands win over global),
+        by its canonical name or its name in `locale`."""
         found = [
             c
             for c in self.fake.world.commands.values()
-            if c.type == 1 and c.name == name and c.guild_id in (guild_id, None)
+            if c.type == 1 and is_named(c.data, name, locale) and c.guild_id in (guild_id, None)
         ]
         if not found:
             synced = sorted(c.name for c in self.fake.world.commands.values())
@@ -378,9 +380,13 @@ class Driver:
     async def slash(
         self, user: User, channel: Channel, command: str, **options: Any
     ) -> InteractionHandle:
-        """Run a slash command such as ``"council start"`` with options by name."""
+        """Run a slash command such as ``"council start"`` with options by name.
+
+        Names may be the canonical ones or, as the member's client shows them, those of their
+        locale; the interaction carries the canonical names, as Discord's do.
+        """
         words = command.split()
-        cmd = self.synced_command(channel.guild_id, words[0])
+        cmd = self.synced_command(channel.guild_id, words[0], user.locale)
         required = cmd.data.get("default_member_permissions")
         have = self.fake.world.permissions_in(channel, user.id)
         if required is not None and int(required) & ~have and user.id not in cmd.permitted_user_ids:
@@ -394,19 +400,20 @@ class Driver:
                 (
                     o
                     for o in level
-                    if o.get("name") == word and o.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP)
+                    if is_named(o, word, user.locale)
+                    and o.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP)
                 ),
                 None,
             )
             if sub is None:
                 raise DriverError(f"/{command}: no subcommand {word!r} in the synced schema")
-            node: dict[str, Any] = {"type": sub["type"], "name": word, "options": []}
+            node: dict[str, Any] = {"type": sub["type"], "name": sub["name"], "options": []}
             container.append(node)
             container, level = node["options"], list(sub.get("options") or [])
         if any(o.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in level):
             names = [o["name"] for o in level]
             raise DriverError(f"/{command} needs a subcommand, one of {names}")
-        container.extend(self._options(command, level, options, channel, resolved))
+        container.extend(self._options(command, level, options, channel, resolved, user.locale))
         data: dict[str, Any] = {"id": str(cmd.id), "name": cmd.name, "type": 1, "options": top}
         if resolved:
             data["resolved"] = resolved
@@ -421,20 +428,28 @@ class Driver:
         given: dict[str, Any],
         channel: Channel,
         resolved: dict[str, dict[str, Any]],
+        locale: str,
     ) -> list[dict[str, Any]]:
         by_name = {o["name"]: o for o in schema}
-        unknown = set(given) - set(by_name)
+        canonical = {
+            word: name
+            for word in given
+            for name, spec in by_name.items()
+            if is_named(spec, word, locale)
+        }
+        unknown = set(given) - set(canonical)
         if unknown:
             raise DriverError(
                 f"/{command}: unknown options {sorted(unknown)}; schema has {list(by_name)}"
             )
+        by_canonical = {name: given[word] for word, name in canonical.items()}
         out = []
         for name, spec in by_name.items():
-            if name not in given:
+            if name not in by_canonical:
                 if spec.get("required"):
                     raise DriverError(f"/{command}: option {name!r} is required")
                 continue
-            value = self._option_value(command, spec, given[name], channel, resolved)
+            value = self._option_value(command, spec, by_canonical[name], channel, resolved)
             out.append({"type": spec["type"], "name": name, "value": value})
         return out
 

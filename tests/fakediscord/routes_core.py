@@ -8,7 +8,7 @@ from tests.fakediscord import rules
 from tests.fakediscord.payloads import guild_json
 from tests.fakediscord.rules import DiscordError, Kind
 from tests.fakediscord.server import Call, RouteSpec
-from tests.fakediscord.state import Command, Guild
+from tests.fakediscord.state import Command, Guild, kept_by_discord
 
 
 async def get_me(call: Call) -> dict[str, Any]:
@@ -117,8 +117,14 @@ def _commands_in(call: Call, guild_id: int | None) -> list[Command]:
 
 
 async def get_commands(call: Call) -> list[dict[str, Any]]:
-    """GET the application's global or guild commands."""
-    return [c.to_json() for c in _commands_in(call, _scope(call))]
+    """GET the application's global or guild commands: the localization dictionaries with
+    ``?with_localizations=true``, else only the texts for the requester's locale (docs:
+    application-commands, Get Global Application Commands)."""
+    commands = _commands_in(call, _scope(call))
+    if call.query_flag("with_localizations"):
+        return [c.to_json() for c in commands]
+    locale = call.request.headers.get("X-Discord-Locale") or call.fake.bot_user.locale
+    return [c.to_json(locale=locale) for c in commands]
 
 
 async def put_commands(call: Call) -> list[dict[str, Any]]:
@@ -135,7 +141,7 @@ async def put_commands(call: Call) -> list[dict[str, Any]]:
         key = (data["name"], int(data.get("type", 1)))
         old = previous.get(key)
         command_id = old.id if old is not None else world.snowflakes.next()
-        command = Command(command_id, call.fake.application_id, guild_id, dict(data))
+        command = Command(command_id, call.fake.application_id, guild_id, kept_by_discord(data))
         world.commands[command_id] = command
         synced.append(command.to_json())
     call.fake.notify()
@@ -150,9 +156,11 @@ async def post_command(call: Call) -> dict[str, Any]:
     world = call.fake.world
     for existing in _commands_in(call, guild_id):
         if existing.name == data["name"] and existing.type == int(data.get("type", 1)):
-            existing.data = dict(data)
+            existing.data = kept_by_discord(data)
             return existing.to_json()
-    command = Command(world.snowflakes.next(), call.fake.application_id, guild_id, dict(data))
+    command = Command(
+        world.snowflakes.next(), call.fake.application_id, guild_id, kept_by_discord(data)
+    )
     world.commands[command.id] = command
     call.fake.notify()
     return command.to_json()

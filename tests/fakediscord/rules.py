@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import regex
+
 from tests.fakediscord.state import Pings
 
 
@@ -428,46 +430,165 @@ def check_thread_name(value: Any) -> None:
     form.raise_if_any()
 
 
-# Discord's name regex uses \p{L}\p{N} plus Devanagari and Thai; \w is the close stdlib equivalent.
-COMMAND_NAME_RE = re.compile(r"^[-_'\w]{1,32}$")
+# Discord's locales: the keys a localization dictionary may have (docs: reference#locales; the
+# OpenAPI description's AvailableLocalesEnum, which already lists "ar" and "he" too).
+DISCORD_LOCALES = (
+    "ar", "bg", "cs", "da", "de", "el", "en-GB", "en-US", "es-419", "es-ES", "fi", "fr", "he",
+    "hi", "hr", "hu", "id", "it", "ja", "ko", "lt", "nl", "no", "pl", "pt-BR", "ro", "ru",
+    "sv-SE", "th", "tr", "uk", "vi", "zh-CN", "zh-TW",
+)  # fmt: skip
+# docs: application-commands, Application Command Naming: slash command and option names match
+# this and are lower case where a letter has a lower case; USER and MESSAGE commands may be mixed
+# case and hold spaces. Both are 1-32 characters; descriptions and choice names 1-100.
+COMMAND_NAME_RE = regex.compile(r"^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$")
+NAME_MAX = 32
+DESCRIPTION_MAX = 100
+CHOICE_NAME_MAX = 100
 COMMANDS_MAX = {1: 100, 2: 15, 3: 15}
 OPTIONS_MAX = 25
 CHOICES_MAX = 25
-COMMAND_TOTAL_CHARS_MAX = 4000
+# docs: application-commands, Slash Commands: "a maximum of 8000 characters for combined name,
+# description, and value properties for each command, its options (including subcommands and
+# groups), and choices. When localization fields are present, only the longest localization for
+# each field (including the default value) is counted towards the size limit." (4000 until
+# February 2024: discord/discord-api-docs#6668.)
+COMMAND_TOTAL_CHARS_MAX = 8000
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 
 
+def is_command_name(name: object, *, chat: bool) -> bool:
+    """Whether Discord takes `name` for a slash command or option (`chat`), or a context menu."""
+    if not isinstance(name, str):
+        return False
+    if chat:
+        return bool(COMMAND_NAME_RE.match(name)) and name == name.lower()
+    return 1 <= len(name) <= NAME_MAX and bool(name.strip())
+
+
+def _localizations(form: FormErrors, item: dict[str, Any], key: str, at: str) -> dict[str, Any]:
+    """A localization dictionary's entries for Discord's locales; any other key is refused."""
+    raw = item.get(key)
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        form.add(Kind.COMMAND_INVALID, f"{at}.{key}", "DICT_TYPE_CONVERT", "Must be a dictionary")
+        return {}
+    found = {}
+    for locale, value in raw.items():
+        if locale not in DISCORD_LOCALES:
+            # As Discord answers a "pt_BR" key (kordlib/kord#594), the tuple written as Python.
+            form.add(
+                Kind.COMMAND_INVALID,
+                f"{at}.{key}.{locale}",
+                "BASE_TYPE_CHOICES",
+                f"Value must be one of {DISCORD_LOCALES!r}.",
+            )
+        elif value is not None:  # a null entry just leaves that locale out
+            found[locale] = value
+    return found
+
+
+def _longest(default: object, localized: dict[str, Any]) -> int:
+    """What a field counts toward the command's size: its longest text in any locale."""
+    return max([len(str(default or "")), *(len(str(v)) for v in localized.values())])
+
+
+def _bad_length(form: FormErrors, path: str, value: object, limit: int) -> None:
+    if not isinstance(value, str) or not 1 <= len(value) <= limit:
+        form.add(
+            Kind.COMMAND_INVALID,
+            path,
+            "BASE_TYPE_BAD_LENGTH",
+            f"Must be between 1 and {limit} in length.",
+        )
+
+
+def _invalid_name(form: FormErrors, path: str) -> None:
+    form.add(
+        Kind.COMMAND_INVALID, path, "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid"
+    )
+
+
 def _check_name_and_description(
-    form: FormErrors, item: dict[str, Any], at: str, *, chat: bool
-) -> int:
+    form: FormErrors, item: dict[str, Any], at: str, *, chat: bool, is_option: bool
+) -> tuple[int, dict[str, Any]]:
+    """Check a command's or option's name and description in every locale.
+
+    Returns what they count toward the command's size, and the name's localizations.
+    """
     name = item.get("name")
     description = item.get("description", "")
-    if (
-        not isinstance(name, str)
-        or not COMMAND_NAME_RE.match(name)
-        or (chat and name != name.lower())
-    ):
-        form.add(
-            Kind.COMMAND_INVALID,
-            f"{at}.name",
-            "APPLICATION_COMMAND_INVALID_NAME",
-            "Command name is invalid",
-        )
-    if chat and (not isinstance(description, str) or not 1 <= len(description) <= 100):
-        form.add(
-            Kind.COMMAND_INVALID,
-            f"{at}.description",
-            "BASE_TYPE_BAD_LENGTH",
-            "Must be between 1 and 100 in length.",
-        )
-    if not chat and description:
+    if not is_command_name(name, chat=chat):
+        _invalid_name(form, f"{at}.name")
+    names = _localizations(form, item, "name_localizations", at)
+    bad = [locale for locale, value in names.items() if not is_command_name(value, chat=chat)]
+    if bad and is_option:
+        for locale in bad:
+            _invalid_name(form, f"{at}.name_localizations.{locale}")
+    elif bad:
+        # A command's own bad localization is reported for the whole dictionary, naming no
+        # locale (discord/discord-api-docs#7712); an option's names the locale.
+        _invalid_name(form, f"{at}.name_localizations")
+    descriptions = _localizations(form, item, "description_localizations", at)
+    if chat:
+        _bad_length(form, f"{at}.description", description, DESCRIPTION_MAX)
+        for locale, value in descriptions.items():
+            _bad_length(form, f"{at}.description_localizations.{locale}", value, DESCRIPTION_MAX)
+    elif description or descriptions:
         form.add(
             Kind.COMMAND_INVALID,
             f"{at}.description",
             "APPLICATION_COMMAND_INVALID_DESCRIPTION",
             "Context menu commands cannot have a description",
         )
-    return len(str(name or "")) + len(str(description or ""))
+    return _longest(name, names) + _longest(description, descriptions), names
+
+
+def _check_unique_names(
+    form: FormErrors, options: list[dict[str, Any]], localized: list[dict[str, Any]], at: str
+) -> None:
+    """Option names are unique: by default, and in each locale (docs: application-commands,
+    Localization: a localized option name differs from every other option's default name and
+    from every other option name in that locale)."""
+    defaults = [o.get("name") for o in options]
+    for i, name in enumerate(defaults):
+        if name in defaults[:i]:
+            form.add(
+                Kind.COMMAND_INVALID,
+                f"{at}.{i}.name",
+                "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS",
+                "Option names must be unique",
+            )
+    for i, names in enumerate(localized):
+        for locale, shown in names.items():
+            others = [other.get(locale, defaults[j]) for j, other in enumerate(localized) if j != i]
+            others += [d for j, d in enumerate(defaults) if j != i]
+            if shown in others:
+                form.add(
+                    Kind.COMMAND_INVALID,
+                    f"{at}.{i}.name_localizations.{locale}",
+                    "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS",
+                    "Option names must be unique",
+                )
+
+
+def _check_choices(form: FormErrors, choices: list[Any], at: str) -> int:
+    if len(choices) > CHOICES_MAX:
+        form.add(
+            Kind.COMMAND_INVALID,
+            at,
+            "BASE_TYPE_MAX_LENGTH",
+            f"Must be {CHOICES_MAX} or fewer in length.",
+        )
+    total = 0
+    for j, choice in enumerate(c for c in choices if isinstance(c, dict)):
+        where = f"{at}.{j}"
+        _bad_length(form, f"{where}.name", choice.get("name"), CHOICE_NAME_MAX)
+        names = _localizations(form, choice, "name_localizations", where)
+        for locale, value in names.items():
+            _bad_length(form, f"{where}.name_localizations.{locale}", value, CHOICE_NAME_MAX)
+        total += _longest(choice.get("name"), names) + len(str(choice.get("value", "")))
+    return total
 
 
 def _check_options(form: FormErrors, options: list[Any], at: str, *, depth: int) -> int:
@@ -478,12 +599,11 @@ def _check_options(form: FormErrors, options: list[Any], at: str, *, depth: int)
             "BASE_TYPE_MAX_LENGTH",
             f"Must be {OPTIONS_MAX} or fewer in length.",
         )
+    options = [o for o in options if isinstance(o, dict)]
     total = 0
-    names: set[str] = set()
+    localized: list[dict[str, Any]] = []
     seen_optional = False
-    kinds = {
-        o.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in options if isinstance(o, dict)
-    }
+    kinds = {o.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in options}
     if len(kinds) > 1:
         form.add(
             Kind.COMMAND_INVALID,
@@ -493,16 +613,9 @@ def _check_options(form: FormErrors, options: list[Any], at: str, *, depth: int)
         )
     for i, opt in enumerate(options):
         where = f"{at}.{i}"
-        total += _check_name_and_description(form, opt, where, chat=True)
-        name = opt.get("name")
-        if name in names:
-            form.add(
-                Kind.COMMAND_INVALID,
-                f"{where}.name",
-                "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS",
-                "Option names must be unique",
-            )
-        names.add(name)
+        size, names = _check_name_and_description(form, opt, where, chat=True, is_option=True)
+        total += size
+        localized.append(names)
         otype = opt.get("type")
         if (otype == SUB_COMMAND_GROUP and depth > 0) or (otype == SUB_COMMAND and depth > 1):
             form.add(
@@ -526,21 +639,14 @@ def _check_options(form: FormErrors, options: list[Any], at: str, *, depth: int)
                 )
         else:
             seen_optional = True
-        choices = opt.get("choices") or []
-        if len(choices) > CHOICES_MAX:
-            form.add(
-                Kind.COMMAND_INVALID,
-                f"{where}.choices",
-                "BASE_TYPE_MAX_LENGTH",
-                f"Must be {CHOICES_MAX} or fewer in length.",
-            )
-        for choice in choices:
-            total += len(str(choice.get("name", ""))) + len(str(choice.get("value", "")))
+        total += _check_choices(form, opt.get("choices") or [], f"{where}.choices")
+    _check_unique_names(form, options, localized, at)
     return total
 
 
 def check_commands(commands: list[Any]) -> None:
-    """Validate a bulk command overwrite as Discord does (names, descriptions, counts, nesting)."""
+    """Validate a bulk command overwrite as Discord does: names, descriptions and their
+    localizations, counts, nesting and each command's size."""
     form = FormErrors()
     per_type: dict[int, set[str]] = {}
     for i, cmd in enumerate(commands):
@@ -549,7 +655,7 @@ def check_commands(commands: list[Any]) -> None:
             continue
         ctype = int(cmd.get("type", 1))
         chat = ctype == 1
-        total = _check_name_and_description(form, cmd, str(i), chat=chat)
+        total, _ = _check_name_and_description(form, cmd, str(i), chat=chat, is_option=False)
         names = per_type.setdefault(ctype, set())
         if cmd.get("name") in names:
             form.add(
@@ -573,7 +679,7 @@ def check_commands(commands: list[Any]) -> None:
                 Kind.COMMAND_INVALID,
                 str(i),
                 "APPLICATION_COMMAND_TOO_LARGE",
-                "Command exceeds maximum size (4000)",
+                f"Command exceeds maximum size ({COMMAND_TOTAL_CHARS_MAX})",
             )
     for ctype, names in per_type.items():
         if len(names) > COMMANDS_MAX.get(ctype, 100):

@@ -490,6 +490,49 @@ class Message:
         return data
 
 
+LOCALIZED_FIELDS = ("name", "description")
+
+
+def kept_by_discord(item: dict[str, Any]) -> dict[str, Any]:
+    """A command, option or choice as Discord stores it: localized texts that repeat the default
+    are dropped (docs: application-commands, Localization: "Any localized values that are
+    identical to the default will be ignored")."""
+    kept = dict(item)
+    for name in LOCALIZED_FIELDS:
+        localized = item.get(f"{name}_localizations")
+        if isinstance(localized, dict):
+            kept[f"{name}_localizations"] = {
+                locale: text
+                for locale, text in localized.items()
+                if text is not None and text != item.get(name)
+            }
+    for key in ("options", "choices"):
+        if isinstance(item.get(key), list):
+            kept[key] = [kept_by_discord(o) if isinstance(o, dict) else o for o in item[key]]
+    return kept
+
+
+def localized_for(item: dict[str, Any], locale: str) -> dict[str, Any]:
+    """`item` as a list of commands returns it by default: each localization dictionary replaced
+    by ``name_localized``/``description_localized`` for one locale, where it has one (docs:
+    application-commands, Retrieving localized commands)."""
+    shown = {k: v for k, v in item.items() if not k.endswith("_localizations")}
+    for name in LOCALIZED_FIELDS:
+        text = (item.get(f"{name}_localizations") or {}).get(locale)
+        if text is not None:
+            shown[f"{name}_localized"] = text
+    for key in ("options", "choices"):
+        if isinstance(item.get(key), list):
+            shown[key] = [localized_for(o, locale) if isinstance(o, dict) else o for o in item[key]]
+    return shown
+
+
+def is_named(item: dict[str, Any], word: str, locale: str) -> bool:
+    """Whether a member whose client is in `locale` would pick `item` by typing `word`: its
+    canonical name, or its name in that locale."""
+    return word in (item.get("name"), (item.get("name_localizations") or {}).get(locale))
+
+
 @dataclass
 class Command:
     """An application command the bot registered (globally or for one guild)."""
@@ -503,7 +546,7 @@ class Command:
 
     @property
     def name(self) -> str:
-        """The command's name."""
+        """The command's canonical name (what interactions carry, whatever the locale)."""
         return str(self.data["name"])
 
     @property
@@ -511,9 +554,10 @@ class Command:
         """1 chat input, 2 user, 3 message."""
         return int(self.data.get("type", 1))
 
-    def to_json(self) -> dict[str, Any]:
-        """The application command object Discord returns after a sync."""
-        data = dict(self.data)
+    def to_json(self, *, locale: str | None = None) -> dict[str, Any]:
+        """The application command object: with every localization dictionary, as a sync
+        returns it, or (given the requester's `locale`) as a plain list of commands does."""
+        data = dict(self.data) if locale is None else localized_for(self.data, locale)
         data.setdefault("type", 1)
         data.setdefault("description", "")
         data.setdefault("options", [])
