@@ -25,10 +25,10 @@ class SessionQueries(StoreBase):
         async with self._db.writing() as tx:
             session_id = await tx.insert(
                 "INSERT INTO sessions (guild_id, channel_id, thread_id, host_id, topic, format,"
-                " rounds, preset, chair, language, is_blind, budget_tokens, budget_usd, status,"
-                " started_at, council_id) VALUES (:guild_id, :channel_id, :thread_id, :host_id,"
-                " :topic, :format, :rounds, :preset, :chair, :language, :is_blind,"
-                " :budget_tokens, :budget_usd, :status, :started_at, :council_id)",
+                " rounds, preset, chair, language, locale, is_blind, budget_tokens, budget_usd,"
+                " status, started_at, council_id) VALUES (:guild_id, :channel_id, :thread_id,"
+                " :host_id, :topic, :format, :rounds, :preset, :chair, :language, :locale,"
+                " :is_blind, :budget_tokens, :budget_usd, :status, :started_at, :council_id)",
                 {
                     "council_id": new.council_id,
                     "guild_id": new.guild_id,
@@ -41,6 +41,7 @@ class SessionQueries(StoreBase):
                     "preset": new.preset,
                     "chair": new.chair,
                     "language": new.language,
+                    "locale": new.locale,
                     "is_blind": int(new.is_blind),
                     "budget_tokens": new.budget_tokens,
                     "budget_usd": new.budget_usd,
