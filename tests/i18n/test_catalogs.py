@@ -178,5 +178,6 @@ def test_a_nested_message_is_rendered_in_the_same_language() -> None:
         "5 ответов не удалось показать в ветке (Claude, round 1); в стенограмме есть всё до слова."
     )
     assert str(unshown) == (
-        "5 replies could not be shown in the thread (Claude, round 1); the transcript has every word."
+        "5 replies could not be shown in the thread (Claude, round 1); "
+        "the transcript has every word."
     )
