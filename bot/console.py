@@ -34,12 +34,21 @@ from bot.council.events import (
     TextDelta,
     TurnKey,
 )
+from bot.council.formats import format_name
 from bot.council.models import ReplyKind, Session
+from bot.i18n import Text, localize, t
 from bot.logs import DIM, RESET
+from bot.render.summary import PEER_RANKING, SYNTHESIS_SECTIONS
+from bot.render.transcript import status_name
 
 BOLD = "\x1b[1m"
 
 Prompt = Callable[[str], Awaitable[str | None]]
+_KIND_LABELS = {
+    ReplyKind.CHAIR: t("council.role.chair"),
+    ReplyKind.REVIEW: t("council.console.review"),
+    ReplyKind.SYNTHESIS: t("council.role.synthesis"),
+}
 
 
 @dataclass
@@ -56,7 +65,8 @@ class _Turn:
 @dataclass
 class ConsolePresenter:
     """Prints a session as it happens. `prompt` (interactive use only) asks the person at the
-    terminal for an audience question between rounds, and whether to resume after a pause."""
+    terminal for an audience question between rounds, and whether to resume after a pause.
+    Its own words are in `locale` (the council's)."""
 
     out: TextIO
     colors: dict[str, str] = field(default_factory=dict)
@@ -64,6 +74,7 @@ class ConsolePresenter:
     on_question: Callable[[str], Awaitable[None]] | None = None
     on_pause: Callable[[bool], None] | None = None
     use_color: bool = True
+    locale: str | None = None
     planned_rounds: int = 0
     _turns: dict[TurnKey, _Turn] = field(default_factory=dict)
     _order: list[TurnKey] = field(default_factory=list)
@@ -80,14 +91,14 @@ class ConsolePresenter:
             s = event.session
             self.planned_rounds = s.rounds
             names = ", ".join(self._paint(m.persona, m.color) for m in event.members)
-            self._line(f"{BOLD}Council #{s.id}{RESET}: {s.topic}")
-            self._line(f"{s.format}, {s.rounds} round(s). Members: {names}")
+            self._line(f"{BOLD}{self._say(t('council.name', id=s.id))}{RESET}: {s.topic}")
+            about = t("council.console.about", format=format_name(s.format), rounds=s.rounds)
+            self._line(f"{self._say(about)} {self._say(t('council.console.members'))} {names}")
         elif isinstance(event, RoundStarted):
-            self._line(f"\n{BOLD}── Round {event.number} ──{RESET}")
+            self._line(f"\n{BOLD}── {self._say(t('council.round', number=event.number))} ──{RESET}")
             for q in event.questions:
-                self._line(
-                    f"{DIM}A member of the audience, {q.display_name}, asks:{RESET} {q.text}"
-                )
+                asks = self._say(t("council.question-from", name=q.display_name))
+                self._line(f"{DIM}{asks}{RESET} {q.text}")
         elif isinstance(event, MemberStarted):
             turn = _Turn(event.display_name, self.colors.get(event.turn.persona, ""))
             self._turns[event.turn] = turn
@@ -109,23 +120,22 @@ class ConsolePresenter:
             self._order.clear()
             await self._ask_between_rounds(event.number)
         elif isinstance(event, SessionPaused):
-            self._line(f"\n{BOLD}Paused:{RESET} {event.reason}")
-            answer = await self.prompt("Resume? [Y/n] ") if self.prompt else "n"
+            self._line(f"\n{BOLD}{self._say(t('council.console.paused'))}{RESET} {event.reason}")
+            resume = self._say(t("council.console.resume"))
+            answer = await self.prompt(f"{resume} [Y/n] ") if self.prompt else "n"
             if self.on_pause is not None:
                 self.on_pause((answer or "y").strip().lower() not in ("n", "no"))
         elif isinstance(event, SynthesisReady):
             self._print_synthesis(event)
         elif isinstance(event, SessionEnded):
             s = event.session
-            self._line(
-                f"\n{BOLD}Session {s.status}{RESET}"
-                + (f": {s.stop_reason}" if s.stop_reason else "")
-            )
+            said = self._say(t("council.console.ended", status=status_name(s.status)))
+            self._line(f"\n{BOLD}{said}{RESET}" + (f": {s.stop_reason}" if s.stop_reason else ""))
 
     async def _ask_between_rounds(self, number: int) -> None:
         if self.prompt is None or self.on_question is None or number >= self.planned_rounds:
             return
-        question = await self.prompt("Ask the council a question (Enter to go on): ")
+        question = await self.prompt(f"{self._say(t('council.console.ask'))} ")
         if question and question.strip():
             await self.on_question(question.strip())
 
@@ -135,9 +145,8 @@ class ConsolePresenter:
             key = self._order[0]
             turn = self._turns[key]
             if not turn.headed:
-                label = {ReplyKind.CHAIR: " (chair)", ReplyKind.REVIEW: " (review)"}.get(
-                    key.kind, " (synthesis)" if key.kind is ReplyKind.SYNTHESIS else ""
-                )
+                kind = _KIND_LABELS.get(key.kind)
+                label = f" ({self._say(kind)})" if kind is not None else ""
                 self._live_head = f"{self._paint(turn.name + label, turn.color)}: "
                 self.out.write(f"\n{self._live_head}")
                 self._at_line_start = False
@@ -152,7 +161,8 @@ class ConsolePresenter:
                 break
             if turn.failure:
                 self._resume_line()
-                self.out.write(self._plain(f"{DIM}[{turn.name} {turn.failure}]{RESET}"))
+                failed = t("council.member-failed", name=turn.name, failure=turn.failure)
+                self.out.write(self._plain(f"{DIM}[{self._say(failed)}]{RESET}"))
             if self._resume_head is None:  # else a log record has ended the line already
                 self.out.write("\n")
             self._live_head, self._resume_head, self._at_line_start = None, None, True
@@ -180,27 +190,28 @@ class ConsolePresenter:
         if thinking and self._order and self._turns[self._order[0]].headed:
             return  # the live stream is on screen; the status would cut into it
         if thinking:
-            self._line(f"{DIM}… still thinking: {', '.join(thinking)}{RESET}")
+            still = t("council.console.still-thinking", names=", ".join(thinking))
+            self._line(f"{DIM}… {self._say(still)}{RESET}")
 
     def _print_synthesis(self, event: SynthesisReady) -> None:
-        self._line(f"\n{BOLD}── Synthesis ──{RESET}")
-        self._line(f"{DIM}Coverage: {event.coverage}{RESET}")
+        self._line(f"\n{BOLD}── {self._say(t('council.synthesis'))} ──{RESET}")
+        coverage = self._say(t("council.summary.coverage", coverage=event.coverage))
+        self._line(f"{DIM}{coverage}{RESET}")
         synthesis = event.synthesis
         if synthesis is None:
             return
-        for title, items in (
-            ("Consensus", synthesis.consensus),
-            ("Disagreements", synthesis.disagreements),
-            ("Open questions", synthesis.open_questions),
-            ("Cautions", synthesis.cautions),
-            ("Peer ranking", synthesis.ranking),
-        ):
+        sections = synthesis.model_dump()
+        for key, title in (*SYNTHESIS_SECTIONS, ("ranking", PEER_RANKING)):
+            items = sections.get(key) or []
             if items:
-                self._line(f"{BOLD}{title}{RESET}")
+                self._line(f"{BOLD}{self._say(title)}{RESET}")
                 for item in items:
                     self._line(f"  • {item}")
         if synthesis.verdict:
-            self._line(f"{BOLD}Verdict:{RESET} {synthesis.verdict}")
+            self._line(f"{BOLD}{self._say(t('council.verdict'))}:{RESET} {synthesis.verdict}")
+
+    def _say(self, text: Text | str) -> str:
+        return localize(text, self.locale)
 
     def _paint(self, text: str, color: str) -> str:
         if not self.use_color or not color.startswith("#") or len(color) != 7:
@@ -279,16 +290,19 @@ async def run_console(
 ) -> Session:
     """Run a session in the terminal; an interactive user may ask questions and resume pauses."""
 
+    you = localize(t("council.console.you"), run.spec.locale)
+
     async def ask(text: str) -> None:
-        await run.ask(None, "you", text)
+        await run.ask(None, you, text)
 
     def on_pause(should_resume: bool) -> None:
         if should_resume:
             run.resume()
         else:
-            run.stop("Stopped at the console after a pause.")
+            run.stop(t("council.stop.console"))
 
     presenter.on_pause = on_pause
+    presenter.locale = run.spec.locale
     if is_interactive:
         presenter.prompt = read_line
         presenter.on_question = ask

@@ -14,6 +14,7 @@ from bot.council.models import Session, SessionStatus
 from bot.council.spec import clean_text
 from bot.discord_ui.live import require_thread
 from bot.errors import UserFacingError
+from bot.i18n import localize, t
 from cogs.checks import (
     ThreadParent,
     ensure_audience,
@@ -202,12 +203,13 @@ class CouncilCog(
     async def stop(self, interaction: discord.Interaction[discord.Client]) -> None:
         """Stop the council at once, cancelling every model that is still speaking."""
         session = await self._hosted(interaction)
-        reason = f"Stopped by {interaction.user.display_name}."
+        reason = t("council.stop.by", name=interaction.user.display_name)
         run = self.manager.run_for(session.id)
         if run is not None:
             run.stop(reason)
         else:
-            await self.store.set_session_status(session.id, SessionStatus.STOPPED, reason)
+            stopped = localize(reason, session.locale)
+            await self.store.set_session_status(session.id, SessionStatus.STOPPED, stopped)
         await self._audit(interaction, "session.stop", session.id)
         await interaction.response.send_message("Stopped.", ephemeral=True)
 
@@ -231,7 +233,7 @@ class CouncilCog(
                 ephemeral=True,
             )
             return
-        run.pause(f"Paused by {interaction.user.display_name}.")
+        run.pause(t("council.pause.by", name=interaction.user.display_name))
         await self._audit(interaction, "session.pause", session.id)
         await interaction.response.send_message(
             f"Pausing before round {upcoming}: the round under way, if any, finishes first. "

@@ -212,11 +212,20 @@ def test_console_with_a_language_asks_every_model_to_answer_in_it(tmp_path, fake
     for model in ("gpt-test", "claude-test", "gemini-test"):
         fake.script(model, ModelScript(reply="Ответ.", tokens_per_s=400.0))
     _write_config(tmp_path / "council.toml", fake)
-    result = _cli(tmp_path, "console", "Trains or cars?", "--rounds", "1", "--language", "ru")
+    transcript = tmp_path / "council.md"
+    result = _cli(
+        tmp_path, "console", "Trains or cars?", "--rounds", "1", "--language", "ru",
+        "--transcript", str(transcript),
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert fake.requests
     for request in fake.requests:
         assert "Answer in Russian" in request.system_text()
+    # The console's own words, and the transcript's, follow the council's language too.
+    assert "Совет №1: Trains or cars?" in result.stdout
+    assert "── Раунд 1 ──" in result.stdout
+    assert "Round" not in result.stdout
+    assert transcript.read_text().startswith("# Совет №1: Trains or cars?")
 
 
 def test_console_refuses_an_unknown_language_in_one_line(tmp_path, fake):

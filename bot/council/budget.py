@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.council.figures import count, usd
 from bot.errors import UserFacingError
+from bot.i18n import t
 
 CHARS_PER_TOKEN = 4
 
@@ -31,35 +33,55 @@ class Reservation:
 
 
 class Budget:
-    """Tracks what a session spent and has reserved against its limits (None = no limit)."""
+    """Tracks what a session spent and has reserved against its limits (None = no limit).
 
-    def __init__(self, max_tokens: int | None = None, max_usd: float | None = None) -> None:
+    `locale` is the council's: the numbers in a refusal are written as it writes them.
+    """
+
+    def __init__(
+        self,
+        max_tokens: int | None = None,
+        max_usd: float | None = None,
+        *,
+        locale: str | None = None,
+    ) -> None:
         self.max_tokens = max_tokens
         self.max_usd = max_usd
+        self.locale = locale
         self.spent_tokens = 0
         self.spent_usd = 0.0
         self._reserved_tokens = 0
         self._reserved_usd = 0.0
 
-    def reserve(self, who: str, tokens: int, usd: float) -> Reservation:
+    def reserve(self, who: str, tokens: int, cost: float) -> Reservation:
         """Reserve a call's worst case, or raise `BudgetExceeded` saying why."""
         if self.max_tokens is not None:
             committed = self.spent_tokens + self._reserved_tokens
             if committed + tokens > self.max_tokens:
                 raise BudgetExceeded(
-                    f"Stopped: the next call ({who}, up to {tokens:,} tokens) would exceed the "
-                    f"session's budget of {self.max_tokens:,} tokens ({committed:,} used)."
+                    t(
+                        "council.stop.token-budget",
+                        who=who,
+                        tokens=count(tokens, self.locale),
+                        budget=count(self.max_tokens, self.locale),
+                        used=count(committed, self.locale),
+                    )
                 )
         if self.max_usd is not None:
             committed_usd = self.spent_usd + self._reserved_usd
-            if committed_usd + usd > self.max_usd:
+            if committed_usd + cost > self.max_usd:
                 raise BudgetExceeded(
-                    f"Stopped: the next call ({who}, up to ${usd:.4f}) would exceed the "
-                    f"session's budget of ${self.max_usd:.2f} (${committed_usd:.4f} spent)."
+                    t(
+                        "council.stop.usd-budget",
+                        who=who,
+                        cost=usd(cost, self.locale),
+                        budget=usd(self.max_usd, self.locale, 2),
+                        spent=usd(committed_usd, self.locale),
+                    )
                 )
         self._reserved_tokens += tokens
-        self._reserved_usd += usd
-        return Reservation(tokens, usd)
+        self._reserved_usd += cost
+        return Reservation(tokens, cost)
 
     def settle(self, reservation: Reservation, tokens: int, usd: float) -> None:
         """Replace a reservation by what the call really used."""

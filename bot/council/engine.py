@@ -31,6 +31,7 @@ from bot.council.events import (
     SynthesisReady,
     TurnKey,
 )
+from bot.council.figures import decimal, plain, usd
 from bot.council.formats import Step, chair_instruction, competing_members, plan_round
 from bot.council.languages import prompt_language
 from bot.council.models import (
@@ -70,7 +71,8 @@ from bot.council.spec import SeatSpec, SessionSpec
 from bot.council.stance import footer_instruction
 from bot.council.synthesis import Synthesis, parse_synthesis, synthesis_instruction
 from bot.council.tally import BordaScore, borda
-from bot.council.turns import FAILURE_LABELS, ReplyRecorder, TurnRequest, TurnRunner
+from bot.council.turns import ReplyRecorder, TurnRequest, TurnRunner, failure_label
+from bot.i18n import Text, localize, t
 from bot.providers.types import ChatMessage, Provider
 
 log = logging.getLogger(__name__)
@@ -123,10 +125,13 @@ class WallTimeExceeded(Exception):
 DAILY_BUDGET_WINDOW = timedelta(days=1)
 
 
-def wall_time_reason(limit_s: float) -> str:
+def wall_time_reason(limit_s: float, locale: str | None = None) -> str:
     """Why a session that ran out of wall time stopped: seconds under a minute, else minutes."""
-    limit = f"{limit_s:g}-second" if limit_s < 60 else f"{round(limit_s / 60, 1):g}-minute"
-    return f"Stopped: the session reached its {limit} limit."
+    if limit_s < 60:
+        reason = t("council.stop.wall-seconds", limit=plain(limit_s, locale))
+    else:
+        reason = t("council.stop.wall-minutes", limit=plain(round(limit_s / 60, 1), locale))
+    return localize(reason, locale)
 
 
 class SessionRun:
@@ -150,7 +155,7 @@ class SessionRun:
         self.store = store
         self.presenter = presenter
         self.rng = rng or random.Random()  # noqa: S311  (shuffling for fairness, not secrecy)
-        self.budget = Budget(spec.budget_tokens, spec.budget_usd)
+        self.budget = Budget(spec.budget_tokens, spec.budget_usd, locale=spec.locale)
         self.turns = TurnRunner(
             session_id=session.id,
             config=config,
@@ -160,6 +165,7 @@ class SessionRun:
             budget=self.budget,
             member_timeout_s=spec.member_timeout_s,
             stall_timeout_s=spec.stall_timeout_s,
+            locale=spec.locale,
         )
         self.config = config
         self.rules = PromptRules(
@@ -219,6 +225,7 @@ class SessionRun:
                 preset=spec.preset,
                 chair=spec.chair.name if spec.chair else None,
                 language=spec.language,
+                locale=spec.locale,
                 is_blind=spec.is_blind,
                 guild_id=spec.guild_id,
                 channel_id=spec.channel_id,
@@ -327,27 +334,29 @@ class SessionRun:
         """True while the session waits for `resume`."""
         return not self._resumed.is_set() and self._pause_requested is not None
 
-    def stop(self, reason: str = "Stopped by the host.", *, is_automatic: bool = False) -> None:
+    def stop(self, reason: str | Text | None = None, *, is_automatic: bool = False) -> None:
         """Stop at once: cancel in-flight model calls and end the session as stopped.
+
+        A catalog `reason` is stored and shown in the council's locale.
 
         Only the first stop counts: a second one (another host, the thread-lost handler) or a
         stop while the end is being recorded never cancels that recording.
         """
         if not self._is_stoppable:
             return
-        self._stop_reason = reason
+        self._stop_reason = self._say(reason or t("council.stop.by-the-host"))
         self._is_auto_stop = is_automatic
         if self._task is not None:
             self._task.cancel()
 
-    def interrupt(self, reason: str) -> None:
+    def interrupt(self, reason: str | Text) -> None:
         """Stop at once because the session can't be shown; it is kept, paused, to resume.
 
         In-flight model calls are cancelled, so nothing more is spent while nobody can watch.
         """
         if not self._is_stoppable:
             return
-        self._interruption = reason
+        self._interruption = self._say(reason)
         if self._task is not None:
             self._task.cancel()
 
@@ -363,12 +372,12 @@ class SessionRun:
         if self._rounds_task is not None:
             self._rounds_task.cancel()
 
-    def pause(self, reason: str = "Paused by the host.") -> None:
+    def pause(self, reason: str | Text | None = None) -> None:
         """Pause before the next round: once the round under way ends, or now between rounds.
 
         A pause asked for during the last round never takes hold: no round follows it.
         """
-        self._pause_requested = reason
+        self._pause_requested = self._say(reason or t("council.pause.by-the-host"))
         self._resumed.clear()
         # Cut short the wait between rounds, if one is under way; `_between_rounds` then pauses.
         self._advance.set()
@@ -450,16 +459,15 @@ class SessionRun:
                 SessionStatus.STOPPED, self._stop_reason, is_automatic=self._is_auto_stop
             )
         except BudgetExceeded as exc:
-            return await self._finish(SessionStatus.STOPPED, exc.message, is_automatic=True)
+            reason = exc.localized(self.spec.locale)
+            return await self._finish(SessionStatus.STOPPED, reason, is_automatic=True)
         except WallTimeExceeded:
-            reason = wall_time_reason(self.spec.max_wall_s or 0)
+            reason = wall_time_reason(self.spec.max_wall_s or 0, self.spec.locale)
             return await self._finish(SessionStatus.STOPPED, reason, is_automatic=True)
         except Exception:
             log.exception("session %d failed", self.session.id)
             return await self._finish(
-                SessionStatus.FAILED,
-                "The session failed unexpectedly; the operator has the log.",
-                is_automatic=True,
+                SessionStatus.FAILED, self._say(t("council.stop.failed")), is_automatic=True
             )
 
     async def _finish(
@@ -477,12 +485,16 @@ class SessionRun:
     async def _interrupted(self) -> Session:
         """Keep the session paused, with the reason, for `/council resume`; it has not ended."""
         self._is_recording_end = True
-        reason = f"Interrupted: {self._interruption}."
+        reason = self._say(t("council.interrupted", reason=self._interruption))
         self.session = await self.store.set_session_status(
             self.session.id, SessionStatus.PAUSED, reason
         )
         await self._audit("session.interrupt", reason)
         return self.session
+
+    def _say(self, text: str | Text) -> str:
+        """The bot's own words in the council's locale, as they are stored and shown."""
+        return localize(text, self.spec.locale)
 
     async def _audit(self, action: str, detail: str) -> None:
         # Automatic stops are audited like a host's, with no member behind them.
@@ -540,8 +552,11 @@ class SessionRun:
         spent = await self.store.guild_spend_usd(self.spec.guild_id, since)
         if spent >= daily:
             raise BudgetExceeded(
-                f"Stopped: this server has used its daily budget (${spent:.2f} of "
-                f"${daily:.2f} in the last 24 hours)."
+                t(
+                    "council.stop.daily-budget",
+                    spent=usd(spent, self.spec.locale, 2),
+                    budget=usd(daily, self.spec.locale, 2),
+                )
             )
 
     async def _between_rounds(self) -> None:
@@ -746,13 +761,23 @@ class SessionRun:
                 return replies
             failed = [m for m in members if m not in answered]
             reasons = ", ".join(
-                f"{m} {FAILURE_LABELS.get(latest[m].error_kind or '', 'failed')}"
+                self._say(
+                    t("council.member-failed", name=m, failure=failure_label(latest[m].error_kind))
+                )
                 for m in failed
                 if m in latest
             )
             await self._wait_for_resume(
-                f"Only {len(answered)} of {len(members)} members answered round {number} "
-                f"({reasons}); a round needs {needed}. Resume to retry them."
+                self._say(
+                    t(
+                        "council.pause.quorum",
+                        answered=len(answered),
+                        members=len(members),
+                        round=number,
+                        reasons=reasons,
+                        needed=needed,
+                    )
+                )
             )
             # Debate members speak one at a time, so a retry keeps that order.
             groups = [[name] for name in failed] if self.spec.format == "debate" else [failed]
@@ -781,7 +806,7 @@ class SessionRun:
                 continue
             asker = self.names.get(persona, persona)
             for addressee, question in directed_questions(reply.text, asker, list(persona_of)):
-                line = f"{asker} asked: {question}"
+                line = self._say(t("council.asked", asker=asker, question=question))
                 waiting = directed.setdefault(persona_of[addressee], [])
                 if line not in waiting:
                     waiting.append(line)
@@ -836,13 +861,22 @@ class SessionRun:
                 if reply is None or reply.kind is not ReplyKind.ANSWER:
                     continue
                 if reply.status is not ReplyStatus.OK:
-                    label = FAILURE_LABELS.get(reply.error_kind or "", "failed")
-                    misses.setdefault(name, []).append(f"{label} in round {number}")
+                    miss = t(
+                        "council.coverage.miss",
+                        failure=failure_label(reply.error_kind),
+                        round=number,
+                    )
+                    misses.setdefault(name, []).append(self._say(miss))
         if not misses:
-            return f"all {len(members)} members answered every round"
-        details = "; ".join(f"{name} {', '.join(where)}" for name, where in misses.items())
+            return self._say(t("council.coverage.all", members=len(members)))
+        details = "; ".join(
+            self._say(t("council.coverage.member", name=name, misses=", ".join(where)))
+            for name, where in misses.items()
+        )
         complete = len(members) - len(misses)
-        return f"{complete}/{len(members)} members answered every round; {details}"
+        return self._say(
+            t("council.coverage.some", complete=complete, members=len(members), details=details)
+        )
 
     async def _synthesise(self) -> None:
         coverage = self.coverage()
@@ -851,11 +885,22 @@ class SessionRun:
             for r in self.results.values()
             if r.kind is ReplyKind.ANSWER and r.status is ReplyStatus.OK
         }
-        ranking_lines = [f"{s.candidate} ({s.average:.2f} pts/ballot)" for s in self.ranking]
+        ranking_lines = [
+            self._say(
+                t(
+                    "council.ranking-line",
+                    name=s.candidate,
+                    points=decimal(s.average, self.spec.locale, 2),
+                )
+            )
+            for s in self.ranking
+        ]
         if len(answered) < 2:
-            only = ", ".join(sorted(answered)) or "no one"
-            coverage = f"{coverage}. Only {only} answered, so there is nothing to synthesise"
-            await self._save_synthesis(None, coverage)
+            if answered:
+                only = t("council.coverage.only", coverage=coverage, only=", ".join(answered))
+            else:
+                only = t("council.coverage.no-one", coverage=coverage)
+            await self._save_synthesis(None, self._say(only))
             return
         instruction = synthesis_instruction(
             self.language, coverage, ranking_lines, has_memory=bool(self.spec.memory)

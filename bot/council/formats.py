@@ -10,6 +10,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.council.models import FormatName, ReplyKind
+from bot.i18n import Text, t
+
+# How a format is named where people read it: each locale's word for it.
+_FORMAT_NAMES: dict[str, Text] = {
+    "parallel": t("council.format.parallel"),
+    "debate": t("council.format.debate"),
+    "chaired": t("council.format.chaired"),
+    "review": t("council.format.review"),
+}
+
+
+def format_name(format: str) -> Text | str:
+    """The format's name to show ("parallel"); a format unknown here is shown as stored."""
+    return _FORMAT_NAMES.get(format, format)
 
 
 @dataclass(frozen=True, slots=True)

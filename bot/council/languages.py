@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.errors import UserFacingError
+from bot.i18n import DEFAULT_LOCALE, catalog_locale, shipped_locales
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +112,21 @@ def html_language(stored: str) -> tuple[str, str]:
     if found is None:
         return ("und", "auto")
     return (found.code, "rtl" if found.is_rtl else "ltr")
+
+
+def public_locale(language: str, server_locale: str | None = None) -> str:
+    """The catalog the bot's own words in a council are shown in, decided once at its start.
+
+    The council's language when the bot ships a catalog for it, else the server's preferred
+    locale when it does, else English.
+    """
+    shipped = shipped_locales()
+    for code in (language, server_locale):
+        if code and _has_catalog(code, shipped):
+            return catalog_locale(code, shipped)
+    return DEFAULT_LOCALE
+
+
+def _has_catalog(code: str, shipped: tuple[str, ...]) -> bool:
+    primary = code.strip().replace("_", "-").split("-", 1)[0].casefold()
+    return catalog_locale(code, shipped) != DEFAULT_LOCALE or primary == DEFAULT_LOCALE

@@ -70,6 +70,7 @@ class NewSession(_Frozen):
     preset: str | None = None
     chair: str | None = None
     language: str = ""  # a locale code; "" answers in the topic's language
+    locale: str = ""  # the locale of the bot's own words in the thread; "" for English
     is_blind: bool = False
     guild_id: int | None = None
     channel_id: int | None = None

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pydantic import BaseModel, ConfigDict
 
 from bot.config import FORMATS, CouncilConfig, PersonaConfig
-from bot.council.languages import language_code
+from bot.council.languages import language_code, public_locale
 from bot.council.models import FormatName, MemberRole, SessionRecord
 from bot.errors import SeatProblem, UnseatedError, UserFacingError
 
@@ -52,6 +52,8 @@ class SessionSpec(BaseModel):
     summariser: SeatSpec | None = None
     preset: str | None = None
     language: str = ""  # a locale code; "" answers in the topic's language
+    # The catalog the bot's own words are shown in (see `public_locale`); "" for English.
+    locale: str = ""
     max_words: int = 180
     is_blind: bool = False
     guild_id: int | None = None
@@ -93,13 +95,15 @@ def build_spec(
     format: str | None = None,
     rounds: int | None = None,
     language: str | None = None,
+    server_locale: str | None = None,
     overrides: Mapping[str, PersonaConfig] | None = None,
     **options: object,
 ) -> SessionSpec:
     """Resolve a host's request against the config; raise `UserFacingError` if it cannot run.
 
     `language` (a locale code or language name) overrides the preset's; with neither, the
-    models answer in the language the topic is written in.
+    models answer in the language the topic is written in. The bot's own words follow the
+    council's language, else `server_locale` (the server's preferred locale), else English.
     """
     topic = clean_text(topic)
     if not topic:
@@ -150,6 +154,7 @@ def build_spec(
             "summariser": summariser,
             "preset": preset if chosen is not None else None,
             "language": language_chosen,
+            "locale": public_locale(language_chosen, server_locale),
             **options,
         }
     )
@@ -225,6 +230,7 @@ def spec_from_record(
             "chair": chair,
             "preset": session.preset,
             "language": session.language,
+            "locale": session.locale,
             "is_blind": session.is_blind,
             "guild_id": session.guild_id,
             "channel_id": session.channel_id,

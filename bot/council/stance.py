@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.i18n import Text, t
+
 FOOTER_INSTRUCTION = (
     "End your reply with one last line in exactly this form, which the audience will not see:\n"
     "[stance: <one or two words> | claim: <your position in one line> | confidence: <0-100>% "
@@ -89,7 +91,10 @@ def _confidence(text: str) -> float | None:
     return min(1.0, max(0.0, value))
 
 
-def describe_change(persona: str, before: str, after: str, reason: str | None) -> str:
+def describe_change(persona: str, before: str, after: str, reason: str | None) -> Text:
     """One line for the summary, e.g. "DeepSeek moved from cautious to supportive: …"."""
-    line = f"{persona} moved from {before} to {after}"
-    return f"{line}: {reason}" if reason else line
+    if reason:
+        return t(
+            "council.stance.moved-because", name=persona, before=before, after=after, reason=reason
+        )
+    return t("council.stance.moved", name=persona, before=before, after=after)

@@ -19,32 +19,39 @@ from bot.council.events import (
     TextDelta,
     TurnKey,
 )
+from bot.council.figures import plain
 from bot.council.models import NewReply, Reply, ReplyStatus
 from bot.council.prompts import clean_reply, impersonation_start
 from bot.council.stance import StanceFooter, parse_footer, strip_footer
 from bot.errors import ProviderError, ProviderErrorKind
+from bot.i18n import Text, localize, t
 from bot.providers.types import ChatMessage, Completion, CompletionRequest, Delta, Provider
 
 log = logging.getLogger(__name__)
 
 # Short reason classes the audience sees for a failed member; never a stack trace.
-FAILURE_LABELS: Mapping[str, str] = {
-    ProviderErrorKind.AUTH: "had its API key rejected",
-    ProviderErrorKind.MODEL_NOT_FOUND: "could not find its model",
-    ProviderErrorKind.RATE_LIMITED: "was rate limited",
-    ProviderErrorKind.TIMEOUT: "timed out",
-    ProviderErrorKind.OVERLOADED: "found its provider overloaded",
-    ProviderErrorKind.UNREACHABLE: "could not be reached",
-    ProviderErrorKind.BAD_RESPONSE: "sent an unreadable reply",
-    ProviderErrorKind.REFUSED: "declined to answer",
-    "empty": "sent an empty reply",
-    "stopped": "was stopped",
+FAILURE_LABELS: Mapping[str, Text] = {
+    ProviderErrorKind.AUTH: t("council.failure.auth"),
+    ProviderErrorKind.MODEL_NOT_FOUND: t("council.failure.model-not-found"),
+    ProviderErrorKind.RATE_LIMITED: t("council.failure.rate-limited"),
+    ProviderErrorKind.TIMEOUT: t("council.failure.timeout"),
+    ProviderErrorKind.OVERLOADED: t("council.failure.overloaded"),
+    ProviderErrorKind.UNREACHABLE: t("council.failure.unreachable"),
+    ProviderErrorKind.BAD_RESPONSE: t("council.failure.bad-response"),
+    ProviderErrorKind.REFUSED: t("council.failure.refused"),
+    "empty": t("council.failure.empty"),
+    "stopped": t("council.failure.stopped"),
 }
+
+
+def failure_label(kind: str | None) -> Text:
+    """What the audience is told a failed member did ("timed out"), by its error kind."""
+    return FAILURE_LABELS.get(kind or "", t("council.failure.other"))
 
 
 CLEAN_INTERVAL_S = 0.1
 DEFAULT_STALL_TIMEOUT_S = 30.0
-CUT_OFF_NOTE = "*(cut off at the length limit)*"
+CUT_OFF_NOTE = t("council.cut-off")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +140,7 @@ class TurnRunner:
         budget: Budget,
         member_timeout_s: float,
         stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S,
+        locale: str | None = None,
     ) -> None:
         self.session_id = session_id
         self.config = config
@@ -142,6 +150,8 @@ class TurnRunner:
         self.budget = budget
         self.member_timeout_s = member_timeout_s
         self.stall_timeout_s = stall_timeout_s
+        # The council's locale: the failure notes and length note are stored in it.
+        self.locale = locale
         self._footers: dict[int, StanceFooter] = {}
 
     async def run(self, turn: TurnRequest) -> Reply:
@@ -212,9 +222,17 @@ class TurnRunner:
             )
         except TimeoutError:
             message = (
-                f"{turn.display_name} went quiet for {self.stall_timeout_s:g}s mid-reply"
+                t(
+                    "council.error.stalled",
+                    name=turn.display_name,
+                    seconds=plain(self.stall_timeout_s, self.locale),
+                )
                 if idle.expired()
-                else f"{turn.display_name} took longer than {self.member_timeout_s:.0f}s"
+                else t(
+                    "council.error.too-slow",
+                    name=turn.display_name,
+                    seconds=f"{self.member_timeout_s:.0f}",
+                )
             )
             return await self._failed(
                 turn,
@@ -229,7 +247,7 @@ class TurnRunner:
             await self._failed(
                 turn,
                 "stopped",
-                "cancelled before it finished",
+                t("council.error.cancelled"),
                 shown,
                 started,
                 reservation,
@@ -243,12 +261,12 @@ class TurnRunner:
         footer = parse_footer(said)
         text = strip_footer(said)
         if text and completion is not None and completion.finish_reason == "length":
-            text += f" …\n{CUT_OFF_NOTE}"
+            text += f" …\n{localize(CUT_OFF_NOTE, self.locale)}"
         if not text:
             return await self._failed(
                 turn,
                 "empty",
-                "the reply was empty",
+                t("council.error.empty"),
                 "",
                 started,
                 reservation,
@@ -286,7 +304,7 @@ class TurnRunner:
         self,
         turn: TurnRequest,
         kind: str,
-        message: str,
+        message: str | Text,
         partial: str,
         started: float,
         reservation: Reservation,
@@ -295,6 +313,7 @@ class TurnRunner:
         cost = self.config.models[turn.model_key].cost_usd(usage.input_tokens, usage.output_tokens)
         self.budget.settle(reservation, usage.input_tokens + usage.output_tokens, cost)
         log.info("%s failed in round %d: %s", turn.display_name, turn.key.round_number, message)
+        shown = localize(message, self.locale)
         reply = await self.store.add_reply(
             NewReply(
                 session_id=self.session_id,
@@ -304,7 +323,7 @@ class TurnRunner:
                 status=ReplyStatus.FAILED,
                 text=partial,
                 error_kind=str(kind),
-                error_message=message,
+                error_message=shown,
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,
                 tokens_estimated=usage.is_estimated,
@@ -312,6 +331,7 @@ class TurnRunner:
                 latency_s=time.monotonic() - started,
             )
         )
-        reason = FAILURE_LABELS.get(str(kind), str(kind))
+        label = FAILURE_LABELS.get(str(kind))
+        reason = str(kind) if label is None else localize(label, self.locale)
         await self.presenter.handle(MemberFailed(turn.key, reply, reason))
         return reply

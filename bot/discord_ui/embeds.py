@@ -5,7 +5,9 @@ from __future__ import annotations
 import discord
 
 from bot.config import CouncilConfig
+from bot.council.formats import format_name
 from bot.council.spec import SessionSpec
+from bot.i18n import Text, localize, t, tn
 from bot.render import graphemes
 from bot.render.messages import safe_reply_text
 from bot.render.summary import SummaryDoc
@@ -22,28 +24,37 @@ def color_int(hex_color: str) -> int:
         return COUNCIL_COLOR
 
 
-def opening_embed(spec: SessionSpec, config: CouncilConfig, *, host: str) -> discord.Embed:
-    """Topic, members with their models, format, rounds, and how to take part."""
+def opening_embed(
+    spec: SessionSpec, config: CouncilConfig, *, host: str, locale: str | None = None
+) -> discord.Embed:
+    """Topic, members with their models, format, rounds, and how to take part, in `locale`."""
+
+    def say(text: Text) -> str:
+        return localize(text, locale)
+
     topic = safe_reply_text(spec.topic)
+    about = t(
+        "council.opening.about",
+        format=format_name(spec.format),
+        members=tn("council.opening.members", len(spec.members)),
+        rounds=tn("council.rounds", spec.rounds),
+        host=host,
+    )
     embed = discord.Embed(
         title=_clip(f"🏛️ {topic}", TITLE_MAX),
-        description=(
-            f"A **{spec.format}** council of {len(spec.members)} in {spec.rounds} "
-            f"round{'s' if spec.rounds != 1 else ''}, hosted by {host}.\n"
-            "Vote 👍/👎 under each reply. Ask the council something with `/council ask` "
-            "in the thread; questions are put at the next round."
-        ),
+        description=f"{say(about)}\n{say(t('council.opening.how'))}",
         color=COUNCIL_COLOR,
     )
     if spec.topic != topic or len(spec.topic) > TITLE_MAX - 4:
-        embed.add_field(name="Topic", value=_clip(topic, 1024), inline=False)
+        embed.add_field(name=say(t("council.topic")), value=_clip(topic, 1024), inline=False)
     for seat in spec.members:
         model = config.models[seat.model_key]
+        # Blind aliases ("Councillor A") are names, the same in every language.
         name = "Councillor ?" if spec.is_blind else seat.name
-        value = "hidden until the end" if spec.is_blind else f"`{model.model}`"
+        value = say(t("council.opening.hidden")) if spec.is_blind else f"`{model.model}`"
         embed.add_field(name=name, value=value, inline=True)
     if spec.chair is not None:
-        embed.add_field(name="Chair", value=spec.chair.name, inline=True)
+        embed.add_field(name=say(t("council.chair")), value=spec.chair.name, inline=True)
     return embed
 
 

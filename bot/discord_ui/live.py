@@ -30,6 +30,7 @@ from bot.discord_ui.views import vote_view
 from bot.discord_ui.votes import wait_for_voting_to_close
 from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
+from bot.i18n import Text, localize, t
 from bot.personas import PersonaBook
 from bot.render import graphemes
 from bot.render.chart import ChartBar, votes_chart
@@ -42,6 +43,12 @@ log = logging.getLogger(__name__)
 
 THREAD_NAME_MAX = 100
 CHART_NAME = "votes.png"
+# What the channel is told of an ended council, by how it ended.
+_CLOSED = {
+    "finished": "council.closed.ended",
+    "stopped": "council.closed.stopped",
+    "failed": "council.closed.failed",
+}
 SessionChannel = discord.TextChannel | discord.ForumChannel | discord.Thread
 
 
@@ -81,7 +88,9 @@ class LiveSessions:
         spec: SessionSpec,
     ) -> discord.Thread:
         """Post the opening embed and open the session's thread (or use the current one)."""
-        embed = opening_embed(spec, self.config, host=interaction.user.display_name)
+        embed = opening_embed(
+            spec, self.config, host=interaction.user.display_name, locale=spec.locale
+        )
         try:
             if isinstance(channel, discord.Thread):
                 await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
@@ -137,6 +146,8 @@ class LiveSessions:
             daily_budget_usd=settings.daily_budget_usd,
             auto_advance=settings.auto_advance,
             pause_between_rounds_s=settings.pause_between_rounds_s,
+            # The thread speaks the council's language, or else the server's.
+            server_locale=str(interaction.guild_locale) if interaction.guild_locale else None,
             **choices,
         )
         async with self.manager.claim(settings, where.id):
@@ -146,9 +157,9 @@ class LiveSessions:
             settings.guild_id, interaction.user.id, "session.start", run.session.id
         )
         try:
+            meets = t("council.meets-in", id=run.session.id, thread=thread.mention)
             await interaction.followup.send(
-                f"Council #{run.session.id} meets in {thread.mention}.",
-                allowed_mentions=NO_MENTIONS,
+                localize(meets, str(interaction.locale)), allowed_mentions=NO_MENTIONS
             )
         except (discord.HTTPException, aiohttp.ClientError) as exc:
             # The council runs whether or not the host saw this line (their token may be gone).
@@ -184,9 +195,9 @@ class LiveSessions:
     def _presenter(
         self, session: Session, thread: discord.Thread, identities: dict[str, Identity]
     ) -> DiscordPresenter:
-        async def tell_thread(text: str) -> None:
+        async def tell_thread(text: Text) -> None:
             try:
-                await poster.announce(f"💡 {text}")
+                await poster.announce(f"💡 {localize(text, session.locale)}")
             except DeliveryFailed as exc:
                 log.warning("could not post a notice in thread %d: %s", thread.id, exc)
 
@@ -205,6 +216,7 @@ class LiveSessions:
             on_end=lambda ended: self._closing(thread, ended),
             on_thread_lost=lambda why: self._thread_lost(session, thread, why),
             on_blocked=lambda why: self._blocked(session, thread, why),
+            locale=session.locale,
         )
         self.presenters[session.id] = presenter
         return presenter
@@ -219,21 +231,19 @@ class LiveSessions:
         except (DeliveryFailed, discord.HTTPException, aiohttp.ClientError) as exc:
             log.warning("could not post the summary of session %d: %s", session.id, exc)
             await self._tell_host(
-                session,
-                thread,
-                f"Council #{session.id} has ended, but its summary could not be posted "
-                f"({exc}). The transcript is kept: `/council export session:{session.id}`.",
+                session, thread, t("council.host.summary-failed", id=session.id, error=str(exc))
             )
             return
         jump = f"https://discord.com/channels/{session.guild_id}/{thread.id}"
         parent = thread.parent
         if isinstance(parent, discord.TextChannel):
-            verdict = "ended" if session.status == "finished" else str(session.status)
+            link = f"{jump}/{summary_id}"
+            closed = _CLOSED.get(str(session.status), "council.closed.other")
+            said = t(closed, id=session.id, link=link, status=str(session.status))
             try:
                 await resend_on_reset(
                     lambda: parent.send(
-                        f"Council #{session.id} has {verdict}: {jump}/{summary_id}",
-                        allowed_mentions=NO_MENTIONS,
+                        localize(said, session.locale), allowed_mentions=NO_MENTIONS
                     )
                 )
             except (discord.HTTPException, aiohttp.ClientError):
@@ -244,9 +254,10 @@ class LiveSessions:
     ) -> int:
         """Post the summary with the transcript and the vote chart; return its message id."""
         record = await self.store.session_record(session.id)
+        locale = record.session.locale
         jump = f"https://discord.com/channels/{session.guild_id}/{thread.id}"
         unshown = [
-            f"{r.persona}, round {r.round_number}"
+            localize(t("council.unshown-reply", name=r.persona, round=r.round_number), locale)
             for r in record.replies
             if r.kind in (ReplyKind.ANSWER, ReplyKind.CHAIR)
             and r.status is ReplyStatus.OK
@@ -263,7 +274,8 @@ class LiveSessions:
             if not s.is_chair
         ]
         # Drawing the chart is CPU work: kept off the event loop, which other councils share.
-        drawn = await asyncio.to_thread(votes_chart, bars, title="Audience votes")
+        title = localize(t("council.chart.votes"), locale)
+        drawn = await asyncio.to_thread(votes_chart, bars, title=title, locale=locale)
         chart = discord.File(io.BytesIO(drawn), filename=CHART_NAME)
         embed = summary_embed(doc).set_image(url=f"attachment://{CHART_NAME}")
         summary_id = await poster.announce(embed=embed, files=[transcript, chart])
@@ -308,9 +320,9 @@ class LiveSessions:
         self.presenters.pop(session.id, None)
         run = self.manager.run_for(session.id)
         if run is not None:
-            run.stop("Stopped: the council's thread was deleted or closed.", is_automatic=True)
+            run.stop(t("council.stop.thread-gone"), is_automatic=True)
         await self._tell_host(
-            session, thread, f"Council #{session.id} stopped: its thread is gone ({why})."
+            session, thread, t("council.host.thread-gone", id=session.id, reason=why)
         )
 
     async def _blocked(self, session: Session, thread: discord.Thread, why: str) -> None:
@@ -320,22 +332,22 @@ class LiveSessions:
         if run is None:
             # It had already ended: only its closing messages were lost.
             await self._tell_host(
-                session,
-                thread,
-                f"Council #{session.id} has ended, but the thread could not show its end: "
-                f"{why}. The transcript is kept: `/council export session:{session.id}`.",
+                session, thread, t("council.host.end-unseen", id=session.id, reason=why)
             )
             return
         run.interrupt(why)
         await self._tell_host(
             session,
             thread,
-            f"Council #{session.id} is paused: {why}. Nothing more is spent while it waits; "
-            f"a host can `/council resume` in {thread.mention} to go on.",
+            t("council.host.blocked", id=session.id, reason=why, thread=thread.mention),
         )
 
-    async def _tell_host(self, session: Session, thread: discord.Thread, text: str) -> None:
-        """Tell the host in the thread's parent channel, or with their next command."""
+    async def _tell_host(self, session: Session, thread: discord.Thread, message: Text) -> None:
+        """Tell the host in the thread's parent channel, or with their next command.
+
+        Either way the note is in the council's locale: the channel's members read it too.
+        """
+        text = localize(message, session.locale)
         parent = thread.parent
         who = f"<@{session.host_id}> " if session.host_id else ""
         if isinstance(parent, discord.TextChannel):

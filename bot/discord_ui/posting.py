@@ -30,6 +30,7 @@ from bot.discord_ui.failures import (
 )
 from bot.discord_ui.ratelimits import Spare
 from bot.discord_ui.webhooks import WebhookChannel, WebhookPool
+from bot.i18n import Text, t
 from bot.render.messages import sanitise_username
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class PersonaPoster:
         *,
         pool: WebhookPool,
         thread: discord.Thread,
-        on_fallback: Callable[[str], Awaitable[None]],
+        on_fallback: Callable[[Text], Awaitable[None]],
         house: Identity,
     ) -> None:
         self._pool = pool
@@ -304,9 +305,7 @@ class PersonaPoster:
 
     async def _fall_back(self, reason: str) -> None:
         self._uses_webhook = False
-        await self._on_fallback(
-            f"The council's replies come from me, with each persona's name on top: {reason}."
-        )
+        await self._on_fallback(t("council.posting-as-bot", reason=reason))
 
     @staticmethod
     def _embed(identity: Identity, content: str) -> discord.Embed:

@@ -35,12 +35,13 @@ from bot.council.models import Reply, ReplyKind
 from bot.discord_ui.failures import DeliveryFailed, MessageGone, ThreadBlocked, ThreadGone
 from bot.discord_ui.posting import Identity, PersonaPoster
 from bot.discord_ui.views import vote_view
+from bot.i18n import Text, localize, t
 from bot.render.messages import mark_parts, safe_reply_text, split_message
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 
-THINKING = "*thinking…*"
+THINKING = t("council.thinking")
 BLIND_COLOR = 0x99AAB5
 # Discord allows about 5 webhook requests per 2 s; each streaming message gets a fair share.
 SECONDS_PER_REQUEST = 0.4
@@ -51,15 +52,16 @@ LATE_WINDOW_S = 0.4
 PART_MARKER_RESERVE = 12
 # Tries at the note that stands in for a reply Discord refused (each after the poster's own).
 NOTE_TRIES_MAX = 3
-_KIND_PREFIX = {ReplyKind.CHAIR: "🎙️ **The chair asks**\n"}
+_KIND_PREFIX = {ReplyKind.CHAIR: t("council.chair-asks")}
 
 
 @dataclass
 class _Turn:
     key: TurnKey
     identity: Identity
+    # What its message shows now: `text` once sent, "thinking…" (None) before any words.
     text: str = ""
-    shown: str = THINKING
+    shown: str | None = None
     message_ids: list[int] = field(default_factory=list)
     last_sent: float = 0.0
     reply: Reply | None = None
@@ -94,8 +96,11 @@ class DiscordPresenter:
         on_end: Callable[[SessionEnded], Awaitable[None]],
         on_thread_lost: Callable[[str], Awaitable[None]],
         on_blocked: Callable[[str], Awaitable[None]],
+        locale: str | None = None,
     ) -> None:
         self.session_id = session_id
+        # The council's locale: every header and note the presenter posts is in it.
+        self.locale = locale
         self.poster = poster
         self.store = store
         self.identities = identities
@@ -129,7 +134,8 @@ class DiscordPresenter:
         elif isinstance(event, MemberFinished | MemberFailed):
             self._ended(event)
         elif isinstance(event, SessionPaused):
-            self._ordered.append(lambda: self._notice(f"⏸️ **Paused.** {event.reason}"))
+            paused = self._say(t("council.paused", reason=event.reason))
+            self._ordered.append(lambda: self._notice(f"⏸️ {paused}"))
         elif isinstance(event, SessionEnded):
             self._ordered.append(lambda: self._on_end(event))
             self._is_closed = True
@@ -156,13 +162,14 @@ class DiscordPresenter:
         kind = event.turn.kind
         if kind is ReplyKind.SYNTHESIS:
             # The synthesis is shown in the closing summary, not as a persona message.
-            note = f"✍️ *{event.display_name} is writing the council's synthesis…*"
+            writer = self._say(t("council.writing-synthesis", name=event.display_name))
+            note = f"✍️ *{writer}*"
             self._ordered.append(lambda: self._notice(note))
             return
         if kind is ReplyKind.REVIEW:
             if not self._is_reviewing:
                 self._is_reviewing = True
-                note = "📋 *The members are ranking each other's answers, anonymised…*"
+                note = f"📋 *{self._say(t('council.reviewing'))}*"
                 self._ordered.append(lambda: self._notice(note))
             return
         turn = _Turn(event.turn, self._identity(event.turn.persona))
@@ -234,7 +241,7 @@ class DiscordPresenter:
             if t.is_created and not t.is_done and t.text and t.text != t.shown
         ]
         # A message's first text goes out at once; later edits wait their turn.
-        first = [t for t in due if t.shown == THINKING]
+        first = [t for t in due if t.shown is None]
         if first:
             return lambda: self._edit(first[0])
         interval = self._edit_interval()
@@ -294,13 +301,17 @@ class DiscordPresenter:
 
     # ------------------------------------------------------------------ operations
 
+    def _say(self, text: Text) -> str:
+        return localize(text, self.locale)
+
     def _identity(self, persona: str) -> Identity:
         return self.identities.get(persona) or Identity(persona, None, 0x5865F2)
 
     async def _round_header(self, event: RoundStarted) -> None:
-        lines = [f"**── Round {event.number} ──**"]
+        lines = [self._say(t("council.round-header", number=event.number))]
         for q in event.questions:
-            lines.append(f"❓ A member of the audience, **{q.display_name}**, asks: {q.text}")
+            asks = t("council.audience-asks", name=f"**{q.display_name}**", question=q.text)
+            lines.append(f"❓ {self._say(asks)}")
         text = safe_reply_text("\n".join(lines))
         message_id = await self.poster.announce(split_message(text)[0])
         await self.store.set_round_first_message(self.session_id, event.number, message_id)
@@ -315,7 +326,7 @@ class DiscordPresenter:
         # If this post fails the turn has no message; its final reply is then posted anew.
         message_id = await self.poster.send(turn.identity, self._preview(turn, text))
         turn.message_ids.append(message_id)
-        turn.shown = text or THINKING
+        turn.shown = text or None
 
     async def _edit(self, turn: _Turn) -> None:
         text = turn.text
@@ -328,7 +339,7 @@ class DiscordPresenter:
         """A streaming message: the text so far (its first part, if it will split)."""
         chunks = split_message(safe_reply_text(text), reserve=PART_MARKER_RESERVE + 40)
         if not chunks:
-            return self._prefix(turn) + THINKING
+            return self._prefix(turn) + self._say(THINKING)
         # While streaming only the first message changes; long replies split when final.
         return self._prefix(turn) + chunks[0] + (" …" if len(chunks) > 1 else " ▍")
 
@@ -357,7 +368,10 @@ class DiscordPresenter:
         prefix = self._prefix(turn)
         if turn.failure is not None:
             said = safe_reply_text(turn.text)
-            note = f"⚠️ *{turn.identity.name} {turn.failure}.*"
+            failed = self._say(
+                t("council.member-failed", name=turn.identity.name, failure=turn.failure)
+            )
+            note = f"⚠️ *{failed}.*"
             body = f"{split_message(said, reserve=200)[0]}\n\n{note}" if said else note
             await self._replace(turn, 0, prefix + body)
             del turn.message_ids[1:]
@@ -367,7 +381,7 @@ class DiscordPresenter:
             return
         chunks = mark_parts(
             split_message(safe_reply_text(reply.text), reserve=len(prefix) + PART_MARKER_RESERVE)
-        ) or [THINKING]
+        ) or [self._say(THINKING)]
         chunks[0] = prefix + chunks[0]
         view = vote_view(reply.id, 0, 0) if reply.kind is ReplyKind.ANSWER else None
         last = len(chunks) - 1
@@ -382,11 +396,12 @@ class DiscordPresenter:
     async def _settle_owed(self) -> None:
         """Put a short note where an undelivered reply should be (its message, or a new one)."""
         turn = self._owed.popleft()
-        what = "reply" if turn.failure is None else "last words"
-        note = (
-            f"⚠️ *{turn.identity.name}'s {what} could not be shown here: Discord refused the "
-            "message. It is kept in the transcript (`/council export`).*"
+        owed = (
+            t("council.owed.reply", name=turn.identity.name)
+            if turn.failure is None
+            else t("council.owed.last-words", name=turn.identity.name)
         )
+        note = f"⚠️ *{self._say(owed)}*"
         turn.note_tries += 1
         try:
             await self._replace(turn, 0, note)
@@ -422,6 +437,6 @@ class DiscordPresenter:
             return  # its first post failed; only the final reply is posted anew
         turn.message_ids.append(await self.poster.send(turn.identity, content, view=view))
 
-    @staticmethod
-    def _prefix(turn: _Turn) -> str:
-        return _KIND_PREFIX.get(turn.key.kind, "")
+    def _prefix(self, turn: _Turn) -> str:
+        prefix = _KIND_PREFIX.get(turn.key.kind)
+        return "" if prefix is None else f"🎙️ **{self._say(prefix)}**\n"

@@ -1,8 +1,8 @@
 """Vote and rating charts as PNG bytes, drawn with Pillow's shapes and the shipped fonts.
 
 Text in any script the fonts cover is drawn (see ``bot.render.text``). The fonts have no
-emoji, so bars are labelled "up" and "down" rather than 👍/👎. The same input always gives the
-same bytes. Charts use Discord's dark surface colours so they sit
+emoji, so bars are labelled "up" and "down" (in the chart's locale) rather than 👍/👎. The
+same input always gives the same bytes. Charts use Discord's dark surface colours so they sit
 naturally in a channel.
 """
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageColor, ImageDraw
 
 from bot.council.ratings import RatingRow
+from bot.i18n import localize, t
 from bot.render.graphemes import clusters, rstrip
 from bot.render.text import FontSet, default_fonts
 
@@ -52,12 +53,18 @@ class ChartBar:
     down: int
 
 
-def votes_chart(bars: Sequence[ChartBar], *, title: str, fonts: FontSet | None = None) -> bytes:
+def votes_chart(
+    bars: Sequence[ChartBar],
+    *,
+    title: str,
+    locale: str | None = None,
+    fonts: FontSet | None = None,
+) -> bytes:
     """A PNG with a pair of bars per member: up votes in its colour, down votes in grey.
 
-    Bars share one scale; each is labelled with its count. The image is 800 px wide and
-    120 + 60 px per member tall. ``fonts`` defaults to the shipped fonts and any CJK font
-    installed.
+    Bars share one scale; each is labelled with its count, and the labels and legend are in
+    ``locale``. The image is 800 px wide and 120 + 60 px per member tall. ``fonts`` defaults to
+    the shipped fonts and any CJK font installed.
     """
     fonts = fonts or default_fonts()
     image, draw = _canvas(len(bars), title, fonts)
@@ -68,8 +75,8 @@ def votes_chart(bars: Sequence[ChartBar], *, title: str, fonts: FontSet | None =
         color = _parse_color(bar.color)
         _draw_name(draw, fonts, bar.name, color, top)
         for offset, count, fill, label in (
-            (10, bar.up, color, "up"),
-            (32, bar.down, _DOWN, "down"),
+            (10, bar.up, color, t("council.chart.up", votes=bar.up)),
+            (32, bar.down, _DOWN, t("council.chart.down", votes=bar.down)),
         ):
             length = round(bar_room * max(count, 0) / longest)
             y = top + offset
@@ -78,12 +85,12 @@ def votes_chart(bars: Sequence[ChartBar], *, title: str, fonts: FontSet | None =
             fonts.draw(
                 draw,
                 (_PLOT_LEFT_PX + length + 8, y + 9),
-                f"{label} {count}",
+                localize(label, locale),
                 size=_SMALL_SIZE,
                 fill=_MUTED,
                 anchor="lm",
             )
-    legend = "coloured bar: up votes    grey bar: down votes"
+    legend = localize(t("council.chart.votes-legend"), locale)
     _draw_footer(draw, fonts, legend, len(bars))
     return _png(image)
 
@@ -93,14 +100,15 @@ def ratings_chart(
     *,
     title: str,
     colors: Mapping[str, str] | None = None,
+    locale: str | None = None,
     fonts: FontSet | None = None,
 ) -> bytes:
     """A PNG with each entry's rating as a dot on its interval, one row per entry.
 
-    ``colors`` maps names to CSS colours (blurple otherwise). Rows are drawn in the order
-    given, labelled with their rank; an infinite interval bound runs to the plot's edge. The
-    image is 800 px wide and 120 + 60 px per row tall. ``fonts`` defaults to the shipped fonts
-    and any CJK font installed.
+    ``colors`` maps names to CSS colours (blurple otherwise); the legend is in ``locale``. Rows
+    are drawn in the order given, labelled with their rank; an infinite interval bound runs to
+    the plot's edge. The image is 800 px wide and 120 + 60 px per row tall. ``fonts`` defaults
+    to the shipped fonts and any CJK font installed.
     """
     fonts = fonts or default_fonts()
     image, draw = _canvas(len(rows), title, fonts)
@@ -141,12 +149,12 @@ def ratings_chart(
         fonts.draw(
             draw,
             (plot_right + 16, middle + 11),
-            _interval_label(row),
+            _interval_label(row, locale),
             size=_SMALL_SIZE,
             fill=_MUTED,
             anchor="lm",
         )
-    _draw_footer(draw, fonts, "dot: rating    line: interval", len(rows))
+    _draw_footer(draw, fonts, localize(t("council.chart.ratings-legend"), locale), len(rows))
     return _png(image)
 
 
@@ -226,7 +234,9 @@ def _ticks(low: float, high: float) -> list[float]:
     return [first + i * step for i in range(int((high - first) / step) + 1)]
 
 
-def _interval_label(row: RatingRow) -> str:
+def _interval_label(row: RatingRow, locale: str | None) -> str:
     if not (math.isfinite(row.low) and math.isfinite(row.high)):
-        return "interval unknown"
-    return f"{row.low:.0f} to {row.high:.0f}"
+        return localize(t("council.chart.interval-unknown"), locale)
+    return localize(
+        t("council.chart.interval", low=f"{row.low:.0f}", high=f"{row.high:.0f}"), locale
+    )

@@ -149,6 +149,7 @@ def _session(session: Session) -> dict[str, Any]:
         "preset": session.preset,
         "chair": session.chair,
         "language": session.language,
+        "locale": session.locale,
         "is_blind": session.is_blind,
         "status": session.status,
         "stop_reason": session.stop_reason,

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
+from bot.council.figures import count, decimal, duration, usd
+from bot.council.formats import format_name
 from bot.council.languages import html_language
 from bot.council.models import (
     AudienceQuestion,
@@ -34,16 +36,20 @@ from bot.council.models import (
     Stance,
 )
 from bot.council.stance import describe_change
+from bot.i18n import Text, localize, t, tn
 from bot.render import graphemes
 from bot.render.chart import ChartBar, votes_chart
 from bot.render.messages import defuse_masked_links, strip_invisible
 from bot.render.summary import (
+    PEER_RANKING,
+    SYNTHESIS_SECTIONS,
     MemberStats,
     audience_winners,
     compare_rankings,
     format_places,
     member_stats,
 )
+from bot.render.transcript import status_name, sureness
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
@@ -61,16 +67,10 @@ _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}")
 _WORD = re.compile(r"\w+")
 
-_KIND_BADGE = {
-    ReplyKind.CHAIR: "🎙️ The chair asks",
-    ReplyKind.REVIEW: "Peer review",
+_KIND_BADGE: Mapping[ReplyKind, tuple[str, Text]] = {
+    ReplyKind.CHAIR: ("🎙️ ", t("council.chair-asks")),
+    ReplyKind.REVIEW: ("", t("council.html.peer-review")),
 }
-_SYNTHESIS_SECTIONS = (
-    ("Consensus", "consensus"),
-    ("Disagreements", "disagreements"),
-    ("Open questions", "open_questions"),
-    ("Cautions", "cautions"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,27 +92,37 @@ def _html_tag(language: str) -> str:
     return f'<html lang="{escape(lang)}" dir="{direction}">'
 
 
-def render_html(record: SessionRecord) -> str:
+def _say(text: Text | str, locale: str | None) -> str:
+    """One of the page's own sentences or labels in `locale`; the catalogs are the bot's own,
+    and untrusted values go into them already escaped."""
+    return localize(text, locale)
+
+
+def render_html(record: SessionRecord, locale: str | None = None) -> str:
     """The session as one HTML page: members, rounds with the audience's questions, replies
-    with their votes and stance changes, then the summary with the vote chart inlined."""
+    with their votes and stance changes, then the summary with the vote chart inlined.
+
+    The page's own words are in `locale`, by default the council's.
+    """
+    locale = record.session.locale if locale is None else locale
     seats = _seats(record.members)
     stats = member_stats(record)
     top = audience_winners(stats)
     saved = _saved_synthesis(record.session.synthesis_json)
     numbers = sorted({r.number for r in record.rounds} | {r.round_number for r in record.replies})
+    colophon = t("council.html.colophon", name=t("council.name", id=record.session.id))
     parts = [
         "<!doctype html>",
         _html_tag(record.session.language),
-        _head(record.session, seats.values()),
+        _head(record.session, seats.values(), locale),
         "<body>",
-        _masthead(record, seats, top, numbers),
+        _masthead(record, seats, top, numbers, locale),
         "<main>",
-        *(_round(record, number, seats) for number in numbers),
-        _waiting_questions(record.questions),
-        _summary(record, seats, stats, top, saved),
+        *(_round(record, number, seats, locale) for number in numbers),
+        _waiting_questions(record.questions, locale),
+        _summary(record, seats, stats, top, saved, locale),
         "</main>",
-        f'<footer class="colophon">Council #{record.session.id}, exported from Council. '
-        "Model output is shown as text; this page loads nothing from anywhere.</footer>",
+        f'<footer class="colophon">{_say(colophon, locale)}</footer>',
         "</body>",
         "</html>",
     ]
@@ -122,9 +132,10 @@ def render_html(record: SessionRecord) -> str:
 # --------------------------------------------------------------------------- page parts
 
 
-def _head(session: Session, seats: Iterable[_Seat]) -> str:
+def _head(session: Session, seats: Iterable[_Seat], locale: str | None) -> str:
     topic = _clip(_plain(session.topic), TITLE_TOPIC_MAX)
     member_rules = "\n".join(f".{s.css_class}{{--c:{s.color};--ink:{s.ink}}}" for s in seats)
+    name = _say(t("council.name", id=session.id), locale)
     return (
         "<head>\n"
         '<meta charset="utf-8">\n'
@@ -133,24 +144,33 @@ def _head(session: Session, seats: Iterable[_Seat]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="color-scheme" content="light dark">\n'
         '<meta name="generator" content="Council">\n'
-        f"<title>Council #{session.id}: {_text(topic)}</title>\n"
+        f"<title>{name}: {_text(topic)}</title>\n"
         f"<style>\n{_STYLE}\n{member_rules}\n</style>\n"
         "</head>"
     )
 
 
 def _masthead(
-    record: SessionRecord, seats: Mapping[str, _Seat], top: Sequence[str], numbers: Sequence[int]
+    record: SessionRecord,
+    seats: Mapping[str, _Seat],
+    top: Sequence[str],
+    numbers: Sequence[int],
+    locale: str | None,
 ) -> str:
     s = record.session
-    facts = [f"Council #{s.id}", _text(s.format), _text(str(s.status))]
+    facts = [
+        _say(t("council.name", id=s.id), locale),
+        _text(_say(format_name(s.format), locale)),
+        _text(_say(status_name(s.status), locale)),
+    ]
     if s.is_blind:
-        facts.append("blind")
-    timing = [f"Started {_time_html(s.started_at)}"]
+        facts.append(_say(t("council.html.blind"), locale))
+    timing = [_say(t("council.html.started", time=_time_html(s.started_at)), locale)]
     if s.ended_at is not None:
-        timing.append(f"lasted {_duration((s.ended_at - s.started_at).total_seconds())}")
+        lasted = duration((s.ended_at - s.started_at).total_seconds(), locale, with_hours=True)
+        timing.append(_say(t("council.html.lasted", duration=lasted), locale))
     held = len(numbers)
-    timing.append(f"{held} of {s.rounds} round{'s' if s.rounds != 1 else ''} held")
+    timing.append(_say(tn("council.html.held", s.rounds, held=held), locale))
     lines = [
         '<header class="masthead">',
         f'<p class="eyebrow">{" · ".join(facts)}</p>',
@@ -159,21 +179,25 @@ def _masthead(
     ]
     if s.stop_reason:
         lines.append(f'<p class="notice">⚠️ {_text(s.stop_reason)}</p>')
-    lines.append('<ul class="members" aria-label="The council">')
-    lines += [_member_chip(seats[m.persona], m, m.persona in top) for m in record.members]
+    lines.append(f'<ul class="members" aria-label="{_say(t("council.html.the-council"), locale)}">')
+    lines += [_member_chip(seats[m.persona], m, m.persona in top, locale) for m in record.members]
     lines.append("</ul>")
-    links = [f'<a href="#round-{n}">Round {n}</a>' for n in numbers]
-    links.append('<a href="#summary">Summary</a>')
-    lines += ['<nav class="toc" aria-label="Sections">', " ".join(links), "</nav>", "</header>"]
+    links = [
+        f'<a href="#round-{n}">{_say(t("council.round", number=n), locale)}</a>' for n in numbers
+    ]
+    links.append(f'<a href="#summary">{_say(t("council.html.summary"), locale)}</a>')
+    sections = _say(t("council.html.sections"), locale)
+    lines += [f'<nav class="toc" aria-label="{sections}">', " ".join(links), "</nav>", "</header>"]
     return "\n".join(lines)
 
 
-def _member_chip(seat: _Seat, member: Member, is_winner: bool) -> str:
-    role = ' <span class="badge">chair</span>' if member.role is MemberRole.CHAIR else ""
-    trophy = (
-        ' <span class="trophy" title="The audience\'s favourite">🏆</span>' if is_winner else ""
-    )
-    alias = f'<span class="alias">appeared as {_text(member.alias)}</span>' if member.alias else ""
+def _member_chip(seat: _Seat, member: Member, is_winner: bool, locale: str | None) -> str:
+    chair = _say(t("council.role.chair"), locale)
+    role = f' <span class="badge">{chair}</span>' if member.role is MemberRole.CHAIR else ""
+    favourite = _say(t("council.html.favourite"), locale)
+    trophy = f' <span class="trophy" title="{favourite}">🏆</span>' if is_winner else ""
+    appeared = t("council.html.appeared-as", alias=_text(member.alias or ""))
+    alias = f'<span class="alias">{_say(appeared, locale)}</span>' if member.alias else ""
     return (
         f'<li class="member {seat.css_class}">{_avatar(seat)}'
         f'<span class="who"><span class="name">{_text(member.persona)}</span>{role}{trophy}'
@@ -182,65 +206,77 @@ def _member_chip(seat: _Seat, member: Member, is_winner: bool) -> str:
     )
 
 
-def _round(record: SessionRecord, number: int, seats: Mapping[str, _Seat]) -> str:
+def _round(
+    record: SessionRecord, number: int, seats: Mapping[str, _Seat], locale: str | None
+) -> str:
+    title = _say(t("council.round", number=number), locale)
     lines = [
         f'<section class="round" id="round-{number}" aria-labelledby="round-{number}-title">',
-        f'<h2 class="round-title" id="round-{number}-title"><span>Round {number}</span></h2>',
+        f'<h2 class="round-title" id="round-{number}-title"><span>{title}</span></h2>',
     ]
     framing = next((r.question for r in record.rounds if r.number == number and r.question), None)
     if framing:
         lines.append(f'<p class="framing">{_inline(framing)}</p>')
-    lines += [_question(q) for q in record.questions if q.answered_in_round == number]
+    lines += [_question(q, locale) for q in record.questions if q.answered_in_round == number]
     stances = {st.persona: st for st in record.stances if st.round_number == number}
     for reply in record.replies:
         if reply.round_number != number or reply.kind is ReplyKind.SYNTHESIS:
             continue
         seat = seats.get(reply.persona) or _seat(reply.persona, DEFAULT_COLOR, "m-x")
         stance = stances.get(reply.persona) if reply.kind is ReplyKind.ANSWER else None
-        lines.append(_reply(reply, seat, record.votes, stance))
+        lines.append(_reply(reply, seat, record.votes, stance, locale))
     lines.append("</section>")
     return "\n".join(lines)
 
 
-def _question(question: AudienceQuestion) -> str:
+def _question(question: AudienceQuestion, locale: str | None) -> str:
+    asks = t(
+        "council.audience-asks",
+        name=f"<strong>{_text(question.display_name)}</strong>",
+        question=_inline(question.text),
+    )
     return (
         '<aside class="question"><span class="icon" aria-hidden="true">❓</span>'
-        f"<p>A member of the audience, <strong>{_text(question.display_name)}</strong>, asks: "
-        f"{_inline(question.text)}</p></aside>"
+        f"<p>{_say(asks, locale)}</p></aside>"
     )
 
 
 def _reply(
-    reply: Reply, seat: _Seat, votes: Mapping[int, tuple[int, int]], stance: Stance | None
+    reply: Reply,
+    seat: _Seat,
+    votes: Mapping[int, tuple[int, int]],
+    stance: Stance | None,
+    locale: str | None,
 ) -> str:
     is_failed = reply.status is ReplyStatus.FAILED
     badge = _KIND_BADGE.get(reply.kind)
     head = [f'<h3 class="speaker">{_text(reply.persona)}</h3>']
     if badge:
-        head.append(f'<span class="badge">{badge}</span>')
+        icon, label = badge
+        head.append(f'<span class="badge">{icon}{_say(label, locale)}</span>')
     if reply.kind is ReplyKind.ANSWER and not is_failed:
         up, down = votes.get(reply.id, (0, 0))
+        counted = _say(t("council.html.vote-counts", up=up, down=down), locale)
         head.append(
             f'<span class="votes" data-up="{up}" data-down="{down}" '
-            f'title="{up} up, {down} down"><span class="up">👍 {up}</span>'
+            f'title="{counted}"><span class="up">👍 {up}</span>'
             f'<span class="down">👎 {down}</span></span>'
         )
     if is_failed:
-        why = reply.error_message or reply.error_kind or "no reason given"
-        body = (
-            f'<p class="failure">⚠️ {_text(reply.persona)} did not answer: '
-            f"{_text(_clip(_plain(why), FAILURE_MAX))}</p>"
+        why = reply.error_message or reply.error_kind or _say(t("council.html.no-reason"), locale)
+        failed = t(
+            "council.html.did-not-answer",
+            name=_text(reply.persona),
+            reason=_text(_clip(_plain(why), FAILURE_MAX)),
         )
+        body = f'<p class="failure">⚠️ {_say(failed, locale)}</p>'
     else:
         body = f'<div class="md">{render_markdown_html(reply.text)}</div>'
     extra = []
     if stance is not None and not is_failed:
-        extra.append(_stance(stance))
+        extra.append(_stance(stance, locale))
     if reply.is_flagged:
-        extra.append(
-            '<p class="flagged">🎭 This reply gave its author away, so its votes do not count '
-            "on the leaderboard.</p>"
-        )
+        extra.append(f'<p class="flagged">🎭 {_say(t("council.html.flagged"), locale)}</p>')
     classes = f"reply {seat.css_class}" + (" failed" if is_failed else "")
     return (
         f'<article class="{classes}" id="reply-{reply.id}">{_avatar(seat)}'
@@ -249,31 +285,33 @@ def _reply(
     )
 
 
-def _stance(stance: Stance) -> str:
-    sure = f" ({stance.confidence:.0%} sure)" if stance.confidence is not None else ""
+def _stance(stance: Stance, locale: str | None) -> str:
+    sure = _text(sureness(stance, locale))
     claim = f" — {_text(stance.claim)}" if stance.claim else ""
     if stance.is_changed:
         why = f": {_text(stance.reason)}" if stance.reason else ""
+        changed = _say(t("council.html.changed-position"), locale)
         return (
-            '<p class="stance changed"><span class="badge">↻ Changed position</span> '
+            f'<p class="stance changed"><span class="badge">↻ {changed}</span> '
             f"{_text(stance.previous_label or '?')} → <strong>{_text(stance.label)}</strong>"
             f"{sure}{why}{claim}</p>"
         )
     return (
-        f'<p class="stance"><span class="label">Stance:</span> '
+        f'<p class="stance"><span class="label">{_say(t("council.stance.label"), locale)}</span> '
         f"<strong>{_text(stance.label)}</strong>{sure}{claim}</p>"
     )
 
 
-def _waiting_questions(questions: Sequence[AudienceQuestion]) -> str:
+def _waiting_questions(questions: Sequence[AudienceQuestion], locale: str | None) -> str:
     waiting = [q for q in questions if q.answered_in_round is None]
     if not waiting:
         return ""
+    title = _say(t("council.html.unreached"), locale)
     return "\n".join(
         [
             '<section class="round" id="unanswered">',
-            '<h2 class="round-title"><span>Questions the council did not reach</span></h2>',
-            *(_question(q) for q in waiting),
+            f'<h2 class="round-title"><span>{title}</span></h2>',
+            *(_question(q, locale) for q in waiting),
             "</section>",
         ]
     )
@@ -285,53 +323,73 @@ def _summary(
     stats: Sequence[MemberStats],
     top: Sequence[str],
     saved: Mapping[str, object],
+    locale: str | None,
 ) -> str:
     found = saved.get("synthesis")
     synthesis: dict[str, object] = found if isinstance(found, dict) else {}
-    lines = ['<section class="summary" id="summary">', "<h2>Summary</h2>"]
-    lines.append(_winner_line(top, stats))
+    heading = _say(t("council.html.summary"), locale)
+    lines = ['<section class="summary" id="summary">', f"<h2>{heading}</h2>"]
+    lines.append(_winner_line(top, stats, locale))
     revealed = [
-        f"{_text(m.alias)} was <strong>{_text(m.persona)}</strong>"
+        _say(
+            t(
+                "council.summary.was",
+                alias=_text(m.alias),
+                persona=f"<strong>{_text(m.persona)}</strong>",
+            ),
+            locale,
+        )
         for m in record.members
         if m.alias
     ]
     if revealed:
-        lines.append(f'<p class="revealed">🎭 Revealed: {", ".join(revealed)}.</p>')
+        said = _say(t("council.summary.revealed", names=", ".join(revealed)), locale)
+        lines.append(f'<p class="revealed">🎭 {said}</p>')
     if synthesis.get("verdict"):
         lines.append(
-            '<blockquote class="verdict"><p class="label">Verdict</p>'
+            f'<blockquote class="verdict"><p class="label">{_say(t("council.verdict"), locale)}</p>'
             f"<p>{_inline(str(synthesis['verdict']))}</p></blockquote>"
         )
-    lines.append(_chart(stats, seats))
-    lines.append(_stats_table(stats, seats, top))
-    lines.append(_synthesis(synthesis, record.replies))
-    lines.append(_peer_review(saved, stats))
-    lines.append(_changes_of_mind(record.stances))
+    lines.append(_chart(stats, seats, locale))
+    lines.append(_stats_table(stats, seats, top, locale))
+    lines.append(_synthesis(synthesis, record.replies, locale))
+    lines.append(_peer_review(saved, stats, locale))
+    lines.append(_changes_of_mind(record.stances, locale))
     coverage = saved.get("coverage")
     if coverage:
-        lines.append(f'<p class="coverage">Coverage: {_text(str(coverage))}.</p>')
-    lines.append(_totals(record.session, stats, record.replies))
+        said = _say(t("council.summary.coverage", coverage=_text(str(coverage))), locale)
+        lines.append(f'<p class="coverage">{said}.</p>')
+    lines.append(_totals(record.session, stats, record.replies, locale))
     lines.append("</section>")
     return "\n".join(line for line in lines if line)
 
 
-def _winner_line(top: Sequence[str], stats: Sequence[MemberStats]) -> str:
+def _winner_line(top: Sequence[str], stats: Sequence[MemberStats], locale: str | None) -> str:
     if top:
         names = " &amp; ".join(f"<strong>{_text(name)}</strong>" for name in top)
-        verb = "wins" if len(top) == 1 else "tie for"
-        return f'<p class="winner">🏆 {names} {verb} the audience\'s vote.</p>'
+        won = (
+            t("council.summary.winner", names=names)
+            if len(top) == 1
+            else t("council.html.tie", names=names)
+        )
+        return f'<p class="winner">🏆 {_say(won, locale)}</p>'
     if any(s.up or s.down for s in stats):
-        return '<p class="winner">🏆 No one came out ahead in the audience\'s vote.</p>'
-    return '<p class="winner">🏆 No audience votes were cast.</p>'
+        return f'<p class="winner">🏆 {_say(t("council.html.no-one-ahead"), locale)}</p>'
+    return f'<p class="winner">🏆 {_say(t("council.summary.no-votes"), locale)}</p>'
 
 
-def _chart(stats: Sequence[MemberStats], seats: Mapping[str, _Seat]) -> str:
+def _chart(stats: Sequence[MemberStats], seats: Mapping[str, _Seat], locale: str | None) -> str:
     competing = [s for s in stats if not s.is_chair]
     if not competing:
         return ""
     bars = [ChartBar(s.persona, seats[s.persona].color, s.up, s.down) for s in competing]
-    png = base64.b64encode(votes_chart(bars, title="Audience votes")).decode("ascii")
-    alt = "Audience votes: " + "; ".join(f"{s.persona} {s.up} up, {s.down} down" for s in competing)
+    title = _say(t("council.chart.votes"), locale)
+    png = base64.b64encode(votes_chart(bars, title=title, locale=locale)).decode("ascii")
+    counts = "; ".join(
+        _say(t("council.html.member-votes", name=s.persona, up=s.up, down=s.down), locale)
+        for s in competing
+    )
+    alt = f"{title}: {counts}"
     height = 120 + 60 * len(bars)
     return (
         f'<figure class="chart"><img src="data:image/png;base64,{png}" width="800" '
@@ -340,12 +398,19 @@ def _chart(stats: Sequence[MemberStats], seats: Mapping[str, _Seat]) -> str:
 
 
 def _stats_table(
-    stats: Sequence[MemberStats], seats: Mapping[str, _Seat], top: Sequence[str]
+    stats: Sequence[MemberStats], seats: Mapping[str, _Seat], top: Sequence[str], locale: str | None
 ) -> str:
+    def say(text: Text) -> str:
+        return _say(text, locale)
+
     rows = []
     for s in stats:
-        latency = f"{s.avg_latency_s:.1f} s" if s.avg_latency_s is not None else "—"
-        role = ' <span class="badge">chair</span>' if s.is_chair else ""
+        latency = (
+            say(t("figures.seconds-spaced", seconds=decimal(s.avg_latency_s, locale, 1)))
+            if s.avg_latency_s is not None
+            else "—"
+        )
+        role = f' <span class="badge">{say(t("council.role.chair"))}</span>' if s.is_chair else ""
         trophy = " 🏆" if s.persona in top else ""
         votes = (
             '<td class="num">—</td>' * 3
@@ -362,70 +427,98 @@ def _stats_table(
             f'<td class="model">{_text(s.model)}</td>'
             f'{votes}<td class="num">{s.replies}</td>'
             f'<td class="num">{failed}</td><td class="num">{latency}</td>'
-            f'<td class="num">{s.tokens:,}</td><td class="num">${s.cost_usd:.4f}</td></tr>'
+            f'<td class="num">{count(s.tokens, locale)}</td>'
+            f'<td class="num">{usd(s.cost_usd, locale)}</td></tr>'
         )
     return (
-        '<div class="table-wrap"><table class="stats"><caption>How each member did</caption>'
-        '<thead><tr><th scope="col">Member</th><th scope="col">Model</th>'
+        '<div class="table-wrap"><table class="stats">'
+        f"<caption>{say(t('council.html.how-each-did'))}</caption>"
+        f'<thead><tr><th scope="col">{say(t("council.html.col.member"))}</th>'
+        f'<th scope="col">{say(t("council.html.col.model"))}</th>'
         '<th scope="col" class="num">👍</th><th scope="col" class="num">👎</th>'
-        '<th scope="col" class="num">Net</th><th scope="col" class="num">Replies</th>'
-        '<th scope="col" class="num">Failed</th>'
-        '<th scope="col" class="num" title="Average time to answer">Latency</th>'
-        '<th scope="col" class="num">Tokens</th><th scope="col" class="num">Cost</th></tr>'
+        f'<th scope="col" class="num">{say(t("council.html.col.net"))}</th>'
+        f'<th scope="col" class="num">{say(t("council.html.col.replies"))}</th>'
+        f'<th scope="col" class="num">{say(t("council.html.col.failed"))}</th>'
+        f'<th scope="col" class="num" title="{say(t("council.html.col.latency-title"))}">'
+        f"{say(t('council.html.col.latency'))}</th>"
+        f'<th scope="col" class="num">{say(t("council.html.col.tokens"))}</th>'
+        f'<th scope="col" class="num">{say(t("council.html.col.cost"))}</th></tr>'
         f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
-def _synthesis(synthesis: Mapping[str, object], replies: Sequence[Reply]) -> str:
+def _synthesis(
+    synthesis: Mapping[str, object], replies: Sequence[Reply], locale: str | None
+) -> str:
     blocks = []
-    for title, key in (*_SYNTHESIS_SECTIONS, ("Peer ranking", "ranking")):
+    for key, title in (*SYNTHESIS_SECTIONS, ("ranking", PEER_RANKING)):
         items = synthesis.get(key)
         if isinstance(items, list) and items:
             entries = "".join(f"<li>{_inline(str(item))}</li>" for item in items)
-            blocks.append(f'<div class="section {key}"><h3>{title}</h3><ul>{entries}</ul></div>')
+            heading = _say(title, locale)
+            blocks.append(f'<div class="section {key}"><h3>{heading}</h3><ul>{entries}</ul></div>')
     if not blocks:
         return ""
     written = (r for r in replies if r.kind is ReplyKind.SYNTHESIS and r.status is ReplyStatus.OK)
     author = synthesis.get("author") or next((r.persona for r in written), "")
-    byline = f'<p class="byline">Synthesis written by {_text(str(author))}.</p>' if author else ""
+    byline = (
+        f'<p class="byline">{_say(t("council.html.written-by", name=_text(str(author))), locale)}'
+        "</p>"
+        if author
+        else ""
+    )
     return f'<div class="synthesis">{"".join(blocks)}</div>{byline}'
 
 
-def _peer_review(saved: Mapping[str, object], stats: Sequence[MemberStats]) -> str:
+def _peer_review(
+    saved: Mapping[str, object], stats: Sequence[MemberStats], locale: str | None
+) -> str:
     comparison = compare_rankings(saved, stats)
     if comparison is None:
         return ""
-    label, value = comparison.agreement
+    label, value = comparison.agreement(locale)
+    title = _say(t("council.peer.title"), locale)
+    models = _say(t("council.peer.models"), locale)
+    audience = _say(t("council.peer.audience"), locale)
     return (
-        '<div class="section peer"><h3>Peer review vs audience</h3><dl class="pairs">'
-        f"<dt>Models</dt><dd>{_text(format_places(comparison.peers))}</dd>"
-        f"<dt>Audience</dt><dd>{_text(format_places(comparison.audience))}</dd>"
+        f'<div class="section peer"><h3>{title}</h3><dl class="pairs">'
+        f"<dt>{models}</dt><dd>{_text(format_places(comparison.peers))}</dd>"
+        f"<dt>{audience}</dt><dd>{_text(format_places(comparison.audience))}</dd>"
         f"<dt>{_text(label)}</dt><dd>{_text(value)}</dd></dl></div>"
     )
 
 
-def _changes_of_mind(stances: Sequence[Stance]) -> str:
-    moves = [
-        f"<li>{_text(describe_change(s.persona, s.previous_label or '?', s.label, s.reason))}"
-        f' <span class="muted">(round {s.round_number})</span></li>'
-        for s in stances
-        if s.is_changed
-    ]
+def _changes_of_mind(stances: Sequence[Stance], locale: str | None) -> str:
+    moves = []
+    for s in stances:
+        if not s.is_changed:
+            continue
+        move = _say(describe_change(s.persona, s.previous_label or "?", s.label, s.reason), locale)
+        where = _say(t("council.html.in-round", round=s.round_number), locale)
+        moves.append(f'<li>{_text(move)} <span class="muted">({where})</span></li>')
     if not moves:
         return ""
-    return f'<div class="section changes"><h3>Changes of mind</h3><ul>{"".join(moves)}</ul></div>'
+    title = _say(t("council.summary.changes"), locale)
+    return f'<div class="section changes"><h3>{title}</h3><ul>{"".join(moves)}</ul></div>'
 
 
-def _totals(session: Session, stats: Sequence[MemberStats], replies: Sequence[Reply]) -> str:
+def _totals(
+    session: Session, stats: Sequence[MemberStats], replies: Sequence[Reply], locale: str | None
+) -> str:
     tokens = sum(s.tokens for s in stats)
     cost = sum(s.cost_usd for s in stats)
     about = "~" if any(r.tokens_estimated for r in replies) else ""
     pairs = []
     if session.ended_at is not None:
         seconds = (session.ended_at - session.started_at).total_seconds()
-        pairs.append(("Duration", _duration(seconds)))
-    pairs += [("Tokens", f"{about}{tokens:,}"), ("Cost", f"~${cost:.4f}")]
-    items = "".join(f"<div><dt>{name}</dt><dd>{value}</dd></div>" for name, value in pairs)
+        pairs.append((t("council.html.duration"), duration(seconds, locale, with_hours=True)))
+    pairs += [
+        (t("council.html.col.tokens"), f"{about}{count(tokens, locale)}"),
+        (t("council.html.col.cost"), f"~{usd(cost, locale)}"),
+    ]
+    items = "".join(
+        f"<div><dt>{_say(name, locale)}</dt><dd>{value}</dd></div>" for name, value in pairs
+    )
     return f'<dl class="totals">{items}</dl>'
 
 
@@ -720,14 +813,6 @@ def _time_html(moment: datetime) -> str:
         f'<time datetime="{utc.isoformat(timespec="seconds")}">'
         f"{utc.strftime('%Y-%m-%d %H:%M')} UTC</time>"
     )
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 def _saved_synthesis(stored: str | None) -> dict[str, object]:

@@ -6,9 +6,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.council.figures import count, decimal, duration, usd
+from bot.council.formats import format_name
 from bot.council.models import MemberRole, ReplyKind, ReplyStatus, SessionRecord
 from bot.council.stance import describe_change
 from bot.council.tally import kendall_tau, winners
+from bot.i18n import Text, localize, t, tn
 from bot.render import graphemes
 from bot.render.messages import safe_reply_text
 
@@ -20,6 +23,14 @@ FIELDS_MAX = 25
 EMBED_TOTAL_MAX = 6000
 # Room kept back for the footer and author the edge adds.
 EDGE_RESERVE = 300
+# The synthesis's sections, as stored, with their headings (the Markdown and HTML exports too).
+SYNTHESIS_SECTIONS: tuple[tuple[str, Text], ...] = (
+    ("consensus", t("council.section.consensus")),
+    ("disagreements", t("council.section.disagreements")),
+    ("open_questions", t("council.section.open-questions")),
+    ("cautions", t("council.section.cautions")),
+)
+PEER_RANKING = t("council.section.peer-ranking")
 AGREEMENT_MIN_VOTES_PER_MEMBER = 1
 """Votes per ranked member, at least, before the audience's ranking is compared with the
 council's. With fewer votes than members, at least one member drew none, and its place in the
@@ -112,14 +123,16 @@ class PeerComparison:
     audience: list[list[str]]
     votes: int
     tau: float | None
-    no_tau: str = ""
+    no_tau: Text | None = None
 
-    @property
-    def agreement(self) -> tuple[str, str]:
-        """The agreement line as (label, value): the correlation, or why there is none."""
+    def agreement(self, locale: str | None = None) -> tuple[str, str]:
+        """The agreement line as (label, value) in `locale`: the correlation, or why there is
+        none."""
         if self.tau is None:
-            return "Agreement", self.no_tau
-        return "Agreement (Kendall τ-b)", f"{self.tau:+.2f}"
+            why = localize(self.no_tau, locale) if self.no_tau is not None else ""
+            return localize(t("council.peer.agreement"), locale), why
+        label = localize(t("council.peer.agreement-tau"), locale)
+        return label, decimal(self.tau, locale, 2, sign=True)
 
 
 def compare_rankings(
@@ -140,16 +153,15 @@ def compare_rankings(
     votes = sum(s.up + s.down for s in ranked)
     needed = AGREEMENT_MIN_VOTES_PER_MEMBER * len(peer_scores)
     tau = kendall_tau(peer_scores, audience_scores) if votes >= needed else None
+    no_tau: Text | None
     if votes < needed:
-        no_tau = (
-            f"too few votes to compare with the council's ranking ({votes} of the {needed} needed)"
-        )
+        no_tau = t("council.peer.too-few-votes", votes=votes, needed=needed)
     elif tau is None and len(set(audience_scores.values())) < 2:
-        no_tau = "the audience's votes leave every member level: no order to compare"
+        no_tau = t("council.peer.audience-level")
     elif tau is None:
-        no_tau = "the council's ranking puts every member level: no order to compare"
+        no_tau = t("council.peer.council-level")
     else:
-        no_tau = ""
+        no_tau = None
     return PeerComparison(
         peers=_places(peer_scores),
         audience=_places(audience_scores),
@@ -159,17 +171,21 @@ def compare_rankings(
     )
 
 
-def peer_agreement(record: SessionRecord, stats: Sequence[MemberStats]) -> Field | None:
+def peer_agreement(
+    record: SessionRecord, stats: Sequence[MemberStats], locale: str | None = None
+) -> Field | None:
     """In a review council: the models' own ranking beside the audience's, and their agreement."""
     saved = json.loads(record.session.synthesis_json) if record.session.synthesis_json else {}
     comparison = compare_rankings(saved if isinstance(saved, dict) else {}, stats)
     if comparison is None:
         return None
-    label, value = comparison.agreement
+    label, value = comparison.agreement(locale)
+    models = localize(t("council.peer.models"), locale)
+    audience = localize(t("council.peer.audience"), locale)
     return Field(
-        "Peer review vs audience",
-        f"Models: {format_places(comparison.peers)}\n"
-        f"Audience: {format_places(comparison.audience)}\n{label}: {value}",
+        localize(t("council.peer.title"), locale),
+        f"{models}: {format_places(comparison.peers)}\n"
+        f"{audience}: {format_places(comparison.audience)}\n{label}: {value}",
     )
 
 
@@ -213,26 +229,36 @@ def _places(scores: Mapping[str, float]) -> list[list[str]]:
     return [places[score] for score in sorted(places, reverse=True)]
 
 
-def stance_changes(record: SessionRecord) -> Field | None:
+def stance_changes(record: SessionRecord, locale: str | None = None) -> Field | None:
     """Who changed position during the session, and why, as they said it."""
     lines = [
-        describe_change(s.persona, s.previous_label or "?", s.label, s.reason)
+        localize(describe_change(s.persona, s.previous_label or "?", s.label, s.reason), locale)
         for s in record.stances
         if s.is_changed
     ]
     if not lines:
         return None
-    return Field("Changes of mind", _bullets(lines))
+    return Field(localize(t("council.summary.changes"), locale), _bullets(lines))
 
 
 def render_summary(
-    record: SessionRecord, *, jump_url: str | None = None, unshown: Sequence[str] = ()
+    record: SessionRecord,
+    *,
+    jump_url: str | None = None,
+    unshown: Sequence[str] = (),
+    locale: str | None = None,
 ) -> SummaryDoc:
     """The summary document: topic, winners, members, synthesis, coverage, time and cost.
 
-    `unshown` names the replies that could not be shown where the council ran.
+    `unshown` names the replies that could not be shown where the council ran. The bot's words
+    are in `locale`, by default the council's own.
     """
     session = record.session
+    locale = session.locale if locale is None else locale
+
+    def say(text: Text | str) -> str:
+        return localize(text, locale)
+
     stats = member_stats(record)
     top = audience_winners(stats)
     synthesis_record = json.loads(session.synthesis_json) if session.synthesis_json else {}
@@ -240,68 +266,58 @@ def render_summary(
     coverage = synthesis_record.get("coverage", "")
 
     # The topic is a member's and the synthesis a model's: both shown defused.
-    lines = [f"**Topic:** {_clip(safe_reply_text(session.topic), 900)}"]
+    lines = [say(t("council.summary.topic", topic=_clip(safe_reply_text(session.topic), 900)))]
     if top:
-        verb = "wins" if len(top) == 1 else "tie"
-        lines.append(f"🏆 **{' & '.join(top)}** {verb} the audience's vote.")
+        names = f"**{' & '.join(top)}**"
+        won = t("council.summary.winner", names=names) if len(top) == 1 else None
+        lines.append(f"🏆 {say(won or t('council.summary.tie', names=names))}")
     else:
-        lines.append("🏆 No audience votes were cast.")
+        lines.append(f"🏆 {say(t('council.summary.no-votes'))}")
     if session.stop_reason:
         lines.append(f"⚠️ {safe_reply_text(session.stop_reason)}")
-    revealed = [f"{m.alias} was **{m.persona}**" for m in record.members if m.alias]
+    revealed = [
+        say(t("council.summary.was", alias=m.alias, persona=f"**{m.persona}**"))
+        for m in record.members
+        if m.alias
+    ]
     if revealed:
-        lines.append("🎭 Revealed: " + ", ".join(revealed) + ".")
+        lines.append(f"🎭 {say(t('council.summary.revealed', names=', '.join(revealed)))}")
     if synthesis.get("verdict"):
-        lines.append(f"**Verdict:** {safe_reply_text(str(synthesis['verdict']))}")
+        verdict = safe_reply_text(str(synthesis["verdict"]))
+        lines.append(say(t("council.summary.verdict", verdict=verdict)))
     if coverage:
-        lines.append(f"*Coverage: {coverage}.*")
-    lines.extend(_unshown_lines(unshown))
+        lines.append(f"*{say(t('council.summary.coverage', coverage=coverage))}.*")
+    lines.extend(_unshown_lines(unshown, locale))
     description = _clip("\n".join(lines), 1800)
 
-    fields: list[Field] = []
-    for s in stats:
-        latency = f"{s.avg_latency_s:.1f}s" if s.avg_latency_s is not None else "—"
-        role = " (chair)" if s.is_chair else ""
-        value = (
-            f"`{s.model}`\n"
-            + (f"👍 {s.up} · 👎 {s.down} · " if not s.is_chair else "")
-            + f"{s.replies} repl{'y' if s.replies == 1 else 'ies'} · {latency} avg\n"
-            f"{s.tokens:,} tokens · ${s.cost_usd:.4f}"
-            + (f"\n⚠️ {s.failures} failed" if s.failures else "")
-        )
-        alias = next(
-            (f" · {m.alias}" for m in record.members if m.persona == s.persona and m.alias), ""
-        )
-        fields.append(Field(f"{s.persona}{alias}{role}", value, is_inline=True))
-    for title, key in (
-        ("Consensus", "consensus"),
-        ("Disagreements", "disagreements"),
-        ("Open questions", "open_questions"),
-        ("Cautions", "cautions"),
-        ("Since last time", "changed_from_before"),
-    ):
+    fields = [_member_field(record, s, locale) for s in stats]
+    for key, title in (*SYNTHESIS_SECTIONS, ("changed_from_before", t("council.section.since"))):
         items = synthesis.get(key) or []
         if items:
-            fields.append(Field(title, _bullets(items)))
-    if (agreement := peer_agreement(record, stats)) is not None:
+            fields.append(Field(say(title), _bullets(items)))
+    if (agreement := peer_agreement(record, stats, locale)) is not None:
         fields.append(agreement)
-    if (moves := stance_changes(record)) is not None:
+    if (moves := stance_changes(record, locale)) is not None:
         fields.append(moves)
     rounds = [r for r in record.rounds if r.first_message_id]
     if jump_url and rounds:
-        links = " · ".join(f"[Round {r.number}]({jump_url}/{r.first_message_id})" for r in rounds)
-        fields.append(Field("Rounds", _clip(links, FIELD_VALUE_MAX)))
+        links = " · ".join(
+            f"[{say(t('council.round', number=r.number))}]({jump_url}/{r.first_message_id})"
+            for r in rounds
+        )
+        fields.append(Field(say(t("council.summary.rounds")), _clip(links, FIELD_VALUE_MAX)))
 
-    duration = (session.ended_at - session.started_at).total_seconds() if session.ended_at else None
+    lasted = (session.ended_at - session.started_at).total_seconds() if session.ended_at else None
     tokens = sum(s.tokens for s in stats)
     cost = sum(s.cost_usd for s in stats)
+    name = say(t("council.name", id=session.id))
     footer = (
-        f"Council #{session.id} · {session.format} · "
-        + (f"{_duration(duration)} · " if duration is not None else "")
-        + f"{tokens:,} tokens · ~${cost:.4f}"
+        f"{name} · {say(format_name(session.format))} · "
+        + (f"{duration(lasted, locale)} · " if lasted is not None else "")
+        + f"{say(tokens_text(tokens, locale))} · ~{usd(cost, locale)}"
     )
     doc = SummaryDoc(
-        title=_clip(f"Council #{session.id}: summary", TITLE_MAX),
+        title=_clip(say(t("council.summary.title", name=name)), TITLE_MAX),
         description=description,
         fields=fields[:FIELDS_MAX],
         footer=footer,
@@ -309,6 +325,36 @@ def render_summary(
         stats=stats,
     )
     return fit(doc)
+
+
+def _member_field(record: SessionRecord, s: MemberStats, locale: str | None) -> Field:
+    """One member's votes, replies, latency, tokens, cost and failures."""
+
+    def say(text: Text) -> str:
+        return localize(text, locale)
+
+    latency = (
+        say(t("figures.seconds", seconds=decimal(s.avg_latency_s, locale, 1)))
+        if s.avg_latency_s is not None
+        else "—"
+    )
+    replies = t(
+        "council.summary.replies-latency",
+        replies=tn("summary.replies", s.replies),
+        latency=latency,
+    )
+    value = (
+        f"`{s.model}`\n"
+        + (f"👍 {s.up} · 👎 {s.down} · " if not s.is_chair else "")
+        + say(replies)
+        + f"\n{say(tokens_text(s.tokens, locale))} · {usd(s.cost_usd, locale)}"
+        + (f"\n⚠️ {say(t('council.summary.failed', failures=s.failures))}" if s.failures else "")
+    )
+    alias = next(
+        (f" · {m.alias}" for m in record.members if m.persona == s.persona and m.alias), ""
+    )
+    role = f" ({say(t('council.role.chair'))})" if s.is_chair else ""
+    return Field(f"{s.persona}{alias}{role}", value, is_inline=True)
 
 
 def fit(doc: SummaryDoc) -> SummaryDoc:
@@ -331,14 +377,18 @@ def fit(doc: SummaryDoc) -> SummaryDoc:
     return SummaryDoc(doc.title, description, fields, doc.footer, doc.winners, doc.stats)
 
 
-def _unshown_lines(unshown: Sequence[str]) -> list[str]:
+def tokens_text(tokens: int, locale: str | None) -> Text:
+    """A token count with its unit: "1,234 tokens"."""
+    return tn("council.tokens", tokens, tokens=count(tokens, locale))
+
+
+def _unshown_lines(unshown: Sequence[str], locale: str | None) -> list[str]:
     if not unshown:
         return []
-    count = f"{len(unshown)} repl{'y' if len(unshown) == 1 else 'ies'}"
-    return [
-        f"⚠️ {count} could not be shown in the thread ({', '.join(unshown)}); "
-        "the transcript has every word."
-    ]
+    said = t(
+        "summary.unshown", replies=tn("summary.replies", len(unshown)), names=", ".join(unshown)
+    )
+    return [f"⚠️ {localize(said, locale)}"]
 
 
 def _bullets(items: Sequence[object]) -> str:
@@ -348,8 +398,3 @@ def _bullets(items: Sequence[object]) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return graphemes.ellipsize(text, limit)
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"

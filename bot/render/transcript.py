@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+from bot.council.figures import percent
+from bot.council.formats import format_name
 from bot.council.models import (
     MemberRole,
     Reply,
@@ -12,87 +14,129 @@ from bot.council.models import (
     ReplyStatus,
     Session,
     SessionRecord,
+    SessionStatus,
     Stance,
 )
+from bot.i18n import Text, localize, t
+from bot.render.summary import PEER_RANKING, SYNTHESIS_SECTIONS
 
-_KIND_LABEL = {
-    ReplyKind.CHAIR: " (chair)",
-    ReplyKind.REVIEW: " (peer review)",
-    ReplyKind.SYNTHESIS: " (synthesis)",
+KIND_LABELS: Mapping[ReplyKind, Text] = {
+    ReplyKind.CHAIR: t("council.role.chair"),
+    ReplyKind.REVIEW: t("council.role.review"),
+    ReplyKind.SYNTHESIS: t("council.role.synthesis"),
+}
+STATUS_NAMES: Mapping[SessionStatus, Text] = {
+    SessionStatus.RUNNING: t("council.status.running"),
+    SessionStatus.PAUSED: t("council.status.paused"),
+    SessionStatus.FINISHED: t("council.status.finished"),
+    SessionStatus.STOPPED: t("council.status.stopped"),
+    SessionStatus.FAILED: t("council.status.failed"),
 }
 
 
-def render_markdown(record: SessionRecord) -> str:
-    """A readable Markdown transcript: header, rounds with questions and replies, synthesis."""
+def status_name(status: SessionStatus) -> Text | str:
+    """How a session's status reads ("finished"); one unknown here as stored."""
+    return STATUS_NAMES.get(status, str(status))
+
+
+def render_markdown(record: SessionRecord, locale: str | None = None) -> str:
+    """A readable Markdown transcript: header, rounds with questions and replies, synthesis.
+
+    Its own headings and labels are in `locale`, by default the council's.
+    """
     s = record.session
-    lines = [f"# Council #{s.id}: {s.topic}", ""]
-    lines.append(f"- Format: {s.format}, {s.rounds} round(s) planned")
-    lines.append(f"- Started: {s.started_at.isoformat(timespec='seconds')}")
+    locale = s.locale if locale is None else locale
+
+    def say(text: Text | str) -> str:
+        return localize(text, locale)
+
+    lines = [f"# {say(t('council.name', id=s.id))}: {s.topic}", ""]
+    planned = t("council.transcript.format", format=format_name(s.format), rounds=s.rounds)
+    lines.append(f"- {say(planned)}")
+    started = s.started_at.isoformat(timespec="seconds")
+    lines.append(f"- {say(t('council.transcript.started', time=started))}")
     if s.ended_at:
-        lines.append(f"- Ended: {s.ended_at.isoformat(timespec='seconds')} ({s.status})")
+        ended = s.ended_at.isoformat(timespec="seconds")
+        said = t("council.transcript.ended", time=ended, status=status_name(s.status))
+        lines.append(f"- {say(said)}")
     if s.stop_reason:
-        lines.append(f"- Note: {s.stop_reason}")
-    lines.append("- Members:")
+        lines.append(f"- {say(t('council.transcript.note', note=s.stop_reason))}")
+    lines.append(f"- {say(t('council.transcript.members'))}")
     for m in record.members:
-        role = " — chair" if m.role is MemberRole.CHAIR else ""
-        lines.append(f"  - **{m.persona}** ({m.model} via {m.provider}){role}")
+        role = f" — {say(t('council.role.chair'))}" if m.role is MemberRole.CHAIR else ""
+        seat = t("council.transcript.member", name=m.persona, model=m.model, provider=m.provider)
+        lines.append(f"  - {say(seat)}{role}")
     numbers = sorted({r.number for r in record.rounds} | {r.round_number for r in record.replies})
     for number in numbers:
-        lines += ["", f"## Round {number}", ""]
+        lines += ["", f"## {say(t('council.round', number=number))}", ""]
         for q in record.questions:
             if q.answered_in_round == number:
-                lines += [f"> **A member of the audience, {q.display_name}, asks:** {q.text}", ""]
+                asks = say(t("council.question-from", name=q.display_name))
+                lines += [f"> **{asks}** {q.text}", ""]
         stances = {st.persona: st for st in record.stances if st.round_number == number}
         for reply in record.replies:
             if reply.round_number == number and reply.kind is not ReplyKind.SYNTHESIS:
-                lines += _reply_lines(reply, record.votes)
+                lines += _reply_lines(reply, record.votes, locale)
                 stance = stances.get(reply.persona) if reply.kind is ReplyKind.ANSWER else None
                 if stance is not None and reply.status is ReplyStatus.OK:
-                    lines += [_stance_line(stance), ""]
+                    lines += [_stance_line(stance, locale), ""]
     synthesis = [r for r in record.replies if r.kind is ReplyKind.SYNTHESIS]
-    lines += _synthesis_lines(s, synthesis)
+    lines += _synthesis_lines(s, synthesis, locale)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _reply_lines(reply: Reply, votes: Mapping[int, tuple[int, int]]) -> list[str]:
-    label = _KIND_LABEL.get(reply.kind, "")
+def _reply_lines(
+    reply: Reply, votes: Mapping[int, tuple[int, int]], locale: str | None
+) -> list[str]:
+    kind = KIND_LABELS.get(reply.kind)
+    label = f" ({localize(kind, locale)})" if kind is not None else ""
     if reply.status is ReplyStatus.FAILED:
-        return [f"### {reply.persona}{label}", "", f"_Did not answer: {reply.error_message}_", ""]
+        why = localize(t("council.transcript.no-answer", reason=reply.error_message), locale)
+        return [f"### {reply.persona}{label}", "", f"_{why}_", ""]
     up, down = votes.get(reply.id, (0, 0))
     tally = f" — 👍 {up} 👎 {down}" if reply.kind is ReplyKind.ANSWER else ""
     return [f"### {reply.persona}{label}{tally}", "", reply.text, ""]
 
 
-def _stance_line(stance: Stance) -> str:
-    sure = f" ({stance.confidence:.0%} sure)" if stance.confidence is not None else ""
+def sureness(stance: Stance, locale: str | None) -> str:
+    """How sure a member said it was, as " (80% sure)"; "" when it did not say."""
+    if stance.confidence is None:
+        return ""
+    return " " + localize(
+        t("council.stance.sure", percent=percent(stance.confidence, locale)), locale
+    )
+
+
+def _stance_line(stance: Stance, locale: str | None) -> str:
+    sure = sureness(stance, locale)
     claim = f" — {stance.claim}" if stance.claim else ""
     if stance.is_changed:
         why = f": {stance.reason}" if stance.reason else ""
-        return f"> **Changed position:** {stance.previous_label} → {stance.label}{sure}{why}{claim}"
-    return f"> _Stance: {stance.label}{sure}{claim}_"
+        changed = localize(t("council.stance.changed"), locale)
+        return f"> **{changed}** {stance.previous_label} → {stance.label}{sure}{why}{claim}"
+    return f"> _{localize(t('council.stance.label'), locale)} {stance.label}{sure}{claim}_"
 
 
-def _synthesis_lines(session: Session, replies: Sequence[Reply]) -> list[str]:
+def _synthesis_lines(session: Session, replies: Sequence[Reply], locale: str | None) -> list[str]:
     if not session.synthesis_json:
         return []
+
+    def say(text: Text) -> str:
+        return localize(text, locale)
+
     record = json.loads(session.synthesis_json)
-    lines = ["", "## Synthesis", "", f"_Coverage: {record.get('coverage', '')}_", ""]
+    coverage = say(t("council.summary.coverage", coverage=record.get("coverage", "")))
+    lines = ["", f"## {say(t('council.synthesis'))}", "", f"_{coverage}_", ""]
     synthesis = record.get("synthesis")
     if not synthesis:
         return lines
     author = synthesis.get("author") or next((r.persona for r in replies), "")
     if author:
-        lines += [f"Written by {author}.", ""]
-    for title, key in (
-        ("Consensus", "consensus"),
-        ("Disagreements", "disagreements"),
-        ("Open questions", "open_questions"),
-        ("Cautions", "cautions"),
-        ("Peer ranking", "ranking"),
-    ):
+        lines += [say(t("council.transcript.written-by", name=author)), ""]
+    for key, title in (*SYNTHESIS_SECTIONS, ("ranking", PEER_RANKING)):
         items = synthesis.get(key) or []
         if items:
-            lines += [f"**{title}**", "", *(f"- {item}" for item in items), ""]
+            lines += [f"**{say(title)}**", "", *(f"- {item}" for item in items), ""]
     if synthesis.get("verdict"):
-        lines += [f"**Verdict:** {synthesis['verdict']}", ""]
+        lines += [say(t("council.summary.verdict", verdict=synthesis["verdict"])), ""]
     return lines

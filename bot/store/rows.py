@@ -55,6 +55,7 @@ def session_from_row(row: sqlite3.Row) -> Session:
         preset=row["preset"],
         chair=row["chair"],
         language=row["language"],
+        locale=row["locale"],
         is_blind=bool(row["is_blind"]),
         guild_id=row["guild_id"],
         channel_id=row["channel_id"],

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.council.models import Member, NewSession, Round, Session, SessionStatus
+from bot.i18n import localize, t
 from bot.store import rows
 from bot.store.base import StoreBase, load_session
 from bot.store.db import Params, SqlValue, Transaction, where_all
@@ -14,7 +15,8 @@ from bot.store.errors import RecordNotFoundError
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED_REASON = "interrupted by a restart"
+INTERRUPTED_REASON = t("council.interrupted-by-restart")
+"""Why a session found running at start-up is paused, stored in the session's own locale."""
 
 
 class SessionQueries(StoreBase):
@@ -25,10 +27,10 @@ class SessionQueries(StoreBase):
         async with self._db.writing() as tx:
             session_id = await tx.insert(
                 "INSERT INTO sessions (guild_id, channel_id, thread_id, host_id, topic, format,"
-                " rounds, preset, chair, language, is_blind, budget_tokens, budget_usd, status,"
-                " started_at, council_id) VALUES (:guild_id, :channel_id, :thread_id, :host_id,"
-                " :topic, :format, :rounds, :preset, :chair, :language, :is_blind,"
-                " :budget_tokens, :budget_usd, :status, :started_at, :council_id)",
+                " rounds, preset, chair, language, locale, is_blind, budget_tokens, budget_usd,"
+                " status, started_at, council_id) VALUES (:guild_id, :channel_id, :thread_id,"
+                " :host_id, :topic, :format, :rounds, :preset, :chair, :language, :locale,"
+                " :is_blind, :budget_tokens, :budget_usd, :status, :started_at, :council_id)",
                 {
                     "council_id": new.council_id,
                     "guild_id": new.guild_id,
@@ -41,6 +43,7 @@ class SessionQueries(StoreBase):
                     "preset": new.preset,
                     "chair": new.chair,
                     "language": new.language,
+                    "locale": new.locale,
                     "is_blind": int(new.is_blind),
                     "budget_tokens": new.budget_tokens,
                     "budget_usd": new.budget_usd,
@@ -170,12 +173,14 @@ class SessionQueries(StoreBase):
         """Pause every running session, as start-up must after a crash; return them paused."""
         async with self._db.writing() as tx:
             found = await tx.all(
-                "SELECT id FROM sessions WHERE status = ? ORDER BY id", (SessionStatus.RUNNING,)
+                "SELECT id, locale FROM sessions WHERE status = ? ORDER BY id",
+                (SessionStatus.RUNNING,),
             )
-            await tx.run(
-                "UPDATE sessions SET status = ?, stop_reason = ? WHERE status = ?",
-                (SessionStatus.PAUSED, INTERRUPTED_REASON, SessionStatus.RUNNING),
-            )
+            for row in found:
+                await tx.run(
+                    "UPDATE sessions SET status = ?, stop_reason = ? WHERE id = ?",
+                    (SessionStatus.PAUSED, localize(INTERRUPTED_REASON, row["locale"]), row["id"]),
+                )
             paused = [await load_session(tx, row["id"]) for row in found]
         if paused:
             log.info("paused %d session(s) interrupted by a restart", len(paused))

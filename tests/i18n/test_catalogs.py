@@ -173,6 +173,11 @@ def test_russian_plurals_follow_russian_rules() -> None:
 
 
 def test_a_nested_message_is_rendered_in_the_same_language() -> None:
-    inner = tn("summary.replies", 5)
-    assert localize(t("summary.unshown", replies=inner), "ru") == "5 ответов не показаны в ветке."
-    assert str(t("summary.unshown", replies=inner)) == "5 replies were not shown in the thread."
+    unshown = t("summary.unshown", replies=tn("summary.replies", 5), names="Claude, round 1")
+    assert localize(unshown, "ru") == (
+        "5 ответов не удалось показать в ветке (Claude, round 1); в стенограмме есть всё до слова."
+    )
+    assert str(unshown) == (
+        "5 replies could not be shown in the thread (Claude, round 1); "
+        "the transcript has every word."
+    )

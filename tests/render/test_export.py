@@ -227,3 +227,10 @@ def test_vote_counts_read_back_from_the_export_are_the_records() -> None:
 def test_reading_counts_refuses_what_is_not_a_readable_export(text: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         counts_from_export(text)
+
+
+def test_the_export_carries_the_locale_the_council_was_shown_in() -> None:
+    russian = json.loads(export_json(_record(locale="ru")))
+    english = json.loads(export_json(_record()))
+
+    assert (russian["session"]["locale"], english["session"]["locale"]) == ("ru", "")

@@ -246,3 +246,26 @@ def test_split_statements_respects_strings_comments_and_trigger_bodies():
 def test_split_statements_refuses_an_unterminated_statement():
     with pytest.raises(MigrationError, match="unterminated"):
         split_statements("CREATE TABLE a (x);\nCREATE TABLE b (y)")
+
+
+async def test_sessions_from_before_0006_have_no_locale_and_new_ones_keep_theirs(db_path):
+    before = [m for m in bundled_migrations() if m.version < 6]
+    async with Store.open(db_path, migrations=before):
+        pass
+    with closing(sqlite3.connect(db_path)) as raw, raw:
+        raw.execute(
+            "INSERT INTO sessions (guild_id, topic, format, rounds, language, status, started_at)"
+            " VALUES (3, 'Old times', 'parallel', 3, 'ru', 'finished',"
+            " '2025-01-01T00:00:00.000000+00:00')"
+        )
+
+    async with Store.open(db_path) as store:
+        old = await store.get_session(1)
+        new = await store.create_session(NewSession(topic="Trains?", language="ru", locale="ru"))
+        stored = await store.get_session(new.id)
+
+    assert user_version(db_path) >= 6
+    assert old is not None
+    assert (old.topic, old.language, old.locale) == ("Old times", "ru", "")
+    assert stored is not None
+    assert stored.locale == "ru"

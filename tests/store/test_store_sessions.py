@@ -183,6 +183,16 @@ async def test_mark_running_sessions_interrupted_pauses_only_running_sessions(st
     assert await store.mark_running_sessions_interrupted() == []
 
 
+async def test_a_council_interrupted_by_a_restart_is_told_so_in_its_own_locale(store, make):
+    russian = await make.session(locale="ru")
+    english = await make.session(locale="en")
+
+    await store.mark_running_sessions_interrupted()
+
+    assert (await store.get_session(russian.id)).stop_reason == "прервано перезапуском бота"
+    assert (await store.get_session(english.id)).stop_reason == "interrupted by a restart"
+
+
 async def test_members_round_trip_in_seating_order(store, make):
     session = await make.session()
     seated = [
