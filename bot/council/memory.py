@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from bot import graphemes
 from bot.council.budget import estimate_tokens
 from bot.council.models import Session
 
 DEFAULT_MEMORY_TOKENS = 400
 ITEMS_PER_SECTION = 2
+TOPIC_MAX = 200
+"""How much of an earlier council's topic its memory line quotes."""
 
 
 def digest(sessions: Sequence[Session], *, max_tokens: int = DEFAULT_MEMORY_TOKENS) -> str:
@@ -38,7 +41,9 @@ def _entry(session: Session) -> str:
     if not synthesis:
         return ""
     when = session.started_at.date().isoformat()
-    parts = [f"- Council #{session.id} ({when}) on “{session.topic[:200]}”:"]
+    parts = [
+        f"- Council #{session.id} ({when}) on “{graphemes.ellipsize(session.topic, TOPIC_MAX)}”:"
+    ]
     if synthesis.get("verdict"):
         parts.append(f"verdict: {synthesis['verdict']}")
     for title, key in (

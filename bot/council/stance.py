@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot import graphemes
 from bot.i18n import Text, t
 
 FOOTER_INSTRUCTION = (
@@ -65,7 +66,7 @@ def parse_footer(text: str) -> StanceFooter | None:
     if match is None:
         return None
     fields = {k.lower(): v.strip() for k, v in _FIELD_RE.findall(text[match.start() :])}
-    label = fields.get("stance", "").strip(" .").lower()[:LABEL_MAX]
+    label = graphemes.clip(fields.get("stance", "").strip(" .").lower(), LABEL_MAX)
     if not label:
         return None
     changed = fields.get("changed", "")
@@ -75,10 +76,10 @@ def parse_footer(text: str) -> StanceFooter | None:
     ).strip()
     return StanceFooter(
         label=label,
-        claim=fields.get("claim", "")[:CLAIM_MAX],
+        claim=graphemes.clip(fields.get("claim", ""), CLAIM_MAX),
         confidence=_confidence(fields.get("confidence", "")),
         says_changed=says_changed,
-        reason=reason[:REASON_MAX] if says_changed and reason else None,
+        reason=graphemes.clip(reason, REASON_MAX) if says_changed and reason else None,
     )
 
 

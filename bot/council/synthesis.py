@@ -8,6 +8,11 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot import graphemes
+
+VERDICT_FALLBACK_MAX = 300
+"""How much of an unstructured synthesis's first line stands in for its verdict."""
+
 SYNTHESIS_FIELDS = (
     "consensus",
     "disagreements",
@@ -159,7 +164,11 @@ def _parse_sections(text: str, author: str) -> Synthesis:
     verdict = " ".join(sections.pop("verdict", []))
     if not sections and not verdict:
         first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-        return Synthesis(verdict=first[:300], author=author, is_structured=False)
+        return Synthesis(
+            verdict=graphemes.ellipsize(first, VERDICT_FALLBACK_MAX),
+            author=author,
+            is_structured=False,
+        )
     return Synthesis(
         consensus=sections.get("consensus", []),
         disagreements=sections.get("disagreements", []),

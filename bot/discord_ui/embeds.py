@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import discord
 
+from bot import graphemes
 from bot.config import CouncilConfig
 from bot.council.formats import format_name
 from bot.council.spec import SessionSpec
 from bot.i18n import Text, localize, t, tn
-from bot.render import graphemes
 from bot.render.messages import safe_reply_text
 from bot.render.summary import SummaryDoc
 

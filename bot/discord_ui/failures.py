@@ -20,6 +20,11 @@ from typing import Literal
 import aiohttp
 import discord
 
+from bot import graphemes
+
+BRIEF_MAX = 120
+"""How long Discord's own explanation may be in a note or a log line."""
+
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_MESSAGE = 10008
 UNKNOWN_WEBHOOK = 10015
@@ -161,4 +166,4 @@ def _http_failure(exc: discord.HTTPException, request: Request) -> Failure:
 def _brief(exc: BaseException) -> str:
     text = getattr(exc, "text", "") or str(exc) or type(exc).__name__
     line = " ".join(str(text).split())
-    return line if len(line) <= 120 else line[:119] + "…"
+    return graphemes.ellipsize(line, BRIEF_MAX)

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import discord
 
+from bot import graphemes
 from bot.config import CouncilConfig
 from bot.council.engine import SessionRun
 from bot.council.events import SessionEnded
@@ -32,7 +33,6 @@ from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
 from bot.i18n import Text, localize, t
 from bot.personas import PersonaBook
-from bot.render import graphemes
 from bot.render.chart import ChartBar, votes_chart
 from bot.render.summary import render_summary
 from bot.render.transcript import render_markdown

@@ -20,6 +20,7 @@ from typing import Any, Final
 import httpx
 from pydantic import SecretStr
 
+from bot import graphemes
 from bot.errors import (
     BadResponseError,
     CutOffError,
@@ -165,7 +166,7 @@ def _provider_text(body: str, error: Mapping[str, Any], secret: SecretStr | None
     text = message if isinstance(message, str) and message else body
     text = " ".join(scrub_secret(text, secret).split())
     if len(text) > PROVIDER_TEXT_MAX_CHARS:
-        text = text[: PROVIDER_TEXT_MAX_CHARS - 1] + "…"
+        text = graphemes.ellipsize(text, PROVIDER_TEXT_MAX_CHARS)
     return text
 
 

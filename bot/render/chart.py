@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from PIL import Image, ImageColor, ImageDraw
 
 from bot.council.ratings import RatingRow
+from bot.graphemes import clusters, rstrip
 from bot.i18n import localize, t
-from bot.render.graphemes import clusters, rstrip
 from bot.render.text import FontSet, default_fonts
 
 WIDTH_PX = 800

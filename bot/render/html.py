@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
+from bot import graphemes
 from bot.council.figures import count, decimal, duration, usd
 from bot.council.formats import format_name
 from bot.council.languages import html_language
@@ -37,7 +38,6 @@ from bot.council.models import (
 )
 from bot.council.stance import describe_change
 from bot.i18n import Text, localize, t, tn
-from bot.render import graphemes
 from bot.render.chart import ChartBar, votes_chart
 from bot.render.messages import defuse_masked_links, strip_invisible
 from bot.render.summary import (

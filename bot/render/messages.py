@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import regex
 
-from bot.render import graphemes
+from bot import graphemes
 
 MESSAGE_LIMIT = 2000
-"""Discord's limit on a message's content, in code points (see `bot.render.graphemes`)."""
+"""Discord's limit on a message's content, in code points (see `bot.graphemes`)."""
 
 PART_MARKER_RESERVE = 12
 """Room `mark_parts` needs at most, for up to 999 parts: len("\\n*(999/999)*")."""

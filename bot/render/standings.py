@@ -7,8 +7,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot import graphemes
 from bot.council.standings import By, PastSession, Standing, Standings, period_label
-from bot.render import graphemes
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096

@@ -6,13 +6,13 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot import graphemes
 from bot.council.figures import count, decimal, duration, usd
 from bot.council.formats import format_name
 from bot.council.models import MemberRole, ReplyKind, ReplyStatus, SessionRecord
 from bot.council.stance import describe_change
 from bot.council.tally import kendall_tau, winners
 from bot.i18n import Text, localize, t, tn
-from bot.render import graphemes
 from bot.render.messages import safe_reply_text
 
 TITLE_MAX = 256

@@ -285,8 +285,8 @@ def test_a_name_an_installed_font_covers_gets_no_check_warning(cjk_collection: P
 
 
 def test_a_name_too_long_for_its_row_is_shortened_between_grapheme_clusters():
+    from bot.graphemes import clusters
     from bot.render.chart import _NAME_SIZE, _NAME_WIDTH_PX, _fit_text
-    from bot.render.graphemes import clusters
     from bot.render.text import default_fonts
 
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"

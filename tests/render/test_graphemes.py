@@ -6,6 +6,7 @@ import regex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot.council.stance import CLAIM_MAX, LABEL_MAX, parse_footer
 from bot.discord_ui.live import THREAD_NAME_MAX, thread_name
 from bot.render.messages import (
     PART_MARKER_RESERVE,
@@ -163,3 +164,19 @@ def test_summary_fit_clips_every_part_between_clusters(
         assert len(f.value) <= FIELD_VALUE_MAX
         assert_whole_clusters(f.name, name * 3, added="…")
         assert_whole_clusters(f.value, value * 2, added="…")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@given(texts(max_size=120).map(_one_line).filter(lambda t: t.strip(" .")), texts(max_size=400))
+@SETTINGS
+def test_a_stance_footer_is_clipped_between_clusters(label: str, claim: str) -> None:
+    claim = _one_line(claim)
+    footer = parse_footer(f"An answer.\n[stance: {label} | claim: {claim} | changed: no]")
+    assert footer is not None
+    assert len(footer.label) <= LABEL_MAX
+    assert len(footer.claim) <= CLAIM_MAX
+    assert_whole_clusters(footer.label, label.lower())
+    assert_whole_clusters(footer.claim, claim)
