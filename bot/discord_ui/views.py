@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.council.models import VoteValue
+from bot.i18n import localize, t
 
 if TYPE_CHECKING:
     from bot.discord_ui.votes import VoteDesk
@@ -54,7 +55,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_I
         desk: VoteDesk | None = getattr(interaction.client, "vote_desk", None)
         if desk is None:
             await interaction.response.send_message(
-                "Voting is not available right now.", ephemeral=True
+                localize(t("replies.vote.unavailable"), str(interaction.locale)), ephemeral=True
             )
             return
         await desk.click(interaction, self.reply_id, self.value)
