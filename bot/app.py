@@ -26,6 +26,7 @@ from bot.discord_ui.views import VoteButton
 from bot.discord_ui.votes import VoteDesk
 from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
+from bot.i18n import localize, t
 from bot.personas import PersonaBook
 from bot.sessions import SessionManager
 from bot.store.store import Store
@@ -53,17 +54,29 @@ class CouncilTree(app_commands.CommandTree[discord.Client]):
         interaction: discord.Interaction[discord.Client],
         error: app_commands.AppCommandError,
     ) -> None:
-        """Tell the member what went wrong; log anything unexpected with its traceback."""
-        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        """Tell the member what went wrong, in their language; log anything unexpected with its
+        traceback."""
+        locale = str(interaction.locale)
+        cause: BaseException = error
+        if isinstance(error, app_commands.CommandInvokeError):
+            cause = error.original
+        elif isinstance(error, app_commands.TransformerError) and isinstance(
+            error.__cause__, UserFacingError
+        ):
+            # discord.py wraps whatever a transformer raises; ours refuse in words of their own.
+            cause = error.__cause__
         if isinstance(cause, UserFacingError):
-            message = cause.localized(str(interaction.locale))
+            message = cause.localized(locale)
+        elif isinstance(cause, app_commands.NoPrivateMessage):
+            message = localize(t("replies.checks.guild-only"), locale)
         elif isinstance(cause, app_commands.CheckFailure):
-            message = str(cause) or "You can't use this command here."
+            # discord.py words its own check failures in English only.
+            message = localize(t("replies.errors.not-here"), locale)
         else:
             error_id = secrets.token_hex(4)
             command = interaction.command.qualified_name if interaction.command else "?"
             log.error("error %s in /%s", error_id, command, exc_info=cause)
-            message = f"Sorry, something went wrong (error id `{error_id}`). It has been logged."
+            message = localize(t("replies.errors.unexpected", error_id=error_id), locale)
         await reply_privately(interaction, message)
         if isinstance(interaction.client, CouncilBot):
             await interaction.client.live.notices.deliver(interaction)

@@ -378,9 +378,7 @@ def parse_config(
     seated = [(i, p) for i, p in personas if p.name not in unseated]
     for _, persona in seated:
         if env_name := _missing_key(providers[models[persona.model].provider], environ):
-            unseated[persona.name] = SeatProblem(
-                persona.name, f"{env_name} is not set", f"set {env_name} in .env or the environment"
-            )
+            unseated[persona.name] = SeatProblem.missing_key(persona.name, env_name)
     in_file_order = {name: unseated[name] for name in _persona_names(raw) or [] if name in unseated}
     return CouncilConfig(
         providers=providers,
@@ -410,11 +408,8 @@ def _unseated_by_mistakes(raw: Mapping[str, Any], found: _Found) -> dict[str, Se
         if mistakes:
             first = mistakes[0]
             more = f" (and {len(mistakes) - 1} more)" if len(mistakes) > 1 else ""
-            unseated[name] = SeatProblem(
-                name,
-                f"{Path(first.file).name} has a mistake at {first.key}",
-                "correct it (`council-bot check` lists every mistake)",
-                detail=f"{first}{more}",
+            unseated[name] = SeatProblem.mistake(
+                name, Path(first.file).name, first.key, detail=f"{first}{more}"
             )
     return unseated
 

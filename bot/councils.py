@@ -14,6 +14,7 @@ from bot.council.memory import DEFAULT_MEMORY_TOKENS, digest
 from bot.council.models import PermanentCouncil
 from bot.council.spec import build_spec
 from bot.errors import UserFacingError
+from bot.i18n import t, tn
 from bot.store.store import Store
 
 NAME_MAX_CHARS = 50
@@ -47,10 +48,7 @@ class CouncilBook:
         """Save a council after checking it could run (its personas, format and chair)."""
         name = " ".join(name.split())
         if not (1 <= len(name) <= NAME_MAX_CHARS and _NAME_RE.match(name)):
-            raise UserFacingError(
-                f"Name the council with letters, digits, spaces, dots, dashes or apostrophes "
-                f"(at most {NAME_MAX_CHARS} characters)."
-            )
+            raise UserFacingError(tn("replies.councils.bad-name", NAME_MAX_CHARS))
         # The same checks a start would make, so a saved council can always be convened.
         spec = build_spec(
             self.config,
@@ -76,7 +74,7 @@ class CouncilBook:
                 language=spec.language,
             )
         except sqlite3.IntegrityError:
-            raise UserFacingError(f"This server already has a council called {name!r}.") from None
+            raise UserFacingError(t("replies.councils.name-taken", name=name)) from None
         await self.store.audit(guild_id, user_id, "council.create", detail=name)
         return council
 
@@ -84,8 +82,10 @@ class CouncilBook:
         """The guild's council of that name, or a refusal listing the names."""
         council = await self.store.council_named(guild_id, " ".join(name.split()))
         if council is None:
-            names = ", ".join(c.name for c in await self.store.councils(guild_id)) or "none yet"
-            raise UserFacingError(f"There is no council called {name!r}. Councils: {names}.")
+            names = ", ".join(c.name for c in await self.store.councils(guild_id))
+            if not names:
+                raise UserFacingError(t("replies.councils.unknown-none-saved", name=name))
+            raise UserFacingError(t("replies.councils.unknown", name=name, names=names))
         return council
 
     async def memory(self, council: PermanentCouncil) -> str:

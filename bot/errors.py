@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.i18n import Text, localize
+from bot.i18n import Text, localize, t
 
 
 class CouncilError(Exception):
@@ -62,25 +62,52 @@ class SeatProblem:
 
     `reason` and `fix` may be shown to whoever asked for the persona in Discord: they name a
     variable or a key path, never a URL or a value. `detail`, the config problem behind it
-    with its own fix, is for the operator's eyes only.
+    with its own fix, is for the operator's eyes only. `said` is the whole refusal as a
+    catalog message, for hosts in every language; without it, `reason` and `fix` are shown
+    as they are.
     """
 
     persona: str
     reason: str
     fix: str
     detail: str = ""
+    said: Text | None = None
+
+    @classmethod
+    def missing_key(cls, persona: str, variable: str) -> SeatProblem:
+        """The persona's provider needs an API key, and `variable` is not set."""
+        return cls(
+            persona,
+            f"{variable} is not set",
+            f"set {variable} in .env or the environment",
+            said=t("replies.seat.missing-key", persona=persona, variable=variable),
+        )
+
+    @classmethod
+    def mistake(cls, persona: str, file: str, key: str, detail: str) -> SeatProblem:
+        """A mistake at `key` in `file` (its entry, its model's or its provider's) keeps it out."""
+        return cls(
+            persona,
+            f"{file} has a mistake at {key}",
+            "correct it (`council-bot check` lists every mistake)",
+            detail=detail,
+            said=t("replies.seat.mistake", persona=persona, file=file, key=key),
+        )
 
     def operator_line(self) -> str:
         """One line for the operator's terminal or log."""
         why = self.detail or f"{self.reason} — {self.fix}"
         return f"Persona {self.persona} can't be seated: {why}."
 
+    def refusal_text(self) -> Text:
+        """What a host who asked for the persona is told, in any language."""
+        if self.said is not None:
+            return self.said
+        return t("replies.seat.refusal", persona=self.persona, reason=self.reason, fix=self.fix)
+
     def refusal(self) -> str:
-        """What a host who asked for the persona is told."""
-        return (
-            f"Persona {self.persona} can't be seated: {self.reason}. The bot's operator must "
-            f"{self.fix} and restart the bot."
-        )
+        """What a host who asked for the persona is told, in English."""
+        return str(self.refusal_text())
 
 
 class UnseatedError(UserFacingError):
@@ -89,6 +116,10 @@ class UnseatedError(UserFacingError):
     def __init__(self, problems: list[SeatProblem]) -> None:
         super().__init__("\n".join(problem.refusal() for problem in problems))
         self.problems = problems
+
+    def localized(self, locale: str | None) -> str:
+        """Every persona's refusal, one a line, in `locale`'s language."""
+        return "\n".join(localize(problem.refusal_text(), locale) for problem in self.problems)
 
 
 class ProviderErrorKind(StrEnum):

@@ -12,6 +12,7 @@ from bot.config import CouncilConfig, PersonaConfig
 from bot.council.models import PersonaOverride, utcnow
 from bot.council.spec import clean_text
 from bot.errors import UserFacingError
+from bot.i18n import t, tn
 from bot.store.store import Store
 
 STYLE_MAX_CHARS = 500
@@ -54,7 +55,7 @@ class PersonaBook:
         persona = self.config.persona(name)
         if persona is None:
             known = ", ".join(p.name for p in self.config.personas)
-            raise UserFacingError(f"There is no persona called {name!r}. Personas: {known}.")
+            raise UserFacingError(t("replies.persona.unknown", name=name, known=known))
         return persona
 
     async def edit(
@@ -70,7 +71,7 @@ class PersonaBook:
         """Restyle a persona for this guild; every value is checked first."""
         persona = self.find(name)
         if avatar_url is None and style is None and color is None:
-            raise UserFacingError("Give at least one of avatar_url, style or color to change.")
+            raise UserFacingError(t("replies.persona.nothing-to-change"))
         current = (await self.store.persona_overrides(guild_id)).get(persona.name)
         override = PersonaOverride(
             guild_id=guild_id,
@@ -96,16 +97,16 @@ def _avatar(url: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.netloc:
-        raise UserFacingError("The avatar must be an https:// link.")
+        raise UserFacingError(t("replies.persona.avatar-not-https"))
     if not parts.path.lower().endswith(IMAGE_SUFFIXES):
-        raise UserFacingError("The avatar must link to a PNG, JPEG, GIF or WebP image.")
+        raise UserFacingError(t("replies.persona.avatar-not-an-image"))
     return url
 
 
 def _color(value: str) -> str:
     match = _COLOR_RE.match(value.strip())
     if match is None:
-        raise UserFacingError('The colour must look like "#D97757".')
+        raise UserFacingError(t("replies.persona.bad-colour"))
     return f"#{match.group(1).upper()}"
 
 
@@ -113,6 +114,6 @@ def _style(value: str) -> str:
     text = clean_text(value)
     if len(text) > STYLE_MAX_CHARS:
         raise UserFacingError(
-            f"The style is {len(text)} characters; it can be at most {STYLE_MAX_CHARS}."
+            tn("replies.persona.style-too-long", len(text), limit=STYLE_MAX_CHARS)
         )
     return text

@@ -19,10 +19,44 @@ from bot.council.events import Presenter
 from bot.council.models import GuildSettings, Session, SessionStatus
 from bot.council.spec import SessionSpec, spec_from_record
 from bot.errors import UserFacingError
+from bot.i18n import Text, localize, t, tn
+from bot.i18n.amounts import money
 from bot.providers.types import Provider
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
+
+# Why a council can't start in a channel where another is still active, by that one's status.
+_STILL_ACTIVE = {
+    SessionStatus.RUNNING: "replies.start.still-running",
+    SessionStatus.PAUSED: "replies.start.still-paused",
+}
+# Why a council that has ended can't resume, by how it ended.
+_ENDED = {
+    SessionStatus.FINISHED: "replies.resume.finished",
+    SessionStatus.STOPPED: "replies.resume.stopped",
+    SessionStatus.FAILED: "replies.resume.failed",
+}
+
+
+class DailyBudgetSpentError(UserFacingError):
+    """The guild has spent its daily budget; no council may start or resume until it frees up."""
+
+    def __init__(self, spent_usd: float, limit_usd: float) -> None:
+        self.spent_usd = spent_usd
+        self.limit_usd = limit_usd
+        super().__init__(self._text(None))
+
+    def _text(self, locale: str | None) -> Text:
+        return t(
+            "replies.start.daily-budget",
+            spent=money(self.spent_usd, locale),
+            limit=money(self.limit_usd, locale),
+        )
+
+    def localized(self, locale: str | None) -> str:
+        """The refusal with both sums written as `locale`'s language writes money."""
+        return localize(self._text(locale), locale)
 
 
 class SessionManager:
@@ -70,8 +104,8 @@ class SessionManager:
         """
         await self._check_settings(settings, channel_id)
         if channel_id in self._starting:
-            raise UserFacingError("A council is already starting in this channel.")
-        with self._hold(settings, "Wait for one to finish or ask an admin to raise the limit."):
+            raise UserFacingError(t("replies.start.already-starting"))
+        with self._hold(settings, lambda limit: tn("replies.start.at-limit", limit)):
             self._starting.add(channel_id)
             try:
                 yield
@@ -79,14 +113,14 @@ class SessionManager:
                 self._starting.discard(channel_id)
 
     @contextlib.contextmanager
-    def _hold(self, settings: GuildSettings, advice: str) -> Iterator[None]:
-        """Count one more council of the guild until it runs, if the guild's limit allows."""
+    def _hold(self, settings: GuildSettings, refusal: Callable[[int], Text]) -> Iterator[None]:
+        """Count one more council of the guild until it runs, if the guild's limit allows.
+
+        `refusal` words the refusal for the guild's limit (how many councils may run at once).
+        """
         guild_id = settings.guild_id
         if self.running_in_guild(guild_id) >= settings.max_concurrent_sessions:
-            raise UserFacingError(
-                f"This server already runs {settings.max_concurrent_sessions} council(s), its "
-                f"limit. {advice}"
-            )
+            raise UserFacingError(refusal(settings.max_concurrent_sessions))
         self._claims[guild_id] = self._claims.get(guild_id, 0) + 1
         try:
             yield
@@ -98,13 +132,11 @@ class SessionManager:
     async def _check_settings(self, settings: GuildSettings, channel_id: int) -> None:
         if settings.allowed_channel_ids and channel_id not in settings.allowed_channel_ids:
             channels = ", ".join(f"<#{c}>" for c in settings.allowed_channel_ids)
-            raise UserFacingError(f"Councils can't be started here. Allowed channels: {channels}.")
+            raise UserFacingError(t("replies.start.channel-not-allowed", channels=channels))
         active = await self.store.active_session_in_channel(channel_id)
         if active is not None:
-            raise UserFacingError(
-                f"Council #{active.id} is still {active.status} in this channel. "
-                "End or stop it first (`/council end` or `/council stop` in its thread)."
-            )
+            still = _STILL_ACTIVE.get(active.status, "replies.start.still-running")
+            raise UserFacingError(t(still, session=active.id))
         await self._check_daily_budget(settings)
 
     async def _check_daily_budget(self, settings: GuildSettings) -> None:
@@ -113,10 +145,7 @@ class SessionManager:
         since = datetime.now(UTC) - timedelta(days=1)
         spent = await self.store.guild_spend_usd(settings.guild_id, since)
         if spent >= settings.daily_budget_usd:
-            raise UserFacingError(
-                f"This server has used its daily budget (${spent:.2f} of "
-                f"${settings.daily_budget_usd:.2f} in the last 24 hours). Try again later."
-            )
+            raise DailyBudgetSpentError(spent, settings.daily_budget_usd)
 
     async def start(
         self, spec: SessionSpec, presenter: Presenter | Callable[[Session], Presenter]
@@ -143,17 +172,19 @@ class SessionManager:
         live = self._runs.get(session.id)
         if live is not None:
             if not live.is_paused:
-                raise UserFacingError(f"Council #{session.id} is not paused.")
+                raise UserFacingError(t("replies.resume.not-paused", session=session.id))
             live.resume()
             return live
         if session.status is not SessionStatus.PAUSED and session.status is not (
             SessionStatus.RUNNING
         ):
-            raise UserFacingError(f"Council #{session.id} has {session.status}; it can't resume.")
+            raise UserFacingError(t(_ENDED[session.status], session=session.id))
         if session.id in self._resuming:
-            raise UserFacingError(f"Council #{session.id} is already resuming.")
+            raise UserFacingError(t("replies.resume.already-resuming", session=session.id))
         # A council brought back counts against the guild's limits like a new one.
-        with self._hold(settings, f"Council #{session.id} can resume when one of them ends."):
+        with self._hold(
+            settings, lambda limit: tn("replies.resume.at-limit", limit, session=session.id)
+        ):
             self._resuming.add(session.id)
             try:
                 await self._check_daily_budget(settings)

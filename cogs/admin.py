@@ -10,6 +10,8 @@ from discord.ext import commands
 
 from bot.council.models import GuildSettings
 from bot.errors import UserFacingError
+from bot.i18n import localize, t, tn
+from bot.i18n.amounts import money, number
 from cogs.audit import AuditCommands, AuditPageButton
 from cogs.checks import ThreadParent, ensure_manager, require_guild
 
@@ -85,7 +87,9 @@ class AdminCog(AuditCommands, commands.GroupCog, group_name="council-admin"):
         if default_preset is not None:
             if default_preset not in self.bot.config.presets:
                 known = ", ".join(self.bot.config.presets)
-                raise UserFacingError(f"There is no preset {default_preset!r}. Presets: {known}.")
+                raise UserFacingError(
+                    t("replies.settings.unknown-preset", name=default_preset, known=known)
+                )
             changes["default_preset"] = default_preset
         if budget_usd is not None:
             changes["budget_usd"] = budget_usd or None
@@ -110,44 +114,57 @@ class AdminCog(AuditCommands, commands.GroupCog, group_name="council-admin"):
             await self.store.audit(
                 guild.id, interaction.user.id, "settings", detail=", ".join(sorted(changes))
             )
-        await interaction.response.send_message(_describe(updated), ephemeral=True)
+        await interaction.response.send_message(
+            _describe(updated, str(interaction.locale)), ephemeral=True
+        )
 
     @app_commands.command()
     @app_commands.guild_only()
     async def sync(self, interaction: discord.Interaction[discord.Client]) -> None:
         """Register Council's slash commands in this server (bot owner only)."""
         if not await self.bot.is_owner(interaction.user):
-            raise UserFacingError("Only the bot's owner can sync its commands.")
+            raise UserFacingError(t("replies.sync.owner-only"))
         guild = require_guild(interaction)
         await interaction.response.defer(ephemeral=True)
         count = await self.bot.sync_commands(guild.id)
-        await interaction.followup.send(f"Synced {count} commands to this server.")
+        synced = tn("replies.sync.synced", count)
+        await interaction.followup.send(localize(synced, str(interaction.locale)))
 
 
 def _toggle(ids: tuple[int, ...], value: int) -> tuple[int, ...]:
     return tuple(i for i in ids if i != value) if value in ids else (*ids, value)
 
 
-def _describe(s: GuildSettings) -> str:
-    roles = ", ".join(f"<@&{r}>" for r in s.host_role_ids) or "Manage Threads only"
-    channels = ", ".join(f"<#{c}>" for c in s.allowed_channel_ids) or "any"
-    budget = f"${s.budget_usd:.2f}" if s.budget_usd else "none"
-    daily = f"${s.daily_budget_usd:.2f}" if s.daily_budget_usd else "none"
-    voter = f"<@&{s.voter_role_id}>" if s.voter_role_id else "anyone"
-    return "\n".join(
-        [
-            "**Council settings**",
-            f"Hosts: {roles}",
-            f"Channels: {channels}",
-            f"Default preset: {s.default_preset or 'default'}",
-            f"Budget per council: {budget} · per day: {daily}",
-            f"Councils at once: {s.max_concurrent_sessions}",
-            f"Between rounds: {s.pause_between_rounds_s:g}s, "
-            + ("auto-advance" if s.auto_advance else "hosts use /council next"),
-            f"Voters: {voter}, accounts older than {s.min_account_age_days} days; "
-            f"voting stays open {s.vote_grace_s}s after the end",
-        ]
-    )
+def _describe(s: GuildSettings, locale: str) -> str:
+    """The guild's settings, one a line, in `locale`'s language."""
+    roles = ", ".join(f"<@&{r}>" for r in s.host_role_ids)
+    channels = ", ".join(f"<#{c}>" for c in s.allowed_channel_ids)
+    no_limit = t("replies.settings.no-limit")
+    pause = number(s.pause_between_rounds_s, locale)
+    lines = [
+        t("replies.settings.heading"),
+        t("replies.settings.hosts", roles=roles) if roles else t("replies.settings.hosts-default"),
+        t("replies.settings.channels", channels=channels)
+        if channels
+        else t("replies.settings.channels-any"),
+        t("replies.settings.default-preset", preset=s.default_preset or "default"),
+        t(
+            "replies.settings.budgets",
+            budget=money(s.budget_usd, locale) if s.budget_usd else no_limit,
+            daily=money(s.daily_budget_usd, locale) if s.daily_budget_usd else no_limit,
+        ),
+        t("replies.settings.councils-at-once", count=s.max_concurrent_sessions),
+        t("replies.settings.auto-advance", pause=pause)
+        if s.auto_advance
+        else t("replies.settings.hosts-advance", pause=pause),
+        tn(
+            "replies.settings.voters",
+            s.min_account_age_days,
+            voters=f"<@&{s.voter_role_id}>" if s.voter_role_id else t("replies.settings.anyone"),
+            grace=s.vote_grace_s,
+        ),
+    ]
+    return "\n".join(localize(line, locale) for line in lines)
 
 
 async def setup(bot: CouncilBot) -> None:

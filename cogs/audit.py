@@ -18,6 +18,8 @@ from discord.ext import commands
 from bot.council.models import AuditEntry
 from bot.discord_ui.posting import NO_MENTIONS
 from bot.errors import UserFacingError
+from bot.graphemes import clip
+from bot.i18n import Text, localize, t
 from bot.store.store import Store
 from cogs.checks import ensure_manager, require_guild
 
@@ -68,7 +70,7 @@ class AuditCommands(_Owner):
         guild = require_guild(interaction)
         ensure_manager(interaction.user)
         content, view = await audit_page(
-            self.store, guild.id, 1, member.id if member else None, action
+            self.store, guild.id, 1, member.id if member else None, action, str(interaction.locale)
         )
         await interaction.response.send_message(
             content,
@@ -109,24 +111,33 @@ class AuditPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=A
     async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
         """Show that page in place. Checked again: the member may have lost Manage Server."""
         store = getattr(interaction.client, "store", None)
+        locale = str(interaction.locale)
         try:
             ensure_manager(interaction.user)
             guild = require_guild(interaction)
             if not isinstance(store, Store):
-                raise UserFacingError("The audit log is not available right now.")
+                raise UserFacingError(t("replies.audit.unavailable"))
         except UserFacingError as refused:
-            await interaction.response.send_message(refused.message, ephemeral=True)
+            await interaction.response.send_message(refused.localized(locale), ephemeral=True)
             return
-        content, view = await audit_page(store, guild.id, self.page, self.member_id, self.action)
+        content, view = await audit_page(
+            store, guild.id, self.page, self.member_id, self.action, locale
+        )
         await interaction.response.edit_message(
             content=content, view=view, allowed_mentions=NO_MENTIONS
         )
 
 
 async def audit_page(
-    store: Store, guild_id: int, page: int, member_id: int | None, action: str | None
+    store: Store,
+    guild_id: int,
+    page: int,
+    member_id: int | None,
+    action: str | None,
+    locale: str,
 ) -> tuple[str, discord.ui.View | None]:
-    """One page of the guild's audit log (the last, if `page` is past it) and its buttons."""
+    """One page of the guild's audit log (the last, if `page` is past it) and its buttons, in
+    `locale`'s language."""
     total = await store.count_audit(guild_id, user_id=member_id, action=action)
     pages = max(1, math.ceil(total / AUDIT_PAGE_SIZE))
     page = min(max(page, 1), pages)
@@ -137,29 +148,48 @@ async def audit_page(
         action=action,
         offset=(page - 1) * AUDIT_PAGE_SIZE,
     )
-    filters = [f"by <@{member_id}>" if member_id else "", f"`{action}`" if action else ""]
-    heading = " ".join(["**Audit log**", *filter(None, filters)])
+    heading = _heading(member_id, action)
     if not entries:
-        return f"{heading}: nothing recorded.", None
-    lines = [f"{heading} — page {page} of {pages}, {total} in all", *map(_audit_line, entries)]
+        return localize(t("replies.audit.empty", heading=heading), locale), None
+    first = t("replies.audit.page", heading=heading, page=page, pages=pages, total=total)
+    lines = [localize(first, locale), *(_audit_line(entry, locale) for entry in entries)]
     if pages == 1:
         return "\n".join(lines), None
-    newer = AuditPageButton(page - 1, member_id, action, label="◀ Newer")
-    older = AuditPageButton(page + 1, member_id, action, label="Older ▶")
+    newer_label = localize(t("replies.audit.newer"), locale)
+    older_label = localize(t("replies.audit.older"), locale)
+    newer = AuditPageButton(page - 1, member_id, action, label=newer_label)
+    older = AuditPageButton(page + 1, member_id, action, label=older_label)
     newer.item.disabled = page == 1
     older.item.disabled = page == pages
     return "\n".join(lines), discord.ui.View(timeout=None).add_item(newer).add_item(older)
 
 
-def _audit_line(entry: AuditEntry) -> str:
-    who = "automatic" if entry.user_id is None else f"<@{entry.user_id}>"
-    parts = [discord.utils.format_dt(entry.at, "f"), who, f"`{entry.action}`"]
+def _heading(member_id: int | None, action: str | None) -> Text:
+    """The log's title with the filters it is shown with."""
+    if member_id and action:
+        return t("replies.audit.heading-by-member-and-action", member=member_id, action=action)
+    if member_id:
+        return t("replies.audit.heading-by-member", member=member_id)
+    if action:
+        return t("replies.audit.heading-by-action", action=action)
+    return t("replies.audit.heading")
+
+
+def _audit_line(entry: AuditEntry, locale: str) -> str:
+    # Discord shows the timestamp in each reader's own language and time zone.
+    when = discord.utils.format_dt(entry.at, "f")
+    who = (
+        localize(t("replies.audit.automatic"), locale)
+        if entry.user_id is None
+        else f"<@{entry.user_id}>"
+    )
+    parts = [when, who, f"`{entry.action}`"]
     if entry.session_id is not None:
-        parts.append(f"council #{entry.session_id}")
+        parts.append(localize(t("replies.audit.council", session=entry.session_id), locale))
     detail = discord.utils.escape_markdown(" ".join(entry.detail.split()))
     if len(detail) > AUDIT_DETAIL_CHARS:
         # Cut after escaping, so the cap holds; never leave half an escape at the end.
-        detail = detail[: AUDIT_DETAIL_CHARS - 1].rstrip("\\") + "…"
+        detail = clip(detail, AUDIT_DETAIL_CHARS - 1).rstrip("\\") + "…"
     if detail:
         parts.append(detail)
     return " · ".join(parts)

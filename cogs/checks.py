@@ -7,17 +7,18 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.audience import audience_refusal
+from bot.audience import AudienceAction, audience_refusal
 from bot.council.languages import find_language
 from bot.council.models import GuildSettings, Session
 from bot.errors import UserFacingError
+from bot.i18n import t
 from bot.store.store import Store
 
 
 def require_guild(interaction: discord.Interaction[discord.Client]) -> discord.Guild:
     """The guild the command was used in; councils live in servers only."""
     if interaction.guild is None:
-        raise UserFacingError("Councils run in servers, not in direct messages.")
+        raise UserFacingError(t("replies.checks.guild-only"))
     return interaction.guild
 
 
@@ -34,16 +35,13 @@ def ensure_host(user: discord.User | discord.Member, settings: GuildSettings) ->
     """Refuse a non-host with a reason they can act on."""
     if not is_host(user, settings):
         roles = ", ".join(f"<@&{r}>" for r in settings.host_role_ids)
-        who = (
-            f"members with Manage Threads or one of these roles: {roles}"
-            if roles
-            else ("members with Manage Threads")
-        )
-        raise UserFacingError(f"Only hosts can do that. Hosts are {who}.")
+        if roles:
+            raise UserFacingError(t("replies.checks.hosts-only-or-roles", roles=roles))
+        raise UserFacingError(t("replies.checks.hosts-only"))
 
 
 def ensure_audience(
-    user: discord.User | discord.Member, settings: GuildSettings, action: str
+    user: discord.User | discord.Member, settings: GuildSettings, action: AudienceAction
 ) -> None:
     """Refuse a member the guild's voter role or minimum account age keeps from `action`."""
     roles = user.roles if isinstance(user, discord.Member) else []
@@ -55,7 +53,7 @@ def ensure_audience(
 def ensure_manager(user: discord.User | discord.Member) -> None:
     """Refuse anyone without Manage Server."""
     if not isinstance(user, discord.Member) or not user.guild_permissions.manage_guild:
-        raise UserFacingError("Only members with Manage Server can do that.")
+        raise UserFacingError(t("replies.checks.managers-only"))
 
 
 async def session_here(interaction: discord.Interaction[discord.Client], store: Store) -> Session:
@@ -66,7 +64,7 @@ async def session_here(interaction: discord.Interaction[discord.Client], store: 
     if isinstance(channel, discord.Thread):
         session = await store.session_for_thread(channel.id)
     if session is None or session.guild_id != guild.id:
-        raise UserFacingError("There is no council in this thread. Use this in a council's thread.")
+        raise UserFacingError(t("replies.checks.no-council-here"))
     return session
 
 
@@ -89,7 +87,7 @@ class CouncilChannel(app_commands.Transformer[discord.Client]):
         """The picked channel from the cache."""
         resolved = value.resolve() if hasattr(value, "resolve") else value
         if not isinstance(resolved, discord.TextChannel | discord.ForumChannel):
-            raise UserFacingError("Pick a text or forum channel.")
+            raise UserFacingError(t("replies.checks.pick-a-channel"))
         return resolved
 
 

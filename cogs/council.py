@@ -14,7 +14,8 @@ from bot.council.models import Session, SessionStatus
 from bot.council.spec import clean_text
 from bot.discord_ui.live import require_thread
 from bot.errors import UserFacingError
-from bot.i18n import localize, t
+from bot.i18n import Text, localize, t, tn
+from bot.i18n.amounts import money, number
 from cogs.checks import (
     ThreadParent,
     ensure_audience,
@@ -32,6 +33,20 @@ if TYPE_CHECKING:
 QUESTION_MAX_CHARS = 500
 Format = Literal["parallel", "debate", "chaired", "review"]
 SessionChannel = discord.TextChannel | discord.ForumChannel | discord.Thread
+# A council's status as /council status names it.
+_STATUS = {
+    SessionStatus.RUNNING: "replies.status.running",
+    SessionStatus.PAUSED: "replies.status.paused",
+    SessionStatus.FINISHED: "replies.status.finished",
+    SessionStatus.STOPPED: "replies.status.stopped",
+    SessionStatus.FAILED: "replies.status.failed",
+}
+# Why a host can't steer a council that has ended, by how it ended.
+_ENDED = {
+    SessionStatus.FINISHED: "replies.session.already-finished",
+    SessionStatus.STOPPED: "replies.session.already-stopped",
+    SessionStatus.FAILED: "replies.session.already-failed",
+}
 
 
 class CouncilCog(
@@ -84,7 +99,7 @@ class CouncilCog(
         ensure_host(interaction.user, settings)
         where = in_channel or interaction.channel
         if not isinstance(where, SessionChannel):
-            raise UserFacingError("Start a council in a text channel, a forum or a thread.")
+            raise UserFacingError(t("replies.start.wrong-channel"))
         await self.live.launch(
             interaction,
             where,
@@ -113,24 +128,18 @@ class CouncilCog(
         session = await session_here(interaction, self.store)
         run = self.manager.run_for(session.id)
         if run is None or session.status.is_final:
-            raise UserFacingError(
-                f"Council #{session.id} is not running, so it can't take questions."
-            )
+            raise UserFacingError(t("replies.ask.not-running", session=session.id))
         settings = await self.store.guild_settings(session.guild_id or 0)
-        ensure_audience(interaction.user, settings, "ask the council questions")
+        ensure_audience(interaction.user, settings, "ask")
         if run.is_ending:
-            raise UserFacingError(
-                f"Council #{session.id} is ending: the synthesis follows, and no round is left "
-                "to put your question to."
-            )
+            raise UserFacingError(t("replies.ask.ending", session=session.id))
         if run.question_round is None and run.planned_rounds >= settings.max_rounds:
             raise UserFacingError(
-                f"Council #{session.id} is in its last round and this server allows no more "
-                f"than {settings.max_rounds}, so no round is left to put your question to."
+                tn("replies.ask.no-round-left", settings.max_rounds, session=session.id)
             )
         text = clean_text(question)
         if not text:
-            raise UserFacingError("Your question is empty.")
+            raise UserFacingError(t("replies.ask.empty"))
         await run.ask(
             interaction.user.id,
             interaction.user.display_name,
@@ -139,12 +148,13 @@ class CouncilCog(
         )
         # Read after queueing: a round that started meanwhile has not taken it.
         where = run.question_round
-        await interaction.response.send_message(
-            f"Your question is queued for round {where}."
+        queued = (
+            t("replies.ask.queued", round=where)
             if where is not None
-            else "The council is in its last round; your question will be put to it only if a "
-            "host adds a round with `/council next`. If none is added, it stays unanswered.",
-            ephemeral=True,
+            else t("replies.ask.queued-if-a-round-is-added")
+        )
+        await interaction.response.send_message(
+            localize(queued, str(interaction.locale)), ephemeral=True
         )
 
     @app_commands.command(name="next")
@@ -165,8 +175,7 @@ class CouncilCog(
             settings = await self.store.guild_settings(session.guild_id or 0)
             if run.planned_rounds >= settings.max_rounds:
                 raise UserFacingError(
-                    f"This server allows at most {settings.max_rounds} rounds and council "
-                    f"#{session.id} has reached them; `/council end` goes on to the synthesis."
+                    tn("replies.next.at-round-limit", settings.max_rounds, session=session.id)
                 )
         if question and (text := clean_text(question)):
             await run.ask(interaction.user.id, interaction.user.display_name, text)
@@ -174,8 +183,9 @@ class CouncilCog(
             run.add_round()
         run.advance()
         await self._audit(interaction, "session.next", session.id)
+        starts = t("replies.next.starts", round=run.current_round + 1)
         await interaction.response.send_message(
-            f"Round {run.current_round + 1} starts as soon as this one ends.", ephemeral=True
+            localize(starts, str(interaction.locale)), ephemeral=True
         )
 
     @app_commands.command()
@@ -183,6 +193,7 @@ class CouncilCog(
     async def end(self, interaction: discord.Interaction[discord.Client]) -> None:
         """End the council now: the synthesis and summary follow."""
         session = await self._hosted(interaction)
+        ending = localize(t("replies.end.ending"), str(interaction.locale))
         run = self.manager.run_for(session.id)
         if run is None:
             thread = require_thread(interaction.channel)
@@ -190,12 +201,10 @@ class CouncilCog(
             await interaction.response.defer(ephemeral=True)
             run = await self.live.resume(session, thread, settings)
             run.end()
-            await interaction.followup.send("Ending: the synthesis and summary follow.")
+            await interaction.followup.send(ending)
         else:
             run.end()
-            await interaction.response.send_message(
-                "Ending: the synthesis and summary follow.", ephemeral=True
-            )
+            await interaction.response.send_message(ending, ephemeral=True)
         await self._audit(interaction, "session.end", session.id)
 
     @app_commands.command()
@@ -211,7 +220,9 @@ class CouncilCog(
             stopped = localize(reason, session.locale)
             await self.store.set_session_status(session.id, SessionStatus.STOPPED, stopped)
         await self._audit(interaction, "session.stop", session.id)
-        await interaction.response.send_message("Stopped.", ephemeral=True)
+        await interaction.response.send_message(
+            localize(t("replies.stop.stopped"), str(interaction.locale)), ephemeral=True
+        )
 
     @app_commands.command()
     @app_commands.guild_only()
@@ -219,27 +230,18 @@ class CouncilCog(
         """Pause before the next round (the one under way finishes) until a host resumes."""
         session, run = await self._live(interaction)
         if run.is_paused:
-            raise UserFacingError(
-                f"Council #{session.id} is already paused, or pauses after this round; "
-                "`/council resume` continues it."
-            )
+            raise UserFacingError(t("replies.pause.already", session=session.id))
+        locale = str(interaction.locale)
         # Before round 1 has begun, the first chance to pause is after it.
         upcoming = max(run.current_round, 1) + 1
         if upcoming > run.planned_rounds:
-            await interaction.response.send_message(
-                f"Round {run.planned_rounds} is the last: no round follows it to pause before, "
-                "so the council ends after it. `/council next` adds a round; "
-                "`/council end` goes to the summary now.",
-                ephemeral=True,
-            )
+            last = t("replies.pause.last-round", round=run.planned_rounds)
+            await interaction.response.send_message(localize(last, locale), ephemeral=True)
             return
         run.pause(t("council.pause.by", name=interaction.user.display_name))
         await self._audit(interaction, "session.pause", session.id)
-        await interaction.response.send_message(
-            f"Pausing before round {upcoming}: the round under way, if any, finishes first. "
-            "`/council resume` continues the council.",
-            ephemeral=True,
-        )
+        pausing = t("replies.pause.pausing", round=upcoming)
+        await interaction.response.send_message(localize(pausing, locale), ephemeral=True)
 
     @app_commands.command()
     @app_commands.guild_only()
@@ -252,40 +254,67 @@ class CouncilCog(
         was_live = self.manager.run_for(session.id) is not None
         run = await self.live.resume(session, thread, settings)
         await self._audit(interaction, "session.resume", session.id)
-        await interaction.followup.send(
-            "Resuming." if was_live else f"Resuming at round {run.first_round}."
+        resuming = (
+            t("replies.resume.resuming")
+            if was_live
+            else t("replies.resume.resuming-at", round=run.first_round)
         )
+        await interaction.followup.send(localize(resuming, str(interaction.locale)))
 
     @app_commands.command()
     @app_commands.guild_only()
     async def status(self, interaction: discord.Interaction[discord.Client]) -> None:
         """Where the council is: round, who is speaking, spend, queued questions."""
         session = await session_here(interaction, self.store)
+        locale = str(interaction.locale)
         run = self.manager.run_for(session.id)
-        lines = [f"**Council #{session.id}** — {session.status}"]
+        status = t(_STATUS[session.status])
+        lines: list[Text | str] = [t("replies.status.heading", session=session.id, status=status)]
         if run is not None:
-            lines.append(f"Round {max(run.current_round, 1)} of {run.planned_rounds}")
-            speaking = ", ".join(sorted(run.speaking)) or "nobody right now"
-            lines.append(f"Speaking: {speaking}")
-            budget = run.budget
-            limit = f" of ${budget.max_usd:.2f}" if budget.max_usd is not None else ""
-            lines.append(f"Spent: ~${budget.spent_usd:.4f}{limit}, {budget.spent_tokens:,} tokens")
+            lines += self._progress(run, locale)
             if run.is_paused and session.status is SessionStatus.PAUSED:
-                lines.append("Paused: a host can `/council resume`.")
+                lines.append(t("replies.status.paused-until-resumed"))
             elif run.is_paused:
-                lines.append("Pausing once this round ends: a host can `/council resume`.")
+                lines.append(t("replies.status.pausing-after-this-round"))
         queued = await self.store.pending_questions(session.id)
-        lines.append(f"Questions waiting: {len(queued)}")
+        lines.append(t("replies.status.questions-waiting", waiting=len(queued)))
         if session.stop_reason:
             lines.append(session.stop_reason)
-        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+        text = "\n".join(localize(line, locale) for line in lines)
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @staticmethod
+    def _progress(run: SessionRun, locale: str) -> list[Text]:
+        """The round, who is speaking and the spend, for /council status."""
+        round_now = t(
+            "replies.status.round", round=max(run.current_round, 1), rounds=run.planned_rounds
+        )
+        speaking = (
+            t("replies.status.speaking", names=", ".join(sorted(run.speaking)))
+            if run.speaking
+            else t("replies.status.speaking-nobody")
+        )
+        budget = run.budget
+        spent = money(budget.spent_usd, locale, digits=4)
+        tokens = number(budget.spent_tokens, locale)
+        if budget.max_usd is None:
+            spend = tn("replies.status.spent", budget.spent_tokens, spent=spent, tokens=tokens)
+        else:
+            spend = tn(
+                "replies.status.spent-of-budget",
+                budget.spent_tokens,
+                spent=spent,
+                budget=money(budget.max_usd, locale),
+                tokens=tokens,
+            )
+        return [round_now, speaking, spend]
 
     async def _hosted(self, interaction: discord.Interaction[discord.Client]) -> Session:
         session = await session_here(interaction, self.store)
         settings = await self.store.guild_settings(session.guild_id or 0)
         ensure_host(interaction.user, settings)
         if session.status.is_final:
-            raise UserFacingError(f"Council #{session.id} has already {session.status}.")
+            raise UserFacingError(t(_ENDED[session.status], session=session.id))
         return session
 
     async def _live(
@@ -294,9 +323,7 @@ class CouncilCog(
         session = await self._hosted(interaction)
         run = self.manager.run_for(session.id)
         if run is None:
-            raise UserFacingError(
-                f"Council #{session.id} is not running; `/council resume` continues it."
-            )
+            raise UserFacingError(t("replies.session.not-running", session=session.id))
         return session, run
 
     async def _audit(

@@ -11,7 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.council.models import PermanentCouncil
+from bot.council.spec import DEFAULT_ROUNDS
 from bot.errors import UserFacingError
+from bot.i18n import Text, localize, t, tn
 from bot.render.messages import safe_reply_text, truncate
 from cogs.checks import ThreadParent, ensure_host, language_choices, require_guild
 
@@ -75,12 +78,16 @@ class PermanentCouncilCommands(_Owner):
             memory_sessions=remember,
             language=language,
         )
+        saved = tn(
+            "replies.councils.saved-chaired" if council.chair else "replies.councils.saved",
+            _rounds(council),
+            name=council.name,
+            members=", ".join(council.members),
+            chair=council.chair,
+            format=council.format,
+        )
         await interaction.response.send_message(
-            f"Saved **{council.name}**: {', '.join(council.members)}"
-            + (f", chaired by {council.chair}" if council.chair else "")
-            + f"; {council.format}, {council.rounds} round(s). "
-            f"Start it with `/council convene name:{council.name} topic:…`.",
-            ephemeral=True,
+            localize(saved, str(interaction.locale)), ephemeral=True
         )
 
     @app_commands.command()
@@ -107,7 +114,7 @@ class PermanentCouncilCommands(_Owner):
         council = await self.bot.councils.find(guild.id, name)
         where = in_channel or interaction.channel
         if not isinstance(where, SessionChannel):
-            raise UserFacingError("Convene a council in a text channel, a forum or a thread.")
+            raise UserFacingError(t("replies.convene.wrong-channel"))
         await self.bot.live.launch(
             interaction,
             where,
@@ -127,17 +134,17 @@ class PermanentCouncilCommands(_Owner):
     async def councils(self, interaction: discord.Interaction[discord.Client]) -> None:
         """List this server's saved councils."""
         guild = require_guild(interaction)
+        locale = str(interaction.locale)
         saved = await self.store.councils(guild.id)
-        embed = discord.Embed(title="Councils", color=EMBED_COLOR)
+        embed = discord.Embed(
+            title=localize(t("replies.councils.title"), locale), color=EMBED_COLOR
+        )
         if not saved:
-            embed.description = "None yet: a host can save one with `/council create`."
+            embed.description = localize(t("replies.councils.none-yet"), locale)
+        # An embed holds at most 25 fields.
         for council in saved[:25]:
-            chair = f", chaired by {council.chair}" if council.chair else ""
             embed.add_field(
-                name=council.name,
-                value=f"{', '.join(council.members)}{chair}\n{council.format}, "
-                f"{council.rounds} round(s), remembers {council.memory_sessions}",
-                inline=False,
+                name=council.name, value=localize(_line_up(council), locale), inline=False
             )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -156,19 +163,36 @@ class PermanentCouncilCommands(_Owner):
             clear: Forget every earlier session (hosts only).
         """
         guild = require_guild(interaction)
+        locale = str(interaction.locale)
         council = await self.bot.councils.find(guild.id, name)
         if clear:
             ensure_host(interaction.user, await self.store.guild_settings(guild.id))
             await self.bot.councils.forget(council, interaction.user.id)
-            await interaction.response.send_message(
-                f"**{council.name}** has forgotten its earlier sessions.", ephemeral=True
-            )
+            forgotten = t("replies.memory.forgotten", name=council.name)
+            await interaction.response.send_message(localize(forgotten, locale), ephemeral=True)
             return
         remembered = await self.bot.councils.memory(council)
-        text = remembered or "Nothing yet: it remembers finished sessions with a synthesis."
+        text = remembered or localize(t("replies.memory.nothing-yet"), locale)
         embed = discord.Embed(
-            title=f"What {council.name} remembers",
+            title=localize(t("replies.memory.title", name=council.name), locale),
             description=truncate(safe_reply_text(text), 4000),
             color=EMBED_COLOR,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+def _line_up(council: PermanentCouncil) -> Text:
+    """Who sits on a saved council, its format and rounds, and how much it remembers."""
+    return tn(
+        "replies.councils.line-up-chaired" if council.chair else "replies.councils.line-up",
+        _rounds(council),
+        members=", ".join(council.members),
+        chair=council.chair,
+        format=council.format,
+        remembers=council.memory_sessions,
+    )
+
+
+def _rounds(council: PermanentCouncil) -> int:
+    """The rounds each of its sessions has; convened with none saved, it gets the default."""
+    return council.rounds if council.rounds is not None else DEFAULT_ROUNDS

@@ -18,6 +18,8 @@ from bot import standings
 from bot.council.models import Session
 from bot.council.standings import By, Period
 from bot.errors import UserFacingError
+from bot.graphemes import clip
+from bot.i18n import localize, t
 from bot.render.chart import ratings_chart
 from bot.render.export import export_json
 from bot.render.html import render_html
@@ -73,10 +75,7 @@ class HistoryCommands(_Owner):
         found = await self._find(interaction, session)
         if found.is_blind and not found.status.is_final:
             # The transcript names each model; a blind council reveals them only at its end.
-            raise UserFacingError(
-                f"Council #{found.id} is blind and still under way, and its transcript names "
-                "the models: export it once the council has ended."
-            )
+            raise UserFacingError(t("replies.export.blind-and-running", session=found.id))
         await interaction.response.defer(ephemeral=True, thinking=True)
         record = await self.store.session_record(found.id)
         files = []
@@ -88,10 +87,10 @@ class HistoryCommands(_Owner):
             # Draws the vote chart: CPU work kept off the event loop.
             page = await asyncio.to_thread(render_html, record)
             files.append(_file(page, f"council-{found.id}.html"))
+        topic = discord.utils.escape_markdown(clip(found.topic, 200))
+        sent = t("replies.export.files", session=found.id, topic=topic)
         await interaction.followup.send(
-            f"Council #{found.id}: {discord.utils.escape_markdown(found.topic[:200])}",
-            files=files,
-            ephemeral=True,
+            localize(sent, str(interaction.locale)), files=files, ephemeral=True
         )
 
     @app_commands.command()
@@ -139,10 +138,7 @@ class HistoryCommands(_Owner):
         found = await self.store.get_session(session_id)
         # Another guild's council reads exactly like a missing one: no hint that it exists.
         if found is None or found.guild_id != guild.id:
-            raise UserFacingError(
-                f"There is no council #{session_id} in this server. "
-                "`/council history` lists this server's councils."
-            )
+            raise UserFacingError(t("replies.export.unknown-council", session=session_id))
         return found
 
     async def _colors(self, guild_id: int, by: By) -> dict[str, str]:

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_ui.embeds import color_int
+from bot.i18n import localize, t
 from cogs.checks import ensure_manager, require_guild
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ class PersonaCog(commands.GroupCog, group_name="persona"):
     async def list_personas(self, interaction: discord.Interaction[discord.Client]) -> None:
         """List the personas: name, model and style."""
         guild = require_guild(interaction)
-        embed = discord.Embed(title="Personas", color=0x5865F2)
+        title = localize(t("replies.personas.title"), str(interaction.locale))
+        embed = discord.Embed(title=title, color=0x5865F2)
         for persona in (await self.book.personas(guild.id))[:25]:
             model = self.bot.config.models[persona.model].model
             style = persona.style or "—"
@@ -44,14 +46,21 @@ class PersonaCog(commands.GroupCog, group_name="persona"):
             name: The persona's name.
         """
         guild = require_guild(interaction)
+        locale = str(interaction.locale)
         found = self.book.find(name)
         persona = next(p for p in await self.book.personas(guild.id) if p.name == found.name)
         model = self.bot.config.models[persona.model]
         embed = discord.Embed(
             title=persona.name, description=persona.style or None, color=color_int(persona.color)
         )
-        embed.add_field(name="Model", value=f"`{model.model}`", inline=True)
-        embed.add_field(name="Colour", value=persona.color, inline=True)
+        embed.add_field(
+            name=localize(t("replies.personas.model"), locale),
+            value=f"`{model.model}`",
+            inline=True,
+        )
+        embed.add_field(
+            name=localize(t("replies.personas.colour"), locale), value=persona.color, inline=True
+        )
         if persona.avatar_url:
             embed.set_thumbnail(url=persona.avatar_url)
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -79,8 +88,9 @@ class PersonaCog(commands.GroupCog, group_name="persona"):
         persona = await self.book.edit(
             guild.id, interaction.user.id, name, avatar_url=avatar_url, style=style, color=color
         )
+        updated = t("replies.persona.updated", name=persona.name)
         await interaction.response.send_message(
-            f"**{persona.name}** updated for this server.", ephemeral=True
+            localize(updated, str(interaction.locale)), ephemeral=True
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.errors import UserFacingError
-from bot.i18n import DEFAULT_LOCALE, catalog_locale, shipped_locales
+from bot.i18n import DEFAULT_LOCALE, catalog_locale, shipped_locales, t
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,7 @@ def language_code(text: str | None) -> str:
     found = find_language(text)
     if found is None:
         codes = ", ".join(language.code for language in LANGUAGES)
-        raise UserFacingError(f"There is no council language {text!r}. Use one of: {codes}.")
+        raise UserFacingError(t("replies.language.unknown", name=text, codes=codes))
     return found.code
 
 

@@ -15,11 +15,14 @@ from bot.config import FORMATS, CouncilConfig, PersonaConfig
 from bot.council.languages import language_code, public_locale
 from bot.council.models import FormatName, MemberRole, SessionRecord
 from bot.errors import SeatProblem, UnseatedError, UserFacingError
+from bot.i18n import t, tn
 
 TOPIC_MAX_CHARS = 1000
 MIN_MEMBERS = 2
 MAX_MEMBERS = 8
 MAX_ROUNDS = 10
+DEFAULT_ROUNDS = 3
+"""Rounds of a council that neither its host nor a preset gave a number of rounds."""
 # C0/C1 controls (keeping \t and \n), zero-width characters and every bidi control, including
 # the isolates (U+2066-2069) that can reorder how a thread name or topic reads.
 _CONTROL_RE = re.compile(
@@ -107,25 +110,27 @@ def build_spec(
     """
     topic = clean_text(topic)
     if not topic:
-        raise UserFacingError("The topic is empty. Give the council something to discuss.")
+        raise UserFacingError(t("replies.spec.topic-empty"))
     if len(topic) > TOPIC_MAX_CHARS:
-        raise UserFacingError(
-            f"The topic is {len(topic)} characters; it can be at most {TOPIC_MAX_CHARS}."
-        )
+        raise UserFacingError(tn("replies.spec.topic-too-long", len(topic), limit=TOPIC_MAX_CHARS))
     chosen = None
     if preset is not None or not members:
         name = preset or "default"
         chosen = config.presets.get(name)
         if chosen is None:
-            known = ", ".join(config.presets) or "none configured"
-            raise UserFacingError(f"There is no preset called {name!r}. Presets: {known}.")
+            known = ", ".join(config.presets)
+            if not known:
+                raise UserFacingError(t("replies.spec.unknown-preset-none-configured", name=name))
+            raise UserFacingError(t("replies.spec.unknown-preset", name=name, known=known))
     member_names = list(members) if members else list(chosen.members if chosen else [])
     format_name = format or (chosen.format if chosen else "parallel")
     if format_name not in FORMATS:
-        raise UserFacingError(f"Unknown format {format_name!r}. Use one of: {', '.join(FORMATS)}.")
-    round_count = rounds if rounds is not None else (chosen.rounds if chosen else 3)
+        raise UserFacingError(
+            t("replies.spec.unknown-format", name=format_name, formats=", ".join(FORMATS))
+        )
+    round_count = rounds if rounds is not None else (chosen.rounds if chosen else DEFAULT_ROUNDS)
     if not 1 <= round_count <= MAX_ROUNDS:
-        raise UserFacingError(f"Rounds must be between 1 and {MAX_ROUNDS}.")
+        raise UserFacingError(t("replies.spec.rounds-out-of-range", limit=MAX_ROUNDS))
 
     language_chosen = language_code(language) or (chosen.language if chosen else "")
     unique_names = _unique(member_names)
@@ -135,14 +140,14 @@ def build_spec(
     seats = [_seat(config, name, overrides) for name in unique_names]
     if not MIN_MEMBERS <= len(seats) <= MAX_MEMBERS:
         raise UserFacingError(
-            f"A council needs {MIN_MEMBERS} to {MAX_MEMBERS} members; you named {len(seats)}."
+            t("replies.spec.member-count", low=MIN_MEMBERS, high=MAX_MEMBERS, named=len(seats))
         )
     chair_seat = _seat(config, chair_name, overrides) if chair_name else None
     if format_name == "chaired":
         if chair_seat is None:
-            raise UserFacingError("The chaired format needs a chair. Name one with `chair`.")
+            raise UserFacingError(t("replies.spec.chaired-needs-a-chair"))
         if len([s for s in seats if s.name != chair_seat.name]) < MIN_MEMBERS:
-            raise UserFacingError("A chaired council needs at least two members besides the chair.")
+            raise UserFacingError(t("replies.spec.chaired-needs-members"))
     summariser = _seat(config, summariser_name, overrides) if summariser_name else None
     return SessionSpec.model_validate(
         {
@@ -186,7 +191,7 @@ def _seat(
     persona = config.persona(name)
     if persona is None:
         known = ", ".join(p.name for p in config.personas)
-        raise UserFacingError(f"There is no persona called {name!r}. Personas: {known}.")
+        raise UserFacingError(t("replies.persona.unknown", name=name, known=known))
     if overrides and persona.name in overrides:
         persona = overrides[persona.name]
     return SeatSpec(
@@ -216,7 +221,7 @@ def spec_from_record(
     missing = [m.persona for m in record.members if m.model_key not in config.models]
     if missing:
         raise UserFacingError(
-            f"This council cannot resume: {', '.join(missing)} no longer has a configured model."
+            tn("replies.resume.models-gone", len(missing), names=", ".join(missing))
         )
     chair = seats.get(session.chair) if session.chair else None
     # The chair is stored with the chair role unless it also sat as a competing member.

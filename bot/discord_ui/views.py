@@ -54,8 +54,9 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_I
         """Record the click, then acknowledge; the desk refreshes the counts shortly."""
         desk: VoteDesk | None = getattr(interaction.client, "vote_desk", None)
         if desk is None:
-            unavailable = localize(t("council.voting-unavailable"), str(interaction.locale))
-            await interaction.response.send_message(unavailable, ephemeral=True)
+            await interaction.response.send_message(
+                localize(t("replies.vote.unavailable"), str(interaction.locale)), ephemeral=True
+            )
             return
         await desk.click(interaction, self.reply_id, self.value)
 

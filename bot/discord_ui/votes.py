@@ -33,6 +33,7 @@ from bot.council.models import (
     VoteValue,
 )
 from bot.discord_ui.views import vote_view
+from bot.i18n import Text, localize, t
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,9 @@ class VoteDesk:
         """Refuse, or store the vote and then acknowledge; True when the vote was stored."""
         refusal = await self._refusal(interaction, reply_id)
         if refusal is not None:
-            await interaction.response.send_message(refusal, ephemeral=True)
+            await interaction.response.send_message(
+                localize(refusal, str(interaction.locale)), ephemeral=True
+            )
             return False
         await self._record(VoteClick(reply_id=reply_id, user_id=interaction.user.id, value=value))
         await interaction.response.defer()
@@ -205,19 +208,19 @@ class VoteDesk:
 
     async def _refusal(
         self, interaction: discord.Interaction[discord.Client], reply_id: int
-    ) -> str | None:
+    ) -> Text | None:
         user = interaction.user
         if user.bot or user.system:
-            return "Bots can't vote."
+            return t("replies.vote.bots-cannot-vote")
         target = await self.store.vote_target(reply_id)
         if target is None:
-            return "This vote button is no longer valid: its reply is gone."
+            return t("replies.vote.reply-gone")
         if target.guild_id is None or target.guild_id != interaction.guild_id:
-            return "This button belongs to a council in another server."
+            return t("replies.vote.other-server")
         if target.kind is not ReplyKind.ANSWER or target.status is not ReplyStatus.OK:
-            return "This message can't be voted on."
+            return t("replies.vote.not-votable")
         if _has_closed(target):
-            return f"Voting on council #{target.session_id} has closed."
+            return t("replies.vote.closed", session=target.session_id)
         settings = target.settings
         roles = getattr(user, "roles", [])
         return audience_refusal(settings, [role.id for role in roles], user.created_at, "vote")

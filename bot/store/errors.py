@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.errors import CouncilError, UserFacingError
+from bot.i18n import tn
 
 
 class StoreError(CouncilError):
@@ -22,10 +23,7 @@ class QuestionLimitError(StoreError, UserFacingError):
     """A member asked a council more questions than may wait for it at once."""
 
     def __init__(self, session_id: int, limit: int) -> None:
-        super().__init__(
-            f"You already have {limit} questions waiting for council #{session_id}, the most "
-            "one member may have. Ask again once the council has taken them."
-        )
+        super().__init__(tn("replies.ask.too-many-waiting", limit, session=session_id))
         self.session_id = session_id
         self.limit = limit
 
