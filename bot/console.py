@@ -36,7 +36,7 @@ from bot.council.events import (
 )
 from bot.council.formats import format_name
 from bot.council.models import ReplyKind, Session
-from bot.i18n import Text, localize, t
+from bot.i18n import Text, localize, t, tn
 from bot.logs import DIM, RESET
 from bot.render.summary import PEER_RANKING, SYNTHESIS_SECTIONS
 from bot.render.transcript import status_name
@@ -92,7 +92,7 @@ class ConsolePresenter:
             self.planned_rounds = s.rounds
             names = ", ".join(self._paint(m.persona, m.color) for m in event.members)
             self._line(f"{BOLD}{self._say(t('council.name', id=s.id))}{RESET}: {s.topic}")
-            about = t("council.console.about", format=format_name(s.format), rounds=s.rounds)
+            about = tn("council.console.about", s.rounds, format=format_name(s.format))
             self._line(f"{self._say(about)} {self._say(t('council.console.members'))} {names}")
         elif isinstance(event, RoundStarted):
             self._line(f"\n{BOLD}── {self._say(t('council.round', number=event.number))} ──{RESET}")

@@ -31,7 +31,7 @@ from bot.discord_ui.views import vote_view
 from bot.discord_ui.votes import wait_for_voting_to_close
 from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
-from bot.i18n import Text, localize, t
+from bot.i18n import Text, localize, t, tn
 from bot.personas import PersonaBook
 from bot.render.chart import ChartBar, votes_chart
 from bot.render.summary import render_summary
@@ -104,14 +104,12 @@ class LiveSessions:
             return await opening.create_thread(name=thread_name(spec.topic))
         except discord.Forbidden as exc:
             raise UserFacingError(
-                f"I can't open a council in {channel.mention}: I need Send Messages, Create "
-                "Public Threads and Send Messages in Threads there."
+                t("replies.thread.no-permission", channel=channel.mention)
             ) from exc
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
             failure = classify(exc, "thread_create")
             raise UserFacingError(
-                f"I couldn't open the council's thread in {channel.mention}: {failure.reason}. "
-                "Nothing was started; try again in a moment."
+                t("replies.thread.not-opened", channel=channel.mention, reason=failure.reason)
             ) from exc
 
     async def launch(
@@ -132,7 +130,7 @@ class LiveSessions:
         Refusals raise `UserFacingError` before anything is posted.
         """
         if rounds is not None and rounds > settings.max_rounds:
-            raise UserFacingError(f"This server allows at most {settings.max_rounds} rounds.")
+            raise UserFacingError(tn("replies.start.rounds-max", settings.max_rounds))
         spec = build_spec(
             self.config,
             topic,
@@ -369,4 +367,4 @@ def require_thread(channel: object) -> discord.Thread:
     """The session's thread, or a clear refusal."""
     if isinstance(channel, discord.Thread):
         return channel
-    raise UserFacingError("Use this in a council's thread.")
+    raise UserFacingError(t("replies.thread.only-in-thread"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import re
 import string
 from collections.abc import Iterable
 from pathlib import Path
@@ -106,6 +107,7 @@ class Catalogs:
             template = translations.ngettext(text.id, text.id, text.count)
         if template == text.id:
             log.warning("message %r is in no catalog", text.id)
+        template = _COMMAND_SPAN.sub(lambda m: _command_as_shown(m, translations), template)
         values = _Params(
             {
                 name: self.render(value, code) if isinstance(value, Text) else value
@@ -113,6 +115,45 @@ class Catalogs:
             }
         )
         return string.Formatter().vformat(template, (), values)
+
+
+# A command named in a message, in code style: `/council export session:{id}`.
+_COMMAND_SPAN = re.compile(r"`/([a-z][a-z_-]*(?: [^`]*)?)`")
+_OPTION = re.compile(r"([a-z_]+):(.*)", re.DOTALL)
+_NAME = re.compile(r"[a-z][a-z_-]*")
+
+
+def _command_as_shown(match: re.Match[str], translations: Translations) -> str:
+    """A command reference with the names the reader's Discord client shows for it.
+
+    Discord shows each member the command, subcommand and option names of their own locale
+    (the `commands` catalog, registered through the command tree's translator), so a
+    message names them the same way. A word with no translation stays as written.
+    """
+    path: list[str] = []
+    words: list[str] = []
+    for word in match.group(1).split(" "):
+        option = _OPTION.fullmatch(word)
+        if option is not None and path:
+            key = f"command.{'.'.join(path)}.option.{option.group(1)}.name"
+            words.append(f"{_translated(translations, key, option.group(1))}:{option.group(2)}")
+        elif len(path) == len(words) and _is_name(word):
+            # The command, then its group and subcommand words, up to the first option.
+            path.append(word)
+            words.append(_translated(translations, f"command.{'.'.join(path)}.name", word))
+        else:
+            words.append(word)
+    return "`/" + " ".join(words) + "`"
+
+
+def _is_name(word: str) -> bool:
+    """Whether ``word`` may be a command or subcommand name (not "…" or a placeholder)."""
+    return _NAME.fullmatch(word) is not None
+
+
+def _translated(translations: Translations, key: str, default: str) -> str:
+    found = translations.gettext(key)
+    return default if found == key else found
 
 
 @functools.cache

@@ -17,7 +17,7 @@ from bot.council.models import (
     SessionStatus,
     Stance,
 )
-from bot.i18n import Text, localize, t
+from bot.i18n import Text, localize, t, tn
 from bot.render.summary import PEER_RANKING, SYNTHESIS_SECTIONS
 
 KIND_LABELS: Mapping[ReplyKind, Text] = {
@@ -51,7 +51,7 @@ def render_markdown(record: SessionRecord, locale: str | None = None) -> str:
         return localize(text, locale)
 
     lines = [f"# {say(t('council.name', id=s.id))}: {s.topic}", ""]
-    planned = t("council.transcript.format", format=format_name(s.format), rounds=s.rounds)
+    planned = tn("council.transcript.format", s.rounds, format=format_name(s.format))
     lines.append(f"- {say(planned)}")
     started = s.started_at.isoformat(timespec="seconds")
     lines.append(f"- {say(t('council.transcript.started', time=started))}")

@@ -27,7 +27,7 @@ REPLY = "Городам нужны трамваи и велосипеды. "
 # footer, model ids, and units nobody translates.
 ALLOWED_LATIN = {"Council", "Discord", "USD", "Markdown", "JSON", "HTML"}
 _LATIN_WORD = regex.compile(r"[A-Za-z]{2,}")
-_NOT_WORDS = regex.compile(r"`[^`]*`|https?://\S+|<[^>]*>|\b[a-z0-9-]+-model\b")
+_NOT_WORDS = regex.compile(r"https?://\S+|<[^>]*>|\b[a-z0-9-]+-model\b")
 
 
 def _english_words(text: str) -> list[str]:
@@ -66,7 +66,7 @@ def world(discord_driver: Driver) -> World:
     guild = discord_driver.create_guild("Совет", locale="ru")
     general = discord_driver.create_text_channel(guild, "общий")
     host = discord_driver.create_member(
-        guild, "hozyain", permissions=Perm.MANAGE_THREADS, locale="ru"
+        guild, "hozyain", permissions=Perm.MANAGE_THREADS, nick="Хозяин", locale="ru"
     )
     bob = discord_driver.create_member(guild, "bob", locale="ru")
     return World(guild, general, host, bob)

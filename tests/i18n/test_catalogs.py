@@ -181,3 +181,34 @@ def test_a_nested_message_is_rendered_in_the_same_language() -> None:
         "5 replies could not be shown in the thread (Claude, round 1); "
         "the transcript has every word."
     )
+
+
+def test_a_command_in_a_message_is_named_as_the_readers_client_shows_it() -> None:
+    how = t("council.opening.how")
+    assert "`/совет спросить`" in localize(how, "ru")
+    assert "`/council ask`" in localize(how, "en-US")
+    failed = t("council.host.summary-failed", id=7, error="500")
+    assert localize(failed, "ru").endswith("`/совет экспорт номер:7`.")
+    assert localize(failed, "en").endswith("`/council export session:7`.")
+
+
+def test_every_command_a_message_names_exists() -> None:
+    commands = ENGLISH[TREE_DOMAIN]
+    span = regex.compile(r"`/([a-z][a-z_-]*(?: [^`]*)?)`")
+    unknown = []
+    for domain, messages in ENGLISH.items():
+        for key, forms in messages.items():
+            for form in forms:
+                for found in span.findall(form):
+                    words = [w for w in found.split(" ") if regex.fullmatch(r"[a-z][a-z_-]*", w)]
+                    path = words[:1]
+                    for word in words[1:]:
+                        if f"command.{'.'.join([*path, word])}.name" not in commands:
+                            break
+                        path.append(word)
+                    options = [w.split(":")[0] for w in found.split(" ") if ":" in w]
+                    wanted = [f"command.{'.'.join(path)}.name"] + [
+                        f"command.{'.'.join(path)}.option.{o}.name" for o in options
+                    ]
+                    unknown += [f"{domain}: {key}: {w}" for w in wanted if w not in commands]
+    assert unknown == []
