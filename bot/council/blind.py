@@ -8,8 +8,9 @@ import string
 from collections.abc import Iterable, Sequence
 
 from bot.config import ModelConfig, ProviderKind
+from bot.i18n import localize, t
 
-ALIAS_PREFIX = "Councillor"
+ASCII_LETTERS = string.ascii_uppercase
 # Who makes what, for spotting a reply that names its maker; model ids add their own first word.
 MAKERS: dict[ProviderKind, tuple[str, ...]] = {
     "anthropic": ("Anthropic", "Claude"),
@@ -31,11 +32,21 @@ _KNOWN_FAMILIES = {
 }
 
 
-def assign_aliases(personas: Sequence[str], rng: random.Random) -> dict[str, str]:
-    """A random "Councillor A/B/C…" for each persona."""
-    letters = list(string.ascii_uppercase[: len(personas)])
+def assign_aliases(
+    personas: Sequence[str], rng: random.Random, locale: str | None = None
+) -> dict[str, str]:
+    """A random "Councillor A/B/C…" for each persona, in the council's language.
+
+    The alias is the name the thread, the prompts and the transcript use until the reveal,
+    so it is written in the council's own words and letters ("Советник Б").
+    """
+    alphabet = localize(t("council.blind.letters"), locale)
+    letters = list((alphabet if len(alphabet) >= len(personas) else ASCII_LETTERS)[: len(personas)])
     rng.shuffle(letters)
-    return {p: f"{ALIAS_PREFIX} {letter}" for p, letter in zip(personas, letters, strict=True)}
+    return {
+        p: localize(t("council.blind.alias", letter=letter), locale)
+        for p, letter in zip(personas, letters, strict=True)
+    }
 
 
 def identity_words(persona: str, model: ModelConfig, kind: ProviderKind) -> set[str]:

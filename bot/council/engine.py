@@ -238,7 +238,11 @@ class SessionRun:
         )
         rng = rng or random.Random()  # noqa: S311  (shuffling for fairness, not secrecy)
         seating = _seating(spec)
-        aliases = assign_aliases([seat.name for seat, _ in seating], rng) if spec.is_blind else {}
+        aliases = (
+            assign_aliases([seat.name for seat, _ in seating], rng, spec.locale)
+            if spec.is_blind
+            else {}
+        )
         members = [
             _member(session.id, position, seat, config, role, aliases.get(seat.name))
             for position, (seat, role) in enumerate(seating)

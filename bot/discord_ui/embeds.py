@@ -49,8 +49,7 @@ def opening_embed(
         embed.add_field(name=say(t("council.topic")), value=_clip(topic, 1024), inline=False)
     for seat in spec.members:
         model = config.models[seat.model_key]
-        # Blind aliases ("Councillor A") are names, the same in every language.
-        name = "Councillor ?" if spec.is_blind else seat.name
+        name = say(t("council.blind.unknown")) if spec.is_blind else seat.name
         value = say(t("council.opening.hidden")) if spec.is_blind else f"`{model.model}`"
         embed.add_field(name=name, value=value, inline=True)
     if spec.chair is not None:

@@ -101,3 +101,24 @@ async def test_a_russian_council_keeps_its_locale_when_the_host_stops_it(harness
     assert ended.stop_reason == "Остановлено по решению host."
     summary = driver.read(thread, as_user=world.bob)[-1].embeds[0]
     assert "⚠️ Остановлено по решению host." in summary["description"]
+
+
+async def test_a_blind_russian_council_names_its_members_in_russian_until_the_reveal(harness):
+    world, driver = harness.world, harness.driver
+    start = await driver.slash(
+        world.host, world.general, "council start", topic="Трамваи или автобусы?", rounds=1,
+        blind=True, language="ru",
+    )  # fmt: skip
+    await start.wait_ack()
+    session = await harness.wait_ended()
+    [thread] = driver.threads_of(world.general)
+    posted = {m.author_name for m in driver.read(thread, as_user=world.bob) if m.buttons}
+    aliases = {m.alias for m in await harness.store.members(session.id)}
+
+    assert posted == aliases
+    assert {alias.split(" ")[0] for alias in aliases} == {"Советник"}
+    assert all(CYRILLIC.fullmatch(alias.split(" ")[1]) for alias in aliases)
+    [opening] = [
+        e for m in driver.read(world.general, as_user=world.bob) for e in m.embeds if e["fields"]
+    ]
+    assert {f["name"] for f in opening["fields"]} == {"Советник ?"}
