@@ -56,7 +56,8 @@ class HistoryCommands(_Owner):
         guild = require_guild(interaction)
         await interaction.response.defer(thinking=True)
         past = await standings.history(self.store, guild.id, limit=HISTORY_LIMIT)
-        await interaction.followup.send(embed=_embed(render_history(past)))
+        board = render_history(past, locale=_server_locale(interaction))
+        await interaction.followup.send(embed=_embed(board))
 
     @app_commands.command()
     @app_commands.guild_only()
@@ -114,15 +115,16 @@ class HistoryCommands(_Owner):
         board = await standings.leaderboard(
             self.store, guild_id=guild.id if scope == "server" else None, period=period
         )
-        text = render_leaderboard(
-            board, by, scope="this server" if scope == "server" else "all servers"
-        )
+        locale = _server_locale(interaction)
+        text = render_leaderboard(board, by, locale=locale)
         rows = [row.as_rating_row() for row in board.table(by)[:LEADERBOARD_ROWS]]
         if not rows:
             await interaction.followup.send(embed=_embed(text))
             return
         colors = await self._colors(guild.id, by)
-        chart = await asyncio.to_thread(ratings_chart, rows, title=text.title, colors=colors)
+        chart = await asyncio.to_thread(
+            ratings_chart, rows, title=text.title, colors=colors, locale=locale
+        )
         embed = _embed(text).set_image(url="attachment://leaderboard.png")
         await interaction.followup.send(
             embed=embed, file=discord.File(io.BytesIO(chart), filename="leaderboard.png")
@@ -154,6 +156,11 @@ class HistoryCommands(_Owner):
             if model is not None:
                 colors.setdefault(model.model, persona.color)
         return colors
+
+
+def _server_locale(interaction: discord.Interaction[discord.Client]) -> str | None:
+    """The server's preferred language: a public board is read by everyone in the channel."""
+    return str(interaction.guild_locale) if interaction.guild_locale else None
 
 
 def _embed(board: Board) -> discord.Embed:

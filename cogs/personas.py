@@ -8,8 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import graphemes
 from bot.discord_ui.embeds import color_int
 from bot.i18n import localize, t
+from bot.render.summary import FIELD_VALUE_MAX
 from cogs.checks import ensure_manager, require_guild
 
 if TYPE_CHECKING:
@@ -34,7 +36,9 @@ class PersonaCog(commands.GroupCog, group_name="persona"):
         for persona in (await self.book.personas(guild.id))[:25]:
             model = self.bot.config.models[persona.model].model
             style = persona.style or "—"
-            embed.add_field(name=persona.name, value=f"`{model}`\n{style}"[:1024], inline=False)
+            # Cut between grapheme clusters: an emoji or accented letter is never split.
+            value = graphemes.ellipsize(f"`{model}`\n{style}", FIELD_VALUE_MAX)
+            embed.add_field(name=persona.name, value=value, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command()

@@ -16,6 +16,7 @@ from typing import Literal
 
 from bot.council import ratings
 from bot.council.models import SessionStatus
+from bot.i18n import Text, t
 
 By = Literal["model", "persona"]
 """What a table ranks: the models behind the personas, or the personas themselves."""
@@ -30,11 +31,11 @@ _PERIOD_LENGTHS: dict[Period, timedelta | None] = {
     "24h": timedelta(hours=24),
 }
 
-_PERIOD_LABELS: dict[Period, str] = {
-    "all": "all time",
-    "30d": "the last 30 days",
-    "7d": "the last 7 days",
-    "24h": "the last 24 hours",
+_PERIOD_LABELS: dict[Period, Text] = {
+    "all": t("council.board.period.all"),
+    "30d": t("council.board.period.30d"),
+    "7d": t("council.board.period.7d"),
+    "24h": t("council.board.period.24h"),
 }
 
 
@@ -44,8 +45,8 @@ def period_start(period: Period, now: datetime) -> datetime | None:
     return None if length is None else now - length
 
 
-def period_label(period: Period) -> str:
-    """The period in words, e.g. "the last 7 days"."""
+def period_label(period: Period) -> Text:
+    """The period in words, e.g. "the last 7 days" in English."""
     return _PERIOD_LABELS[period]
 
 

@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot import graphemes
+from bot.council.figures import count, decimal
 from bot.council.standings import By, PastSession, Standing, Standings, period_label
+from bot.i18n import Text, localize, t, tn
+from bot.render.transcript import status_name
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -20,6 +23,16 @@ _TOPIC_CHARS = 80
 _NAME_CHARS = 60
 # Inside a line, only these change how text shows: emphasis, code, spoilers, links, mentions.
 _MARKDOWN = re.compile(r"([\\*_~`|\[\]<])")
+_WHAT: dict[By, Text] = {
+    "model": t("council.board.what.models"),
+    "persona": t("council.board.what.personas"),
+}
+# The first words of the leaderboard: what was rated, and from how many rounds and votes.
+_RATED: dict[By, str] = {
+    "model": "council.board.rated-models",
+    "persona": "council.board.rated-personas",
+}
+_SCOPES = {"server": t("council.board.scope.server"), "all": t("council.board.scope.all")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,93 +44,115 @@ class Board:
     footer: str = ""
 
 
-def render_leaderboard(standings: Standings, by: By, *, scope: str) -> Board:
+def render_leaderboard(standings: Standings, by: By, *, locale: str | None = None) -> Board:
     """The table as ranked lines: rank, name, rating, 95% interval, councils and votes.
 
     Entries whose interval overlaps the one above are marked as tied with it. At most
-    `LEADERBOARD_ROWS` rows are listed.
+    `LEADERBOARD_ROWS` rows are listed. The scope is the standings' own: one server's councils,
+    or every server's when they have no guild.
 
     Args:
         standings: Both tables and what they were built from.
         by: Which table to show.
-        scope: Where the votes come from, in words ("this server", "all servers").
+        locale: The language of the bot's words and numbers (a public board: the server's).
     """
+
+    def say(text: Text) -> str:
+        return localize(text, locale)
+
     table = standings.table(by)
-    what = "Models" if by == "model" else "Personas"
-    title = f"Leaderboard: {what.lower()}, {scope}, {period_label(standings.period)}"
+    scope = _SCOPES["all" if standings.guild_id is None else "server"]
+    title = t(
+        "council.board.leaderboard.title",
+        what=_WHAT[by],
+        scope=scope,
+        period=period_label(standings.period),
+    )
     if not table:
         return Board(
-            title=title,
-            description=(
-                "No ratings yet: a rating needs a round in which the audience voted on the "
-                "answers of at least two members. Vote with 👍 and 👎 under each reply."
-            ),
+            title=_clip(say(title), TITLE_MAX), description=say(t("council.board.no-ratings"))
         )
-    lines = [
-        f"{what} rated from the audience's votes in {_count(standings.rounds, 'round')} of "
-        f"{_count(standings.sessions, 'council')} ({_count(standings.votes, 'vote')}). "
-        "1000 is average; 400 points more means 10:1 odds of being preferred. "
-        "In brackets: the 95% interval.",
-        "",
-    ]
-    lines += [_standing_line(row) for row in table[:LEADERBOARD_ROWS]]
+    rated = t(
+        _RATED[by],
+        rounds=_counted("council.board.in-rounds", standings.rounds, locale),
+        councils=_counted("council.board.of-councils", standings.sessions, locale),
+        votes=_counted("council.board.votes", standings.votes, locale),
+    )
+    lines = [f"{say(rated)} {say(t('council.board.scale'))}", ""]
+    lines += [_standing_line(row, locale) for row in table[:LEADERBOARD_ROWS]]
     if len(table) > LEADERBOARD_ROWS:
-        lines.append(f"…and {len(table) - LEADERBOARD_ROWS} more.")
+        more = count(len(table) - LEADERBOARD_ROWS, locale)
+        lines.append(say(t("council.board.more", number=more)))
     minds = standings.mind_changes(by)
     if minds:
         shifts = sorted(minds.items(), key=lambda item: (-item[1][1] / item[1][0], item[0]))
-        lines += [
-            "",
-            "Changes of mind: "
-            + " · ".join(f"{name} {changed} of {stated}" for name, (stated, changed) in shifts),
-        ]
+        changes = " · ".join(
+            say(
+                t(
+                    "council.board.mind-change",
+                    name=name,
+                    changed=count(changed, locale),
+                    stated=count(stated, locale),
+                )
+            )
+            for name, (stated, changed) in shifts
+        )
+        lines += ["", say(t("council.board.mind-changes", changes=changes))]
     if any(row.is_tied_with_above for row in table[:LEADERBOARD_ROWS]):
-        lines += ["", f"{TIE_MARK} statistically tied with the entry above: the intervals overlap."]
+        lines += ["", f"{TIE_MARK} {say(t('council.board.tie-legend'))}"]
     return Board(
-        title=_clip(title, TITLE_MAX),
+        title=_clip(say(title), TITLE_MAX),
         description=_clip("\n".join(lines), DESCRIPTION_MAX),
-        footer="Bradley-Terry ratings, as Chatbot Arena computes them.",
+        footer=say(t("council.board.leaderboard.footer")),
     )
 
 
-def render_history(past: Sequence[PastSession], *, scope: str = "this server") -> Board:
-    """Recent councils, newest first: number, topic, status, date and the audience's winners."""
-    title = f"Recent councils in {scope}"
+def render_history(past: Sequence[PastSession], *, locale: str | None = None) -> Board:
+    """A server's recent councils, newest first: number, topic, status, date and the audience's
+    winners, in `locale` (a public board: the server's)."""
+    title = localize(t("council.board.history.title"), locale)
     if not past:
-        return Board(title=title, description="No councils yet: start one with `/council start`.")
+        return Board(title=title, description=localize(t("council.board.no-councils"), locale))
     lines = []
     for entry in past:
         topic = _escape(_clip(" ".join(entry.topic.split()), _TOPIC_CHARS))
+        status = localize(status_name(entry.status), locale)
         started = f"<t:{int(entry.started_at.timestamp())}:d>"
         if entry.winners:
             outcome = "🏆 " + " & ".join(_escape(name) for name in entry.winners)
         elif entry.votes:
-            outcome = "no member ahead"
+            outcome = localize(t("council.board.no-leader"), locale)
         else:
-            outcome = "no votes"
-        lines.append(f"`#{entry.session_id}` **{topic}** · {entry.status} · {started} · {outcome}")
-    return Board(
-        title=title,
-        description=_clip("\n".join(lines), DESCRIPTION_MAX),
-        footer="/council export session:<number> downloads a council's transcript.",
-    )
+            outcome = localize(t("council.board.no-votes"), locale)
+        lines.append(f"`#{entry.session_id}` **{topic}** · {status} · {started} · {outcome}")
+    # An embed's footer shows no Markdown, so the command is given without its code marks.
+    footer = localize(t("council.board.history.footer"), locale).replace("`", "")
+    return Board(title=title, description=_clip("\n".join(lines), DESCRIPTION_MAX), footer=footer)
 
 
-def _standing_line(row: Standing) -> str:
+def _standing_line(row: Standing, locale: str | None) -> str:
     tie = f" {TIE_MARK}" if row.is_tied_with_above else ""
     if math.isfinite(row.low) and math.isfinite(row.high):
-        interval = f"{row.low:.0f} to {row.high:.0f}"
+        interval = t(
+            "council.chart.interval",
+            low=decimal(row.low, locale, 0),
+            high=decimal(row.high, locale, 0),
+        )
     else:
-        interval = "interval unknown"
+        interval = t("council.chart.interval-unknown")
     name = _escape(_clip(row.name, _NAME_CHARS))
+    councils = _counted("council.board.councils", row.sessions, locale)
+    votes = _counted("council.board.votes", row.votes, locale)
     return (
-        f"**{row.rank}.**{tie} **{name}** — **{row.rating:.0f}** ({interval}) · "
-        f"{_count(row.sessions, 'council')} · {_count(row.votes, 'vote')}"
+        f"**{row.rank}.**{tie} **{name}** — **{decimal(row.rating, locale, 0)}** "
+        f"({localize(interval, locale)}) · {localize(councils, locale)} · "
+        f"{localize(votes, locale)}"
     )
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+def _counted(message_id: str, n: int, locale: str | None) -> Text:
+    """A count with its noun in the plural form `n` takes, the number grouped as `locale` does."""
+    return tn(message_id, n, number=count(n, locale))
 
 
 def _escape(text: str) -> str:

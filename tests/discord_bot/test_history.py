@@ -13,6 +13,7 @@ from PIL import Image
 from bot.council.models import GuildSettings, NewReply, NewSession, VoteValue
 from bot.discord_ui.views import vote_custom_id
 from bot.render.export import counts_from_export
+from cogs import history as history_cog
 from tests.council.conftest import NAMES
 from tests.fakediscord.reader import SeenMessage
 from tests.records import Make
@@ -276,3 +277,60 @@ async def test_the_server_scope_leaves_out_other_servers_votes_and_all_counts_th
     assert everywhere.embeds[0]["title"] == "Leaderboard: models, all servers, the last 7 days"
     assert _ranked_names(everywhere.embeds[0]["description"]) == ["llama-model", "gemini-model"]
     assert everywhere.attachments == ("leaderboard.png",)
+
+
+async def test_the_boards_speak_the_servers_language_whoever_asks(harness, monkeypatch):
+    world, driver = harness.world, harness.driver
+    charted: list[tuple[str, str | None]] = []
+    draw = history_cog.ratings_chart
+
+    def ratings_chart(rows, *, title, locale=None, **options):
+        charted.append((title, locale))
+        return draw(rows, title=title, locale=locale, **options)
+
+    monkeypatch.setattr(history_cog, "ratings_chart", ratings_chart)
+    ivan = driver.create_member(world.guild, "ivan", locale="ru")
+    await _open_voting(harness)
+    council, _ = await _voted_council(
+        harness, "Rain?", {"Gemini": [(world.bob, UP)]}, members="Claude,Gemini"
+    )
+
+    # A member whose Discord is in Russian, in an English server: the boards are the server's.
+    english = [
+        await _command(harness, "council history", user=ivan),
+        await _command(harness, "council leaderboard", user=ivan, by="persona"),
+    ]
+    world.guild.preferred_locale = "ru"
+    russian = [
+        await _command(harness, "council history"),
+        await _command(harness, "council leaderboard", by="persona", period="7d"),
+    ]
+
+    history, leaderboard = (message.embeds[0] for message in english)
+    assert not any(message.is_ephemeral for message in english + russian)
+    assert history["title"] == "Recent councils in this server"
+    assert history["description"].startswith(f"`#{council.id}` **Rain?** · finished · <t:")
+    assert leaderboard["title"] == "Leaderboard: personas, this server, all time"
+    assert leaderboard["description"].splitlines()[2:] == [
+        "**1.** **Gemini** — **1095** (1095 to 1095) · 1 council · 1 vote",
+        "**2.** **Claude** — **905** (905 to 905) · 1 council · 0 votes",
+    ]
+
+    history, leaderboard = (message.embeds[0] for message in russian)
+    assert history["title"] == "Последние советы на этом сервере"
+    assert history["description"].startswith(f"`#{council.id}` **Rain?** · завершён · <t:")
+    assert history["description"].endswith(" · 🏆 Gemini")
+    assert history["footer"]["text"] == "/совет экспорт номер:<номер> — скачать стенограмму совета."
+    assert leaderboard["title"] == "Рейтинг: персоны, этот сервер, за последние 7 дней"
+    assert leaderboard["description"].startswith(
+        "Персоны оценены по голосам зрителей в 1 раунде из 1 совета (1 голос)."
+    )
+    assert leaderboard["description"].splitlines()[2:] == [
+        "**1.** **Gemini** — **1095** (от 1095 до 1095) · 1 совет · 1 голос",
+        "**2.** **Claude** — **905** (от 905 до 905) · 1 совет · 0 голосов",
+    ]
+    assert leaderboard["footer"]["text"] == "Рейтинги Брэдли — Терри, как их считает Chatbot Arena."
+    assert charted == [
+        ("Leaderboard: personas, this server, all time", "en-US"),
+        ("Рейтинг: персоны, этот сервер, за последние 7 дней", "ru"),
+    ]

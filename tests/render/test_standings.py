@@ -33,9 +33,9 @@ def _standing(name: str, rating: float, low: float, high: float, **fields: objec
     return Standing(**values)
 
 
-def _standings(rows: tuple[Standing, ...], period="all") -> Standings:
+def _standings(rows: tuple[Standing, ...], period="all", guild_id: int | None = 1) -> Standings:
     return Standings(
-        guild_id=1,
+        guild_id=guild_id,
         period=period,
         since=None,
         sessions=4,
@@ -52,7 +52,7 @@ def test_each_entry_shows_rank_name_rating_interval_councils_and_votes() -> None
         _standing("gemini-pro", 876.6, 830.0, 910.0, rank=2, sessions=1, votes=1),
     )
 
-    board = render_leaderboard(_standings(rows, period="7d"), "model", scope="this server")
+    board = render_leaderboard(_standings(rows, period="7d"), "model")
 
     assert board.title == "Leaderboard: models, this server, the last 7 days"
     lines = board.description.splitlines()
@@ -71,7 +71,7 @@ def test_an_entry_whose_interval_overlaps_the_one_above_is_marked_tied() -> None
         _standing("C", 930, 900, 980, rank=3),
     )
 
-    lines = render_leaderboard(_standings(rows), "model", scope="all servers").description
+    lines = render_leaderboard(_standings(rows, guild_id=None), "model").description
 
     assert "**1.** ≈ **B**" in lines
     assert "**3.** **C**" in lines
@@ -80,19 +80,17 @@ def test_an_entry_whose_interval_overlaps_the_one_above_is_marked_tied() -> None
 
 def test_without_ties_there_is_no_tie_legend() -> None:
     rows = (_standing("A", 1100, 1090, 1110), _standing("B", 900, 890, 910, rank=2))
-    assert "≈" not in render_leaderboard(_standings(rows), "model", scope="x").description
+    assert "≈" not in render_leaderboard(_standings(rows), "model").description
 
 
 def test_an_unknown_interval_says_so() -> None:
     rows = (_standing("A", 1000, -math.inf, math.inf),)
-    assert (
-        "(interval unknown)" in render_leaderboard(_standings(rows), "model", scope="x").description
-    )
+    assert "(interval unknown)" in render_leaderboard(_standings(rows), "model").description
 
 
 def test_names_are_shown_as_written_not_as_markdown() -> None:
     rows = (_standing("gpt_4*o <@1>", 1000, 990, 1010),)
-    text = render_leaderboard(_standings(rows), "model", scope="x").description
+    text = render_leaderboard(_standings(rows), "model").description
     assert r"**gpt\_4\*o \<@1>**" in text
 
 
@@ -102,7 +100,7 @@ def test_a_long_table_lists_the_top_rows_and_stays_within_the_embed_limit() -> N
         for i in range(40)
     )
 
-    text = render_leaderboard(_standings(rows), "model", scope="x").description
+    text = render_leaderboard(_standings(rows), "model").description
 
     assert len(text) <= DESCRIPTION_MAX
     assert text.count("**model-") == LEADERBOARD_ROWS
@@ -110,7 +108,7 @@ def test_a_long_table_lists_the_top_rows_and_stays_within_the_embed_limit() -> N
 
 
 def test_an_empty_table_explains_how_ratings_are_earned() -> None:
-    board = render_leaderboard(_standings(()), "persona", scope="this server")
+    board = render_leaderboard(_standings(()), "persona")
     assert board.title == "Leaderboard: personas, this server, all time"
     assert board.description.startswith("No ratings yet")
 
