@@ -44,7 +44,9 @@ def _body(entry: WireEntry) -> dict[str, Any]:
 
 def _shows_text(body: dict[str, Any]) -> bool:
     content = body.get("content")
-    return isinstance(content, str) and bool(content.strip()) and not content.endswith(THINKING)
+    # The bench's councils speak English, so their placeholder is the English one.
+    placeholder = str(THINKING)
+    return isinstance(content, str) and bool(content.strip()) and not content.endswith(placeholder)
 
 
 def _has_buttons(body: dict[str, Any]) -> bool:
