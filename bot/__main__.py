@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot")
 
 # The cogs loaded into the bot, as discord.py extensions.
-EXTENSIONS = ("cogs.council", "cogs.personas", "cogs.admin")
+EXTENSIONS = ("cogs.council", "cogs.personas", "cogs.admin", "cogs.provenance")
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -8,6 +8,7 @@ import string
 from collections.abc import Iterable, Sequence
 
 from bot.config import ModelConfig, ProviderKind
+from bot.council.models import Session
 from bot.i18n import localize, t
 
 ASCII_LETTERS = string.ascii_uppercase
@@ -47,6 +48,14 @@ def assign_aliases(
         p: localize(t("council.blind.alias", letter=letter), locale)
         for p, letter in zip(personas, letters, strict=True)
     }
+
+
+def is_revealed(session: Session) -> bool:
+    """Whether a council's aliases may be tied to their personas: it has ended and posted the
+    summary that names them (always, for a council that was never blind)."""
+    if not session.is_blind:
+        return True
+    return session.status.is_final and session.summary_message_id is not None
 
 
 def identity_words(persona: str, model: ModelConfig, kind: ProviderKind) -> set[str]:

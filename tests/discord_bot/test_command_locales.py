@@ -24,6 +24,7 @@ REGENERATE = (
 )
 RUSSIAN = read_messages("ru")
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
+CHAT_INPUT, MESSAGE_COMMAND = 1, 3
 
 
 def _texts(item: dict[str, Any], path: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -47,10 +48,14 @@ async def test_every_synced_command_option_and_choice_has_its_russian_name_and_d
     synced = [
         c for c in harness.fake.world.commands.values() if c.guild_id == harness.world.guild.id
     ]
-    assert {c.name for c in synced} == {"council", "persona", "council-admin"}
+    assert {c.name for c in synced} == {"council", "persona", "council-admin", "About this reply"}
     wrong = []
     count = 0
-    for command in synced:
+    for menu in (c for c in synced if c.type == MESSAGE_COMMAND):
+        message_id = f"menu.{'-'.join(menu.name.casefold().split())}.name"
+        if menu.data.get("name_localizations") != {"ru": RUSSIAN.get(message_id)}:
+            wrong.append(f"{message_id}: {menu.data.get('name_localizations')!r}")
+    for command in (c for c in synced if c.type == CHAT_INPUT):
         for message_id, field, item in _texts(command.data, command.name):
             count += 1
             localized = item.get(f"{field}_localizations")

@@ -123,6 +123,6 @@ async def test_the_sync_command_registers_the_slash_commands_in_a_guild(
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, err.decode()
-    assert "Synced 3 commands to guild" in out.decode()
+    assert "Synced 4 commands to guild" in out.decode()
     names = {c.name for c in fake_discord.world.commands.values() if c.guild_id == guild.id}
-    assert names == {"council", "persona", "council-admin"}
+    assert names == {"council", "persona", "council-admin", "About this reply"}

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from tests.fakediscord.server import FakeDiscord
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
+CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
 
 
@@ -358,18 +359,27 @@ class Driver:
         )
         return InteractionHandle(self.fake, interaction)
 
-    def synced_command(self, guild_id: int, name: str, locale: str = "en-US") -> Command:
-        """The chat-input command the bot synced for this guild (guild commands win over global),
-        by its canonical name or its name in `locale`."""
+    def synced_command(
+        self, guild_id: int, name: str, locale: str = "en-US", *, kind: int = CHAT_INPUT
+    ) -> Command:
+        """The command of this kind (chat input, user or message) the bot synced for this guild
+        (guild commands win over global), by its canonical name or its name in `locale`."""
         found = [
             c
             for c in self.fake.world.commands.values()
-            if c.type == 1 and is_named(c.data, name, locale) and c.guild_id in (guild_id, None)
+            if c.type == kind and is_named(c.data, name, locale) and c.guild_id in (guild_id, None)
         ]
         if not found:
             synced = sorted(c.name for c in self.fake.world.commands.values())
-            raise DriverError(f"the bot never synced /{name} (synced: {synced})")
+            raise DriverError(f"the bot never synced {name!r} of type {kind} (synced: {synced})")
         return sorted(found, key=lambda c: c.guild_id is None)[0]
+
+    def _require_permitted(self, user: User, channel: Channel, cmd: Command) -> None:
+        required = cmd.data.get("default_member_permissions")
+        have = self.fake.world.permissions_in(channel, user.id)
+        if required is not None and int(required) & ~have and user.id not in cmd.permitted_user_ids:
+            # Discord hides such commands from members who lack the permissions.
+            raise DriverError(f"{user.username} lacks the permissions {cmd.name!r} requires")
 
     def permit_command(self, guild: Guild, name: str, user: User) -> None:
         """Let `user` run /name here despite its default permissions, as a server admin can in
@@ -387,11 +397,7 @@ class Driver:
         """
         words = command.split()
         cmd = self.synced_command(channel.guild_id, words[0], user.locale)
-        required = cmd.data.get("default_member_permissions")
-        have = self.fake.world.permissions_in(channel, user.id)
-        if required is not None and int(required) & ~have and user.id not in cmd.permitted_user_ids:
-            # Discord hides such commands from members who lack the permissions.
-            raise DriverError(f"{user.username} lacks the permissions /{cmd.name} requires")
+        self._require_permitted(user, channel, cmd)
         resolved: dict[str, dict[str, Any]] = {}
         top: list[dict[str, Any]] = []
         container, level = top, list(cmd.data.get("options") or [])
@@ -417,6 +423,34 @@ class Driver:
         data: dict[str, Any] = {"id": str(cmd.id), "name": cmd.name, "type": 1, "options": top}
         if resolved:
             data["resolved"] = resolved
+        if cmd.guild_id is not None:
+            data["guild_id"] = str(cmd.guild_id)
+        return self._start(user, channel, APPLICATION_COMMAND, data)
+
+    async def context_menu(
+        self, user: User, message: Message | SeenMessage | int, name: str
+    ) -> InteractionHandle:
+        """Pick a message command (Apps > `name`) on a message, as the member's client shows it.
+
+        As Discord sends it (docs: interactions/receiving-and-responding, Application Command
+        Data Structure): the command's canonical name and type 3, `target_id`, and the message in
+        `resolved.messages`.
+        """
+        target = self._message(message)
+        channel = self.fake.world.channels[target.channel_id]
+        cmd = self.synced_command(channel.guild_id, name, user.locale, kind=MESSAGE_COMMAND)
+        self._require_permitted(user, channel, cmd)
+        if target.is_ephemeral and (
+            target.interaction_user is None or target.interaction_user.id != user.id
+        ):
+            raise DriverError(f"{user.username} cannot see ephemeral message {target.id}")
+        data: dict[str, Any] = {
+            "id": str(cmd.id),
+            "name": cmd.name,
+            "type": MESSAGE_COMMAND,
+            "target_id": str(target.id),
+            "resolved": {"messages": {str(target.id): target.to_json()}},
+        }
         if cmd.guild_id is not None:
             data["guild_id"] = str(cmd.guild_id)
         return self._start(user, channel, APPLICATION_COMMAND, data)

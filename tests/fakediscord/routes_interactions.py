@@ -16,7 +16,9 @@ from tests.fakediscord.state import Interaction, Message, MessageFlag
 
 PONG, MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE, AUTOCOMPLETE, MODAL = 1, 4, 5, 6, 7, 8, 9
 APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE_INTERACTION, MODAL_SUBMIT = 2, 3, 4, 5
-CHAT_INPUT_COMMAND_MESSAGE = 20
+# docs: resources/message, Message Types: a slash command's response, a context menu's.
+CHAT_INPUT_COMMAND_MESSAGE, CONTEXT_MENU_COMMAND_MESSAGE = 20, 23
+CHAT_INPUT = 1
 MODAL_TITLE_MAX = 45
 
 
@@ -37,6 +39,15 @@ def _invalid_callback(detail: str) -> DiscordError:
     )
 
 
+def _message_type(interaction: Interaction) -> int:
+    """The type of a message answering this interaction."""
+    if interaction.type != APPLICATION_COMMAND:
+        return 0
+    if interaction.data.get("type", CHAT_INPUT) == CHAT_INPUT:
+        return CHAT_INPUT_COMMAND_MESSAGE
+    return CONTEXT_MENU_COMMAND_MESSAGE
+
+
 def _response_message(
     call: Call, interaction: Interaction, body: dict[str, Any], *, flags: int
 ) -> Message:
@@ -49,7 +60,7 @@ def _response_message(
         body,
         call.files,
         extra_flags=flags,
-        message_type=CHAT_INPUT_COMMAND_MESSAGE if interaction.type == APPLICATION_COMMAND else 0,
+        message_type=_message_type(interaction),
     )
     message.webhook_id = fake.application_id
     message.application_id = fake.application_id
