@@ -1,4 +1,5 @@
 """Per-member limits from /council-admin settings: questions per council, councils per day."""
+# ruff: noqa: RUF001  (Russian questions and replies: Cyrillic letters that look Latin)
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ async def test_a_member_may_ask_one_council_only_as_many_questions_as_the_server
 
     first = await _private(harness, world.bob, thread, "council ask", question="And coffee?")
     second = await _private(harness, world.bob, thread, "council ask", question="And cocoa?")
-    russian = await _private(harness, ivan, thread, "council ask", question="А квас?")
-    russian_again = await _private(harness, ivan, thread, "council ask", question="А морс?")
+    russian = await _private(harness, ivan, thread, "council ask", question="Квас?")
+    russian_again = await _private(harness, ivan, thread, "council ask", question="Морс?")
     host_question = await driver.slash(world.host, thread, "council next", question="And milk?")
     await host_question.wait_response()
     await harness.wait_ended()
@@ -54,7 +55,7 @@ async def test_a_member_may_ask_one_council_only_as_many_questions_as_the_server
         "участнику в одном совете; снова спросить можно будет в следующем совете."
     )
     asked = [q.text for q in await harness.store.questions(session.id)]
-    assert asked == ["And coffee?", "А квас?", "And milk?"]
+    assert asked == ["And coffee?", "Квас?", "And milk?"]
 
 
 async def test_a_member_may_start_only_as_many_councils_a_day_as_the_server_allows(harness):
