@@ -272,7 +272,9 @@ def charter_breaches(
         )
         for f in flags
     ]
-    return Field(localize(t("council.summary.charter"), locale), _clip("\n".join(lines), 1024))
+    return Field(
+        localize(t("council.summary.charter"), locale), _clip("\n".join(lines), FIELD_VALUE_MAX)
+    )
 
 
 def render_summary(
