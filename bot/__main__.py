@@ -174,6 +174,21 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--limit", help=f"at most this many (default {AUDIT_LIMIT})")
     audit.set_defaults(handler=_audit)
 
+    halt = commands.add_parser(
+        "halt",
+        help="stop every council in a server and refuse new ones until resume-all "
+        "(the running bot notices within seconds)",
+    )
+    halt.add_argument("--guild", required=True, help="the server's id")
+    halt.add_argument("--reason", default="", help="why, shown in each stopped council's thread")
+    halt.set_defaults(handler=_halt)
+
+    resume_all = commands.add_parser(
+        "resume-all", help="lift a halt: councils may start in the server again"
+    )
+    resume_all.add_argument("--guild", required=True, help="the server's id")
+    resume_all.set_defaults(handler=_resume_all)
+
     # Also after the command; SUPPRESS keeps a command's default from undoing an earlier -v.
     for command in commands.choices.values():
         command.add_argument(
@@ -470,6 +485,51 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
     sys.stdout.buffer.write(f"{text}\n".encode())
     sys.stdout.flush()
     return EXIT_OK
+
+
+def _halt(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.council.spec import clean_text
+    from bot.databases import open_existing_store
+    from bot.halts import REASON_MAX_CHARS, record_halt
+
+    guild_id = _required_number(args.guild, "--guild", "a server id")
+    reason = " ".join(clean_text(args.reason).split())
+    if len(reason) > REASON_MAX_CHARS:
+        raise UserFacingError(f"--reason must be at most {REASON_MAX_CHARS} characters.")
+
+    async def halt() -> None:
+        async with open_existing_store(settings.council_db) as store:
+            await record_halt(store, guild_id, reason, user_id=None)
+
+    asyncio.run(halt())
+    print(
+        f"Halted every council in server {guild_id}: a running bot stops them within a few "
+        f"seconds, and none starts until `council-bot resume-all --guild {guild_id}`."
+    )
+    return EXIT_OK
+
+
+def _resume_all(args: argparse.Namespace, settings: Settings) -> int:
+    guild_id = _required_number(args.guild, "--guild", "a server id")
+    from bot.databases import open_existing_store
+    from bot.halts import lift_halt
+
+    async def lift() -> bool:
+        async with open_existing_store(settings.council_db) as store:
+            return await lift_halt(store, guild_id, user_id=None) is not None
+
+    if not asyncio.run(lift()):
+        raise UserFacingError(f"Server {guild_id} is not halted: there is nothing to resume.")
+    print(f"Councils may start in server {guild_id} again.")
+    return EXIT_OK
+
+
+def _required_number(text: str, option: str, what: str) -> int:
+    """`_number` for an option argparse already requires."""
+    number = _number(text, option, what)
+    if number is None:  # argparse requires the option, so this can't be reached
+        raise UserFacingError(f"{option} is required.")
+    return number
 
 
 def _number(text: str | None, option: str, what: str) -> int | None:

@@ -26,7 +26,9 @@ from bot.discord_ui.views import VoteButton
 from bot.discord_ui.votes import VoteDesk
 from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
+from bot.halts import Halts
 from bot.i18n import localize, t
+from bot.oversight import Mutes
 from bot.personas import PersonaBook
 from bot.sessions import SessionManager
 from bot.store.store import Store
@@ -122,6 +124,8 @@ class CouncilBot(commands.Bot):
         self.extension_names = tuple(extensions)
         self.personas = PersonaBook(config, store)
         self.councils = CouncilBook(config, store)
+        self.mutes = Mutes(store, manager)
+        self.halts = Halts(store, manager)
         self.webhooks = WebhookPool(self, budgets)
         self.vote_desk = VoteDesk(store)
         self.live = LiveSessions(
@@ -147,6 +151,8 @@ class CouncilBot(commands.Bot):
                 len(interrupted),
                 ", ".join(f"#{s.id}" for s in interrupted),
             )
+        # Halts can come from the operator's shell, through the store, at any time.
+        self.halts.start()
         try:
             await super().connect(reconnect=reconnect)
         except AttributeError as exc:
@@ -204,6 +210,7 @@ class CouncilBot(commands.Bot):
 
     async def close(self) -> None:
         """Interrupt running sessions (they stay resumable), then disconnect."""
+        await self.halts.close()
         await self.manager.shutdown()
         for presenter in list(self.live.presenters.values()):
             await presenter.close()

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from bot.config import CouncilConfig
+from bot.council.charter import clean_charter
 from bot.council.memory import DEFAULT_MEMORY_TOKENS, digest
 from bot.council.models import PermanentCouncil
 from bot.council.spec import build_spec
@@ -44,8 +45,12 @@ class CouncilBook:
         rounds: int | None = None,
         memory_sessions: int = 3,
         language: str | None = None,
+        charter: str = "",
     ) -> PermanentCouncil:
-        """Save a council after checking it could run (its personas, format and chair)."""
+        """Save a council after checking it could run (its personas, format and chair).
+
+        `charter` holds rules every member's prompt carries ("" for none).
+        """
         name = " ".join(name.split())
         if not (1 <= len(name) <= NAME_MAX_CHARS and _NAME_RE.match(name)):
             raise UserFacingError(tn("replies.councils.bad-name", NAME_MAX_CHARS))
@@ -72,11 +77,25 @@ class CouncilBook:
                 memory_sessions=memory_sessions,
                 created_by=user_id,
                 language=spec.language,
+                charter=clean_charter(charter),
             )
         except sqlite3.IntegrityError:
             raise UserFacingError(t("replies.councils.name-taken", name=name)) from None
         await self.store.audit(guild_id, user_id, "council.create", detail=name)
         return council
+
+    async def set_charter(
+        self, council: PermanentCouncil, charter: str, user_id: int
+    ) -> PermanentCouncil:
+        """Replace the council's charter ("" clears it); the sessions it convenes later carry
+        it, not one already running."""
+        cleaned = clean_charter(charter)
+        if charter and not cleaned:
+            raise UserFacingError(t("replies.charter.empty"))
+        changed = await self.store.set_council_charter(council.id, cleaned)
+        detail = council.name if cleaned else f"{council.name} (cleared)"
+        await self.store.audit(council.guild_id, user_id, "council.charter", detail=detail)
+        return changed
 
     async def find(self, guild_id: int, name: str) -> PermanentCouncil:
         """The guild's council of that name, or a refusal listing the names."""

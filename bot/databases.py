@@ -36,6 +36,22 @@ async def open_store(db: Path) -> AsyncIterator[Store]:
 
 
 @asynccontextmanager
+async def open_existing_store(db: Path) -> AsyncIterator[Store]:
+    """`open_store` for commands that write beside a running bot (`council-bot halt`): the
+    database must already exist, since a new empty one would only mean COUNCIL_DB is wrong.
+
+    Raises:
+        UserFacingError: there is no database at `db`, or it can't be opened or upgraded.
+    """
+    if await asyncio.to_thread(db.is_dir):
+        raise _folder(db)
+    if not await asyncio.to_thread(db.is_file):
+        raise UserFacingError(f"There is no database at {db}: set COUNCIL_DB to Council's.")
+    async with open_store(db) as store:
+        yield store
+
+
+@asynccontextmanager
 async def open_store_read_only(db: Path) -> AsyncIterator[Store]:
     """`Store.open_read_only`: the file is never created, migrated or written.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from bot.config import CouncilConfig
 from bot.council.engine import SessionRun
 from bot.council.events import Presenter
-from bot.council.models import GuildSettings, Session, SessionStatus
+from bot.council.models import GuildHalt, GuildSettings, Session, SessionStatus
 from bot.council.spec import SessionSpec, spec_from_record
 from bot.errors import UserFacingError
 from bot.i18n import Text, localize, t, tn
@@ -25,6 +26,9 @@ from bot.providers.types import Provider
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
+
+DAY = timedelta(days=1)
+"""The window of the per-member daily limit on starts: the last 24 hours."""
 
 # Why a council can't start in a channel where another is still active, by that one's status.
 _STILL_ACTIVE = {
@@ -59,6 +63,13 @@ class DailyBudgetSpentError(UserFacingError):
         return localize(self._text(locale), locale)
 
 
+def halted_refusal(halt: GuildHalt) -> Text:
+    """Why no council may start or resume in a halted guild, and who can lift the halt."""
+    if halt.reason:
+        return t("replies.halt.refused", reason=halt.reason)
+    return t("replies.halt.refused-no-reason")
+
+
 class SessionManager:
     """Owns every running `SessionRun`, keyed by session id."""
 
@@ -80,6 +91,8 @@ class SessionManager:
         # Councils being started or resumed, per guild, not yet in `_runs`.
         self._claims: dict[int, int] = {}
         self._resuming: set[int] = set()
+        # A member's starts, one at a time where the guild limits them: each counts the last.
+        self._host_turns: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
 
     # ------------------------------------------------------------------ lookup
 
@@ -92,25 +105,48 @@ class SessionManager:
         live = sum(1 for run in self._runs.values() if run.session.guild_id == guild_id)
         return live + self._claims.get(guild_id, 0)
 
+    def halt(self, guild_id: int, reason: str | Text) -> list[int]:
+        """Stop every council of the guild running here, cancelling their model calls, with
+        `reason` for each thread; return the ids of those it stopped (not already stopping)."""
+        runs = [
+            run
+            for run in self._runs.values()
+            if run.session.guild_id == guild_id and not run.is_stopping
+        ]
+        for run in runs:
+            run.stop(reason)
+        return [run.session.id for run in runs]
+
+    def guilds_running(self) -> set[int]:
+        """The guilds with a council live here, or being started or resumed."""
+        live = {run.session.guild_id for run in self._runs.values()}
+        return {g for g in live if g is not None} | set(self._claims)
+
     # ------------------------------------------------------------------ starting
 
     @contextlib.asynccontextmanager
-    async def claim(self, settings: GuildSettings, channel_id: int) -> AsyncIterator[None]:
+    async def claim(
+        self, settings: GuildSettings, channel_id: int, host_id: int | None = None
+    ) -> AsyncIterator[None]:
         """Hold a place for one more council of the guild in `channel_id` while it is set up.
 
         Refuses, with a reason the host can act on, what the guild's settings forbid. The
         checks of what runs in this process and the claim itself happen with no await between
-        them, so two starts in the same instant (in one channel or two) can't both pass.
+        them, so two starts in the same instant (in one channel or two) can't both pass; a
+        member limited to so many starts a day starts one at a time (`host_id` is theirs).
         """
-        await self._check_settings(settings, channel_id)
-        if channel_id in self._starting:
-            raise UserFacingError(t("replies.start.already-starting"))
-        with self._hold(settings, lambda limit: tn("replies.start.at-limit", limit)):
-            self._starting.add(channel_id)
-            try:
-                yield
-            finally:
-                self._starting.discard(channel_id)
+        async with self._host_turn(settings, host_id):
+            await self._check_settings(settings, channel_id)
+            if host_id is not None:
+                await self._check_daily_starts(settings, host_id)
+            if channel_id in self._starting:
+                raise UserFacingError(t("replies.start.already-starting"))
+            with self._hold(settings, lambda limit: tn("replies.start.at-limit", limit)):
+                self._starting.add(channel_id)
+                try:
+                    yield
+                finally:
+                    self._starting.discard(channel_id)
 
     @contextlib.contextmanager
     def _hold(self, settings: GuildSettings, refusal: Callable[[int], Text]) -> Iterator[None]:
@@ -129,7 +165,44 @@ class SessionManager:
             if not self._claims[guild_id]:
                 del self._claims[guild_id]
 
+    @contextlib.asynccontextmanager
+    async def _host_turn(self, settings: GuildSettings, host_id: int | None) -> AsyncIterator[None]:
+        """Wait for the member's other starts in the guild, if its daily limit counts them."""
+        if host_id is None or settings.max_councils_per_member_per_day is None:
+            yield
+            return
+        key = (settings.guild_id, host_id)
+        lock, users = self._host_turns.get(key, (asyncio.Lock(), 0))
+        self._host_turns[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._host_turns[key]
+            if users == 1:
+                del self._host_turns[key]
+            else:
+                self._host_turns[key] = (lock, users - 1)
+
+    async def _check_daily_starts(self, settings: GuildSettings, host_id: int) -> None:
+        limit = settings.max_councils_per_member_per_day
+        if limit is None:
+            return
+        starts = await self.store.council_starts(
+            settings.guild_id, host_id, datetime.now(UTC) - DAY
+        )
+        if len(starts) >= limit:
+            frees_up = starts[len(starts) - limit] + DAY
+            raise UserFacingError(
+                tn(
+                    "replies.start.daily-limit",
+                    limit,
+                    when=f"<t:{math.ceil(frees_up.timestamp())}:R>",
+                )
+            )
+
     async def _check_settings(self, settings: GuildSettings, channel_id: int) -> None:
+        await self._check_halt(settings.guild_id)
         if settings.allowed_channel_ids and channel_id not in settings.allowed_channel_ids:
             channels = ", ".join(f"<#{c}>" for c in settings.allowed_channel_ids)
             raise UserFacingError(t("replies.start.channel-not-allowed", channels=channels))
@@ -138,6 +211,11 @@ class SessionManager:
             still = _STILL_ACTIVE.get(active.status, "replies.start.still-running")
             raise UserFacingError(t(still, session=active.id))
         await self._check_daily_budget(settings)
+
+    async def _check_halt(self, guild_id: int) -> None:
+        halt = await self.store.guild_halt(guild_id)
+        if halt is not None:
+            raise UserFacingError(halted_refusal(halt))
 
     async def _check_daily_budget(self, settings: GuildSettings) -> None:
         if settings.daily_budget_usd is None:
@@ -169,6 +247,7 @@ class SessionManager:
         settings: GuildSettings,
     ) -> SessionRun:
         """Resume a paused or interrupted session: live in memory, or rebuilt from the store."""
+        await self._check_halt(settings.guild_id)
         live = self._runs.get(session.id)
         if live is not None:
             if not live.is_paused:

@@ -14,6 +14,7 @@ from bot.i18n import localize, t, tn
 from bot.i18n.amounts import money, number
 from cogs.audit import AuditCommands, AuditPageButton
 from cogs.checks import ThreadParent, ensure_manager, require_guild
+from cogs.halts import HaltCommands
 
 if TYPE_CHECKING:
     from bot.app import CouncilBot
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 # Discord applies default permissions to whole groups only; members without Manage Server
 # don't see /council-admin at all (and each command checks again).
 @app_commands.default_permissions(manage_guild=True)
-class AdminCog(AuditCommands, commands.GroupCog, group_name="council-admin"):
+class AdminCog(AuditCommands, HaltCommands, commands.GroupCog, group_name="council-admin"):
     """Server settings for Council."""
 
     def __init__(self, bot: CouncilBot) -> None:
@@ -55,6 +56,8 @@ class AdminCog(AuditCommands, commands.GroupCog, group_name="council-admin"):
         voter_role: discord.Role | None = None,
         min_account_age_days: app_commands.Range[int, 0, 3650] | None = None,
         vote_grace_s: app_commands.Range[int, 0, 86400] | None = None,
+        questions_per_member: app_commands.Range[int, 0, 100] | None = None,
+        councils_per_day: app_commands.Range[int, 0, 100] | None = None,
     ) -> None:
         """Show or change this server's Council settings.
 
@@ -71,6 +74,8 @@ class AdminCog(AuditCommands, commands.GroupCog, group_name="council-admin"):
             voter_role: Require this role to vote (pick it again to remove).
             min_account_age_days: Minimum account age to vote.
             vote_grace_s: Seconds voting stays open after a council ends.
+            questions_per_member: Questions each member may ask one council (0 for no limit).
+            councils_per_day: Councils each member may start in a day (0 for no limit).
         """
         guild = require_guild(interaction)
         ensure_manager(interaction.user)
@@ -108,6 +113,10 @@ class AdminCog(AuditCommands, commands.GroupCog, group_name="council-admin"):
             changes["min_account_age_days"] = min_account_age_days
         if vote_grace_s is not None:
             changes["vote_grace_s"] = vote_grace_s
+        if questions_per_member is not None:
+            changes["max_questions_per_member"] = questions_per_member or None
+        if councils_per_day is not None:
+            changes["max_councils_per_member_per_day"] = councils_per_day or None
         updated = current.model_copy(update=changes)
         if changes:
             await self.store.save_guild_settings(updated)
@@ -162,6 +171,11 @@ def _describe(s: GuildSettings, locale: str) -> str:
             s.min_account_age_days,
             voters=f"<@&{s.voter_role_id}>" if s.voter_role_id else t("replies.settings.anyone"),
             grace=s.vote_grace_s,
+        ),
+        t(
+            "replies.settings.member-limits",
+            questions=s.max_questions_per_member or no_limit,
+            councils=s.max_councils_per_member_per_day or no_limit,
         ),
     ]
     return "\n".join(localize(line, locale) for line in lines)

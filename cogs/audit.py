@@ -41,6 +41,11 @@ AuditAction = Literal[
     "persona.edit",
     "council.create",
     "council.forget",
+    "council.charter",
+    "member.mute",
+    "member.unmute",
+    "guild.halt",
+    "guild.resume",
 ]
 AUDIT_PAGE_SIZE = 10
 # A page is ten lines of at most ~170 characters: under Discord's 2000 per message.

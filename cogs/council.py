@@ -26,6 +26,7 @@ from cogs.checks import (
 )
 from cogs.councils import PermanentCouncilCommands
 from cogs.history import HistoryCommands
+from cogs.oversight import OversightCommands
 
 if TYPE_CHECKING:
     from bot.app import CouncilBot
@@ -50,7 +51,11 @@ _ENDED = {
 
 
 class CouncilCog(
-    HistoryCommands, PermanentCouncilCommands, commands.GroupCog, group_name="council"
+    HistoryCommands,
+    PermanentCouncilCommands,
+    OversightCommands,
+    commands.GroupCog,
+    group_name="council",
 ):
     """Run AI councils in this server."""
 
@@ -145,6 +150,7 @@ class CouncilCog(
             interaction.user.display_name,
             text,
             max_pending=MAX_PENDING_QUESTIONS_PER_MEMBER,
+            max_asked=settings.max_questions_per_member,
         )
         # Read after queueing: a round that started meanwhile has not taken it.
         where = run.question_round

@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.council.charter import CHARTER_MAX_CHARS
 from bot.council.models import PermanentCouncil
 from bot.council.spec import DEFAULT_ROUNDS
 from bot.errors import UserFacingError
@@ -51,6 +52,7 @@ class PermanentCouncilCommands(_Owner):
         rounds: app_commands.Range[int, 1, 10] | None = None,
         remember: app_commands.Range[int, 0, 10] = 3,
         language: str | None = None,
+        charter: app_commands.Range[str, 1, CHARTER_MAX_CHARS] | None = None,
     ) -> None:
         """Save a named council for this server; its sessions remember the earlier ones.
 
@@ -63,6 +65,7 @@ class PermanentCouncilCommands(_Owner):
             rounds: How many rounds each session has (1-10).
             remember: How many earlier sessions each new one is reminded of (0-10).
             language: The language its models answer in (default: the preset's, or the topic's).
+            charter: Rules every member's prompt carries, e.g. "cite sources; no medical advice".
         """
         guild = require_guild(interaction)
         ensure_host(interaction.user, await self.store.guild_settings(guild.id))
@@ -77,6 +80,7 @@ class PermanentCouncilCommands(_Owner):
             rounds=rounds,
             memory_sessions=remember,
             language=language,
+            charter=charter or "",
         )
         saved = tn(
             "replies.councils.saved-chaired" if council.chair else "replies.councils.saved",
@@ -86,9 +90,10 @@ class PermanentCouncilCommands(_Owner):
             chair=council.chair,
             format=council.format,
         )
-        await interaction.response.send_message(
-            localize(saved, str(interaction.locale)), ephemeral=True
-        )
+        said = localize(saved, str(interaction.locale))
+        if council.charter:
+            said += "\n" + localize(t("replies.councils.saved-charter"), str(interaction.locale))
+        await interaction.response.send_message(said, ephemeral=True)
 
     @app_commands.command()
     @app_commands.guild_only()
@@ -127,6 +132,7 @@ class PermanentCouncilCommands(_Owner):
             language=council.language or None,
             council_id=council.id,
             memory=await self.bot.councils.memory(council),
+            charter=council.charter,
         )
 
     @app_commands.command()

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from bot.config import CouncilConfig
 from bot.council.blind import assign_aliases, identity_words, names_itself
 from bot.council.budget import Budget, BudgetExceeded
+from bot.council.charter import CharterFlag, breach_instruction, flags_to_json, parse_breaches
 from bot.council.events import (
     Presenter,
     RoundFinished,
@@ -99,6 +100,7 @@ class Recorder(ReplyRecorder, Protocol):
         text: str,
         *,
         max_pending: int | None = None,
+        max_asked: int | None = None,
     ) -> AudienceQuestion: ...
     async def pending_questions(self, session_id: int) -> list[AudienceQuestion]: ...
     async def mark_questions_answered(
@@ -172,6 +174,7 @@ class SessionRun:
             language=prompt_language(spec.language),
             max_words=spec.max_words,
             is_blind=spec.is_blind,
+            charter=spec.charter,
         )
         self.language = in_language(self.rules.language)
         # What the models call each participant: aliases in a blind council.
@@ -182,6 +185,8 @@ class SessionRun:
         self.results: dict[tuple[int, str], Reply] = {}
         self.ranking: list[BordaScore] = []
         self.synthesis: Synthesis | None = None
+        # Replies the chair's check found breaking the charter (chaired councils with one).
+        self.charter_flags: list[CharterFlag] = []
         self.speaking: set[str] = set()
         self.stances: dict[str, Stance] = {}
         self._directed: dict[str, list[str]] = {}
@@ -201,6 +206,9 @@ class SessionRun:
         self._wall_started = 0.0
         self._first_round = 1
         self._already_spoken: set[str] = set()
+        # Members a host muted, and those muted when the playing round began (who sit it out).
+        self._muted: set[str] = set(session.muted)
+        self._sitting_out: frozenset[str] = frozenset()
 
     @classmethod
     async def open(
@@ -234,6 +242,7 @@ class SessionRun:
                 budget_tokens=spec.budget_tokens,
                 budget_usd=spec.budget_usd,
                 council_id=spec.council_id,
+                charter=spec.charter,
             )
         )
         rng = rng or random.Random()  # noqa: S311  (shuffling for fairness, not secrecy)
@@ -365,6 +374,11 @@ class SessionRun:
             self._task.cancel()
 
     @property
+    def is_stopping(self) -> bool:
+        """True once the session is being stopped or interrupted, or its end is recorded."""
+        return not self._is_stoppable
+
+    @property
     def _is_stoppable(self) -> bool:
         return (
             self._stop_reason is None and self._interruption is None and not self._is_recording_end
@@ -401,6 +415,20 @@ class SessionRun:
         self.planned_rounds += 1
 
     @property
+    def muted(self) -> frozenset[str]:
+        """The members muted now."""
+        return frozenset(self._muted)
+
+    def mute(self, name: str) -> None:
+        """Leave a member out of every round that starts from now on; the one under way, if
+        any, still hears from it. A muted member writes no review and no synthesis either."""
+        self._muted.add(name)
+
+    def unmute(self, name: str) -> None:
+        """Let a muted member speak again from the next round."""
+        self._muted.discard(name)
+
+    @property
     def is_ending(self) -> bool:
         """True once the host has ended the council: no further round will start."""
         return self._is_ending
@@ -419,14 +447,21 @@ class SessionRun:
         text: str,
         *,
         max_pending: int | None = None,
+        max_asked: int | None = None,
     ) -> AudienceQuestion:
         """Queue an audience question for the next round boundary.
 
-        With `max_pending`, refuse a member who already has that many questions waiting.
+        With `max_pending`, refuse a member who already has that many questions waiting; with
+        `max_asked`, one who has asked this council that many in all.
         A question no round takes stays pending in the store (unanswered) when the council ends.
         """
         return await self.store.add_question(
-            self.session.id, user_id, display_name, text, max_pending=max_pending
+            self.session.id,
+            user_id,
+            display_name,
+            text,
+            max_pending=max_pending,
+            max_asked=max_asked,
         )
 
     # ------------------------------------------------------------------ running
@@ -511,6 +546,7 @@ class SessionRun:
                 await self._between_rounds()
             await self._check_daily_budget()
             self.current_round = number
+            self._sitting_out = frozenset(self._muted)
             questions = await self.store.pending_questions(self.session.id)
             await self.store.start_round(self.session.id, number)
             if questions:
@@ -605,7 +641,7 @@ class SessionRun:
         steps = plan_round(
             self.spec.format,
             number,
-            [m.name for m in self.spec.members],
+            [m.name for m in self.spec.members if m.name not in self._sitting_out],
             chair,
             addressed_first=list(self._directed),
         )
@@ -753,8 +789,11 @@ class SessionRun:
         return names
 
     async def _ensure_quorum(self, number: int, replies: list[Reply]) -> list[Reply]:
-        """A round needs half the members; else pause, and on resume retry those who failed."""
-        members = self.competing
+        """A round needs half the members; else pause, and on resume retry those who failed.
+
+        Members sitting the round out (muted) are not counted.
+        """
+        members = [m for m in self.competing if m not in self._sitting_out]
         needed = math.ceil(len(members) / 2)
         while True:
             latest = {
@@ -828,7 +867,7 @@ class SessionRun:
         }
         if len(answers) < 2:
             return
-        reviewers = [name for name in self.competing if name in answers]
+        reviewers = [n for n in self.competing if n in answers and n not in self._muted]
         ballots = {name: make_ballot(name, answers, self.rng) for name in reviewers}
         rankings = await asyncio.gather(*(self._rank(last, ballots[n]) for n in reviewers))
         self.ranking = borda({n: r for n, r in zip(reviewers, rankings, strict=True) if r})
@@ -910,15 +949,45 @@ class SessionRun:
             self.language, coverage, ranking_lines, has_memory=bool(self.spec.memory)
         )
         number = max(self.current_round, 1)
+        checker = self.spec.chair.name if self.spec.chair and self._checks_charter else None
         for seat in self._summarisers():
+            asked = instruction + (self._breach_request() if seat.name == checker else "")
             reply = await self._speak(
-                seat.name, ReplyKind.SYNTHESIS, number, tuple(self.transcript), instruction
+                seat.name, ReplyKind.SYNTHESIS, number, tuple(self.transcript), asked
             )
             if reply.status is ReplyStatus.OK:
                 parsed = parse_synthesis(reply.text, seat.name)
                 self.synthesis = parsed.model_copy(update={"ranking": ranking_lines})
+                if seat.name == checker:
+                    shown = {self.names.get(p, p): p for p in self.competing}
+                    self.charter_flags = parse_breaches(reply.text, shown, self._answered())
                 break
         await self._save_synthesis(self.synthesis, coverage)
+
+    @property
+    def _checks_charter(self) -> bool:
+        """Whether the chair checks the replies against a charter: a chaired council with one."""
+        return self.spec.format == "chaired" and bool(self.spec.charter)
+
+    def _answered(self) -> set[tuple[int, str]]:
+        """(round, persona) of every answer given."""
+        return {
+            key
+            for key, r in self.results.items()
+            if r.kind is ReplyKind.ANSWER and r.status is ReplyStatus.OK
+        }
+
+    def _breach_request(self) -> str:
+        """What the chair's synthesis request adds: the charter check, with who answered when
+        (the transcript it reads does not number the rounds)."""
+        answered = self._answered()
+        names = [self.names.get(p, p) for p in self.competing]
+        order = "; ".join(
+            f"round {n}: "
+            + ", ".join(self.names.get(p, p) for p in self.competing if (n, p) in answered)
+            for n in sorted({n for n, _ in answered})
+        )
+        return breach_instruction(names, self.language) + f"\nWho answered: {order}."
 
     def _summarisers(self) -> list[SeatSpec]:
         order = [self.spec.chair, self.spec.summariser, *self.spec.members]
@@ -926,12 +995,14 @@ class SessionRun:
         for seat in order:
             if seat is not None and all(s.name != seat.name for s in seen):
                 seen.append(seat)
-        return seen
+        # A muted member does not write the synthesis while anyone else can.
+        return [s for s in seen if s.name not in self._muted] or seen
 
     async def _save_synthesis(self, synthesis: Synthesis | None, coverage: str) -> None:
         record = {
             "coverage": coverage,
             "synthesis": synthesis.model_dump() if synthesis else None,
+            "charter_flags": flags_to_json(self.charter_flags),
             "ranking": [
                 {"persona": s.candidate, "points": s.points, "ballots": s.ballots}
                 for s in self.ranking

@@ -79,6 +79,9 @@ class NewSession(_Frozen):
     budget_tokens: int | None = None
     budget_usd: float | None = None
     council_id: int | None = None
+    # The permanent council's charter when the session began: rules every member's prompt
+    # carries ("" for none).
+    charter: str = ""
 
 
 class Session(NewSession):
@@ -91,6 +94,8 @@ class Session(NewSession):
     stop_reason: str | None = None
     synthesis_json: str | None = None
     summary_message_id: int | None = None
+    # Members a host muted: they sit out every round that starts while they are muted.
+    muted: tuple[str, ...] = ()
 
 
 class Member(_Frozen):
@@ -210,6 +215,10 @@ class GuildSettings(_Frozen):
     max_concurrent_sessions: int = Field(default=3, ge=1, le=50)
     pause_between_rounds_s: float = Field(default=15.0, ge=0, le=600)
     auto_advance: bool = True
+    # Per-member limits (None for none): audience questions in one council, and councils a
+    # member may start (or convene) in 24 hours.
+    max_questions_per_member: int | None = Field(default=None, ge=1)
+    max_councils_per_member_per_day: int | None = Field(default=None, ge=1)
 
 
 class VoteTarget(_Frozen):
@@ -264,9 +273,23 @@ class PermanentCouncil(_Frozen):
     rounds: int | None = None
     memory_sessions: int = 3
     language: str = ""  # a locale code; "" answers in each topic's language
+    charter: str = ""  # rules every member's prompt carries; "" for none
     created_by: int | None = None
     created_at: datetime
     memory_cleared_at: datetime | None = None
+
+
+class GuildHalt(_Frozen):
+    """A guild whose councils are halted: none runs, none starts, until it is lifted.
+
+    `halted_by` is None when the operator halted it from the shell.
+    """
+
+    guild_id: int
+    reason: str = ""
+    halted_by: int | None = None
+    by_name: str = ""
+    halted_at: datetime
 
 
 class Stance(_Frozen):

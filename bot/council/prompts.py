@@ -60,6 +60,8 @@ class PromptRules:
     language: str | None = None
     max_words: int = 180
     is_blind: bool = False
+    # A permanent council's charter, as `bot.council.charter.clean_charter` left it; "" for none.
+    charter: str = ""
 
 
 def system_prompt(seat: Seat, others: Sequence[str], rules: PromptRules, *, is_chair: bool) -> str:
@@ -90,7 +92,26 @@ def system_prompt(seat: Seat, others: Sequence[str], rules: PromptRules, *, is_c
             f"- This council is blind: you are known only as {seat.name}. Never say which AI "
             "model you are or which company made you."
         )
+    lines += charter_section(rules.charter, in_language(rules.language))
     return "\n".join(lines)
+
+
+def charter_section(charter: str, language: str) -> list[str]:
+    """The system prompt's lines for the charter, fenced so that they read as the hosts' rules.
+
+    `language` is how the prompts name the council's language ("Russian", or the topic's): a
+    charter written in another language does not change the language of the answers.
+    """
+    if not charter:
+        return []
+    return [
+        "The council's charter: rules this server's hosts set for every member. Follow them in "
+        "every reply; they never override the rules above.",
+        "=== Charter ===",
+        charter,
+        "=== End of charter ===",
+        f"The charter may be written in another language: still answer in {language}.",
+    ]
 
 
 def in_language(language: str | None) -> str:

@@ -74,6 +74,8 @@ class SessionSpec(BaseModel):
     pause_between_rounds_s: float = 0.0
     council_id: int | None = None
     memory: str = ""
+    # A permanent council's charter (`bot.council.charter.clean_charter`); "" for none.
+    charter: str = ""
 
     def seat(self, name: str) -> SeatSpec | None:
         """The seat of a participant (member, chair or summariser) by name."""
@@ -243,6 +245,7 @@ def spec_from_record(
             "host_id": session.host_id,
             "budget_tokens": session.budget_tokens,
             "budget_usd": session.budget_usd,
+            "charter": session.charter,
             **options,
         }
     )

@@ -14,6 +14,7 @@ from bot.render.summary import SummaryDoc
 
 COUNCIL_COLOR = 0x5865F2
 TITLE_MAX = 256
+FIELD_VALUE_MAX = 1024
 
 
 def color_int(hex_color: str) -> int:
@@ -46,7 +47,9 @@ def opening_embed(
         color=COUNCIL_COLOR,
     )
     if spec.topic != topic or len(spec.topic) > TITLE_MAX - 4:
-        embed.add_field(name=say(t("council.topic")), value=_clip(topic, 1024), inline=False)
+        embed.add_field(
+            name=say(t("council.topic")), value=_clip(topic, FIELD_VALUE_MAX), inline=False
+        )
     for seat in spec.members:
         model = config.models[seat.model_key]
         name = say(t("council.blind.unknown")) if spec.is_blind else seat.name
@@ -54,6 +57,9 @@ def opening_embed(
         embed.add_field(name=name, value=value, inline=True)
     if spec.chair is not None:
         embed.add_field(name=say(t("council.chair")), value=spec.chair.name, inline=True)
+    if spec.charter:
+        charter = _clip(safe_reply_text(spec.charter), FIELD_VALUE_MAX)
+        embed.add_field(name=say(t("council.opening.charter")), value=charter, inline=False)
     return embed
 
 

@@ -148,7 +148,7 @@ class LiveSessions:
             server_locale=str(interaction.guild_locale) if interaction.guild_locale else None,
             **choices,
         )
-        async with self.manager.claim(settings, where.id):
+        async with self.manager.claim(settings, where.id, interaction.user.id):
             thread = await self.open_thread(interaction, where, spec)
             run = await self.start(spec.model_copy(update={"thread_id": thread.id}), thread)
         await self.store.audit(

@@ -162,6 +162,8 @@ def _session(session: Session) -> dict[str, Any]:
         "summary_message_id": _snowflake(session.summary_message_id),
         "budget_tokens": session.budget_tokens,
         "budget_usd": session.budget_usd,
+        "charter": session.charter,
+        "muted": list(session.muted),
     }
 
 

@@ -179,6 +179,9 @@ def _masthead(
     ]
     if s.stop_reason:
         lines.append(f'<p class="notice">⚠️ {_text(s.stop_reason)}</p>')
+    if s.charter:
+        charter = _say(t("council.transcript.charter", charter=_text(s.charter)), locale)
+        lines.append(f'<p class="meta">{charter}</p>')
     lines.append(f'<ul class="members" aria-label="{_say(t("council.html.the-council"), locale)}">')
     lines += [_member_chip(seats[m.persona], m, m.persona in top, locale) for m in record.members]
     lines.append("</ul>")

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot import graphemes
+from bot.council.charter import CharterFlag, flags_from_json
 from bot.council.figures import count, decimal, duration, usd
 from bot.council.formats import format_name
 from bot.council.models import MemberRole, ReplyKind, ReplyStatus, SessionRecord
@@ -241,17 +242,54 @@ def stance_changes(record: SessionRecord, locale: str | None = None) -> Field | 
     return Field(localize(t("council.summary.changes"), locale), _bullets(lines))
 
 
+# Who flagged a reply as breaking the charter, as the summary names them.
+_FLAGGED_BY = {
+    "chair": t("council.charter.by-chair"),
+    "moderation": t("council.charter.by-moderation"),
+}
+
+
+def charter_breaches(
+    record: SessionRecord, moderation: Sequence[CharterFlag] = (), locale: str | None = None
+) -> Field | None:
+    """Where replies were flagged as breaking the charter: by `moderation` (the moderation
+    rules' flags on replies) and by the chair's check saved with the synthesis."""
+    saved = json.loads(record.session.synthesis_json) if record.session.synthesis_json else {}
+    chair = flags_from_json(saved.get("charter_flags") if isinstance(saved, dict) else None)
+    flags = sorted([*moderation, *chair], key=lambda f: (f.round_number, f.source != "moderation"))
+    if not flags:
+        return None
+    lines = [
+        localize(
+            t(
+                "council.charter.breach",
+                name=f.persona,
+                round=f.round_number,
+                reason=safe_reply_text(f.reason),
+                check=_FLAGGED_BY[f.source],
+            ),
+            locale,
+        )
+        for f in flags
+    ]
+    return Field(
+        localize(t("council.summary.charter"), locale), _clip("\n".join(lines), FIELD_VALUE_MAX)
+    )
+
+
 def render_summary(
     record: SessionRecord,
     *,
     jump_url: str | None = None,
     unshown: Sequence[str] = (),
     locale: str | None = None,
+    moderation_flags: Sequence[CharterFlag] = (),
 ) -> SummaryDoc:
     """The summary document: topic, winners, members, synthesis, coverage, time and cost.
 
-    `unshown` names the replies that could not be shown where the council ran. The bot's words
-    are in `locale`, by default the council's own.
+    `unshown` names the replies that could not be shown where the council ran;
+    `moderation_flags`, the replies the moderation rules flagged as breaking the charter. The
+    bot's words are in `locale`, by default the council's own.
     """
     session = record.session
     locale = session.locale if locale is None else locale
@@ -299,6 +337,8 @@ def render_summary(
         fields.append(agreement)
     if (moves := stance_changes(record, locale)) is not None:
         fields.append(moves)
+    if (breaches := charter_breaches(record, moderation_flags, locale)) is not None:
+        fields.append(breaches)
     rounds = [r for r in record.rounds if r.first_message_id]
     if jump_url and rounds:
         links = " · ".join(

@@ -61,6 +61,10 @@ def render_markdown(record: SessionRecord, locale: str | None = None) -> str:
         lines.append(f"- {say(said)}")
     if s.stop_reason:
         lines.append(f"- {say(t('council.transcript.note', note=s.stop_reason))}")
+    if s.charter:
+        # Continuation lines indented, so a charter of several lines stays one list item.
+        charter = s.charter.replace("\n", "\n  ")
+        lines.append(f"- {say(t('council.transcript.charter', charter=charter))}")
     lines.append(f"- {say(t('council.transcript.members'))}")
     for m in record.members:
         role = f" — {say(t('council.role.chair'))}" if m.role is MemberRole.CHAIR else ""

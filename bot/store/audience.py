@@ -17,7 +17,7 @@ from bot.council.models import (
 from bot.store import rows
 from bot.store.base import StoreBase
 from bot.store.db import Transaction
-from bot.store.errors import QuestionLimitError, RecordNotFoundError
+from bot.store.errors import QuestionLimitError, QuestionQuotaError, RecordNotFoundError
 
 
 class AudienceQueries(StoreBase):
@@ -176,17 +176,27 @@ class AudienceQueries(StoreBase):
         text: str,
         *,
         max_pending: int | None = None,
+        max_asked: int | None = None,
     ) -> AudienceQuestion:
         """Queue an audience question for the next round boundary.
 
         With `max_pending`, `user_id` may have at most that many unanswered questions in the
-        session; the count and the insert share one transaction, so quick repeats can't pass it.
+        session; with `max_asked`, at most that many questions in the session in all. The
+        counts and the insert share one transaction, so quick repeats can't pass them.
 
         Raises:
             sqlite3.IntegrityError: the session does not exist.
             QuestionLimitError: the member already has `max_pending` questions waiting.
+            QuestionQuotaError: the member has already asked `max_asked` questions.
         """
         async with self._db.writing() as tx:
+            if max_asked is not None and user_id is not None:
+                asked = await tx.one(
+                    "SELECT COUNT(*) FROM audience_questions WHERE session_id = ? AND user_id = ?",
+                    (session_id, user_id),
+                )
+                if asked is not None and int(asked[0]) >= max_asked:
+                    raise QuestionQuotaError(session_id, max_asked)
             if max_pending is not None and user_id is not None:
                 waiting = await tx.one(
                     "SELECT COUNT(*) FROM audience_questions"

@@ -28,6 +28,7 @@ class CouncilQueries(StoreBase):
         memory_sessions: int = 3,
         created_by: int | None = None,
         language: str = "",
+        charter: str = "",
     ) -> PermanentCouncil:
         """Save a named council for the guild.
 
@@ -37,8 +38,8 @@ class CouncilQueries(StoreBase):
         async with self._db.writing() as tx:
             council_id = await tx.insert(
                 "INSERT INTO councils (guild_id, name, preset, members_json, chair, format,"
-                " rounds, memory_sessions, created_by, created_at, language) VALUES (?, ?, ?, ?,"
-                " ?, ?, ?, ?, ?, ?, ?)",
+                " rounds, memory_sessions, created_by, created_at, language, charter) VALUES (?, ?,"
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     guild_id,
                     name,
@@ -51,6 +52,7 @@ class CouncilQueries(StoreBase):
                     created_by,
                     self._stamp(),
                     language,
+                    charter,
                 ),
             )
             row = await tx.one("SELECT * FROM councils WHERE id = ?", (council_id,))
@@ -73,6 +75,15 @@ class CouncilQueries(StoreBase):
                 "SELECT * FROM councils WHERE guild_id = ? ORDER BY name", (guild_id,)
             )
         return [_council(row) for row in found]
+
+    async def set_council_charter(self, council_id: int, charter: str) -> PermanentCouncil:
+        """Replace the council's charter ("" for none); sessions convened later carry it."""
+        async with self._db.writing() as tx:
+            await tx.run("UPDATE councils SET charter = ? WHERE id = ?", (charter, council_id))
+            row = await tx.one("SELECT * FROM councils WHERE id = ?", (council_id,))
+        if row is None:
+            raise RecordNotFoundError("council", council_id)
+        return _council(row)
 
     async def clear_council_memory(self, council_id: int) -> PermanentCouncil:
         """Forget every session so far: later sessions start with no digest."""
@@ -112,6 +123,7 @@ def _council(row: sqlite3.Row) -> PermanentCouncil:
         rounds=row["rounds"],
         memory_sessions=row["memory_sessions"],
         language=row["language"],
+        charter=row["charter"],
         created_by=row["created_by"],
         created_at=rows.from_db_time(row["created_at"]),
         memory_cleared_at=rows.from_db_time_or_none(row["memory_cleared_at"]),

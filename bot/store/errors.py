@@ -28,6 +28,15 @@ class QuestionLimitError(StoreError, UserFacingError):
         self.limit = limit
 
 
+class QuestionQuotaError(StoreError, UserFacingError):
+    """A member asked one council as many questions as the guild allows each member."""
+
+    def __init__(self, session_id: int, limit: int) -> None:
+        super().__init__(tn("replies.ask.council-limit", limit, session=session_id))
+        self.session_id = session_id
+        self.limit = limit
+
+
 class MigrationError(StoreError):
     """A migration file is malformed or failed to apply; the database was left unchanged by it."""
 

@@ -70,6 +70,8 @@ def session_from_row(row: sqlite3.Row) -> Session:
         synthesis_json=row["synthesis_json"],
         summary_message_id=row["summary_message_id"],
         council_id=row["council_id"],
+        charter=row["charter"],
+        muted=tuple(json.loads(row["muted_json"])),
     )
 
 

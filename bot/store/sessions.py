@@ -28,11 +28,13 @@ class SessionQueries(StoreBase):
             session_id = await tx.insert(
                 "INSERT INTO sessions (guild_id, channel_id, thread_id, host_id, topic, format,"
                 " rounds, preset, chair, language, locale, is_blind, budget_tokens, budget_usd,"
-                " status, started_at, council_id) VALUES (:guild_id, :channel_id, :thread_id,"
-                " :host_id, :topic, :format, :rounds, :preset, :chair, :language, :locale,"
-                " :is_blind, :budget_tokens, :budget_usd, :status, :started_at, :council_id)",
+                " status, started_at, council_id, charter) VALUES (:guild_id, :channel_id,"
+                " :thread_id, :host_id, :topic, :format, :rounds, :preset, :chair, :language,"
+                " :locale, :is_blind, :budget_tokens, :budget_usd, :status, :started_at,"
+                " :council_id, :charter)",
                 {
                     "council_id": new.council_id,
+                    "charter": new.charter,
                     "guild_id": new.guild_id,
                     "channel_id": new.channel_id,
                     "thread_id": new.thread_id,
