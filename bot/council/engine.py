@@ -67,6 +67,7 @@ from bot.council.review import (
     parse_ranking,
     review_instruction,
 )
+from bot.council.screening import Screening
 from bot.council.spec import SeatSpec, SessionSpec
 from bot.council.stance import footer_instruction
 from bot.council.synthesis import Synthesis, parse_synthesis, synthesis_instruction
@@ -148,6 +149,7 @@ class SessionRun:
         store: Recorder,
         presenter: Presenter,
         rng: random.Random | None = None,
+        screening: Screening | None = None,
     ) -> None:
         self.session = session
         self.members = list(members)
@@ -166,6 +168,8 @@ class SessionRun:
             member_timeout_s=spec.member_timeout_s,
             stall_timeout_s=spec.stall_timeout_s,
             locale=spec.locale,
+            screening=screening,
+            guild_id=spec.guild_id,
         )
         self.config = config
         self.rules = PromptRules(
@@ -212,6 +216,7 @@ class SessionRun:
         store: Recorder,
         presenter: Presenter | Callable[[Session], Presenter],
         rng: random.Random | None = None,
+        screening: Screening | None = None,
     ) -> SessionRun:
         """Record a new session and its members, ready to run.
 
@@ -257,6 +262,7 @@ class SessionRun:
             store=store,
             presenter=presenter if hasattr(presenter, "handle") else presenter(session),
             rng=rng,
+            screening=screening,
         )
 
     @classmethod
@@ -270,6 +276,7 @@ class SessionRun:
         store: Recorder,
         presenter: Presenter,
         rng: random.Random | None = None,
+        screening: Screening | None = None,
     ) -> SessionRun:
         """Rebuild a session interrupted mid-way (a restart, a pause) from its stored record.
 
@@ -286,6 +293,7 @@ class SessionRun:
             store=store,
             presenter=presenter,
             rng=rng,
+            screening=screening,
         )
         run.planned_rounds = max(spec.rounds, record.session.rounds)
         finished = [r.number for r in record.rounds if r.finished_at is not None]

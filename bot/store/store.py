@@ -35,6 +35,7 @@ from bot.store.db import (
 from bot.store.errors import RecordNotFoundError, SchemaTooNewError, SchemaTooOldError
 from bot.store.guilds import GuildQueries
 from bot.store.migrate import Migration, bundled_migrations, migrate, schema_version
+from bot.store.moderation import ModerationQueries
 from bot.store.replies import ReplyQueries
 from bot.store.sessions import SessionQueries
 from bot.store.stances import StanceQueries
@@ -51,6 +52,7 @@ class Store(
     StatsQueries,
     StanceQueries,
     CouncilQueries,
+    ModerationQueries,
 ):
     """Council's embedded SQLite database. Create it with `Store.open`."""
 
