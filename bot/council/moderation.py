@@ -14,7 +14,7 @@ characters a keyword, 260 a pattern, 10 patterns, 100 allowed keywords); an allo
 exempts the text it covers, as AutoMod's `allow_list` does.
 
 Text is compared after NFKC normalisation and case folding, with invisible format characters
-and Discord's emphasis markers removed, so full-width letters (ｃａｔ), ligatures, zero-width
+and Discord's emphasis markers removed, so full-width letters, ligatures, zero-width
 joiners or `c**a**t` don't bypass a rule. Patterns run under a time limit: one that takes too
 long counts as a match, so a pathological pattern can neither stall a council nor let text
 through.
@@ -307,7 +307,9 @@ class RuleBook:
             except regex.error:
                 # Validated when added; a stored rule that no longer compiles is skipped,
                 # loudly, rather than stopping every council of the guild.
-                log.warning("guild %d: moderation rule #%d does not compile", rule.guild_id, rule.id)
+                log.warning(
+                    "guild %d: moderation rule #%d does not compile", rule.guild_id, rule.id
+                )
         self._joined = {
             action: regex.compile("|".join(f"(?:{c.pattern.pattern})" for c in rules))
             for action, rules in self._keywords.items()
@@ -413,7 +415,7 @@ def checks_line(policy: ModerationPolicy, model_name: str | None) -> Text:
         rules.append(tn("council.moderation.checks.patterns", policy.pattern_count))
     if not rules and model_name is None:
         return t("council.moderation.checks.none")
-    if len(rules) == 2:  # noqa: PLR2004  (words and patterns)
+    if len(rules) == 2:
         said: Text | None = t("council.moderation.checks.both", words=rules[0], patterns=rules[1])
     else:
         said = rules[0] if rules else None

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
+from bot.config import ModerationConfig
 from bot.council.models import Moderation
 from bot.council.moderation import (
     PATTERN_TIMEOUT_S,
@@ -50,6 +51,15 @@ class ModelCheck:
     model: ModerationModel
     action: RuleAction = RuleAction.WITHHOLD
     on_error: OnError = "withhold"
+
+    @classmethod
+    def configured(
+        cls, config: ModerationConfig | None, model: ModerationModel | None
+    ) -> ModelCheck | None:
+        """The check `council.toml`'s `[moderation]` asks for, or None without one."""
+        if config is None or model is None:
+            return None
+        return cls(model, RuleAction(config.action), config.on_error)
 
 
 class PolicySource(Protocol):
@@ -112,7 +122,9 @@ class Moderator:
         model = self.model
         if model is None:  # only called with a model; kept total for the type checker
             return Verdict()
-        log.warning("moderation model %s failed (%s): %s", model.model.name, exc.kind, model.on_error)
+        log.warning(
+            "moderation model %s failed (%s): %s", model.model.name, exc.kind, model.on_error
+        )
         moderation = Moderation.WITHHELD if model.on_error == "withhold" else Moderation.ALLOWED
         return Verdict(moderation, UNCHECKED, model.model.name)
 

@@ -114,6 +114,16 @@ class ReplyRecorder(Protocol):
         ...
 
 
+@dataclass(slots=True)
+class _Streamed:
+    """What a turn's stream has brought so far: all its text, the part shown, its end."""
+
+    raw: str = ""
+    shown: str = ""
+    completion: Completion | None = None
+    is_stalled: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class TurnRequest:
     """One call to make: who speaks, as what, with which prompt.
@@ -173,6 +183,8 @@ class TurnRunner:
         is charged what `failed_call_usage` says, to the budget and on its stored record.
         """
         model = self.config.models[turn.model_key]
+        # Read before reserving: the guild's rules as they are now, for this reply.
+        screen = StreamScreen(await self.screening.moderator(self.guild_id))
         prompt_tokens = estimate_tokens(turn.system) + sum(
             estimate_tokens(m.content) for m in turn.messages
         )
@@ -189,53 +201,20 @@ class TurnRunner:
             temperature=model.temperature,
             stop=turn.stop,
         )
-        screen = StreamScreen(await self.screening.moderator(self.guild_id))
         await self.presenter.handle(MemberStarted(turn.key, turn.display_name))
         started = time.monotonic()
-        raw = ""
-        shown = ""
-        cleaned_at = 0.0
-        completion: Completion | None = None
-        loop = asyncio.get_running_loop()
-        items = self.providers[model.provider].stream(request)
+        got = _Streamed()
         try:
-            async with (
-                asyncio.timeout(self.member_timeout_s),
-                asyncio.timeout(None) as idle,
-            ):
-                async for item in items:
-                    # A model that goes quiet mid-reply must not hold the round to its end.
-                    idle.reschedule(loop.time() + self.stall_timeout_s)
-                    if not isinstance(item, Delta):
-                        completion = item
-                        continue
-                    raw += item.text
-                    # Cleaning rescans the whole reply: do it when a line ends (where a
-                    # footer or another speaker can start) and otherwise a few times a
-                    # second, so a long reply costs linear time, not quadratic.
-                    now = time.monotonic()
-                    if "\n" not in item.text and now - cleaned_at < CLEAN_INTERVAL_S:
-                        continue
-                    cleaned_at = now
-                    visible = strip_footer(clean_reply(raw, turn.speaker_name, turn.participants))
-                    # Only text moderation has passed is ever shown.
-                    passed = screen.offer(visible)
-                    if screen.is_withheld:
-                        break  # withheld mid-reply: the rest would not be shown either
-                    if passed is not None and passed != shown:
-                        shown = passed
-                        await self.presenter.handle(TextDelta(turn.key, shown))
-                    if impersonation_start(raw, turn.speaker_name, turn.participants):
-                        break  # the model began writing another member's lines
+            await self._read(turn, request, screen, got)
         except ProviderError as exc:
             return await self._failed(
                 turn,
                 exc.kind,
                 exc.message,
-                shown,
+                got.shown,
                 started,
                 reservation,
-                failed_call_usage(prompt_tokens, raw, error=exc),
+                failed_call_usage(prompt_tokens, got.raw, error=exc),
             )
         except TimeoutError:
             message = (
@@ -244,7 +223,7 @@ class TurnRunner:
                     name=turn.display_name,
                     seconds=plain(self.stall_timeout_s, self.locale),
                 )
-                if idle.expired()
+                if got.is_stalled
                 else t(
                     "council.error.too-slow",
                     name=turn.display_name,
@@ -255,28 +234,23 @@ class TurnRunner:
                 turn,
                 ProviderErrorKind.TIMEOUT,
                 message,
-                shown,
+                got.shown,
                 started,
                 reservation,
-                failed_call_usage(prompt_tokens, raw),
+                failed_call_usage(prompt_tokens, got.raw),
             )
         except asyncio.CancelledError:
             await self._failed(
                 turn,
                 "stopped",
                 t("council.error.cancelled"),
-                shown,
+                got.shown,
                 started,
                 reservation,
-                failed_call_usage(prompt_tokens, raw),
+                failed_call_usage(prompt_tokens, got.raw),
             )
             raise
-        finally:
-            screen.cancel()
-            # Leaving the stream early (a withheld or impersonating reply) ends the call now,
-            # not when the garbage collector finds it.
-            if isinstance(items, AsyncGenerator):
-                await items.aclose()
+        raw, shown, completion = got.raw, got.shown, got.completion
 
         said = clean_reply(
             completion.text if completion else raw, turn.speaker_name, turn.participants
@@ -317,6 +291,56 @@ class TurnRunner:
         if footer is not None and reply.status is ReplyStatus.OK:
             self._footers[reply.id] = footer
         return reply
+
+    async def _read(
+        self, turn: TurnRequest, request: CompletionRequest, screen: StreamScreen, got: _Streamed
+    ) -> None:
+        """Stream the reply into `got`, handing the presenter the text moderation has passed.
+
+        Raises what the call raises: `ProviderError`, `TimeoutError` (with `got.is_stalled`
+        telling a model gone quiet from a slow one), cancellation.
+        """
+        provider = self.providers[self.config.models[turn.model_key].provider]
+        loop = asyncio.get_running_loop()
+        items = provider.stream(request)
+        idle = asyncio.timeout(None)
+        cleaned_at = 0.0
+        try:
+            async with asyncio.timeout(self.member_timeout_s), idle:
+                async for item in items:
+                    # A model that goes quiet mid-reply must not hold the round to its end.
+                    idle.reschedule(loop.time() + self.stall_timeout_s)
+                    if not isinstance(item, Delta):
+                        got.completion = item
+                        continue
+                    got.raw += item.text
+                    # Cleaning rescans the whole reply: do it when a line ends (where a
+                    # footer or another speaker can start) and otherwise a few times a
+                    # second, so a long reply costs linear time, not quadratic.
+                    now = time.monotonic()
+                    if "\n" not in item.text and now - cleaned_at < CLEAN_INTERVAL_S:
+                        continue
+                    cleaned_at = now
+                    raw = got.raw
+                    visible = strip_footer(clean_reply(raw, turn.speaker_name, turn.participants))
+                    # Only text moderation has passed is ever shown.
+                    passed = screen.offer(visible)
+                    if screen.is_withheld:
+                        break  # withheld mid-reply: the rest would not be shown either
+                    if passed is not None and passed != got.shown:
+                        got.shown = passed
+                        await self.presenter.handle(TextDelta(turn.key, passed))
+                    if impersonation_start(raw, turn.speaker_name, turn.participants):
+                        break  # the model began writing another member's lines
+        except TimeoutError:
+            got.is_stalled = idle.expired()
+            raise
+        finally:
+            screen.cancel()
+            # Leaving the stream early (a withheld or impersonating reply) ends the call now,
+            # not when the garbage collector finds it.
+            if isinstance(items, AsyncGenerator):
+                await items.aclose()
 
     async def _record(
         self,
