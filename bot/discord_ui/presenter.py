@@ -31,12 +31,13 @@ from bot.council.events import (
     TextDelta,
     TurnKey,
 )
-from bot.council.models import Reply, ReplyKind
+from bot.council.models import Reply, ReplyKind, ReplyStatus
 from bot.discord_ui.failures import DeliveryFailed, MessageGone, ThreadBlocked, ThreadGone
 from bot.discord_ui.posting import Identity, PersonaPoster
 from bot.discord_ui.views import vote_view
 from bot.i18n import Text, localize, t
-from bot.render.messages import mark_parts, safe_reply_text, split_message
+from bot.render.messages import safe_reply_text, split_message
+from bot.render.moderated import reply_parts
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -379,11 +380,12 @@ class DiscordPresenter:
         reply = turn.reply
         if reply is None:
             return
-        chunks = mark_parts(
-            split_message(safe_reply_text(reply.text), reserve=len(prefix) + PART_MARKER_RESERVE)
-        ) or [self._say(THINKING)]
-        chunks[0] = prefix + chunks[0]
-        view = vote_view(reply.id, 0, 0) if reply.kind is ReplyKind.ANSWER else None
+        # Spoilered or withheld as moderation said; a withheld reply is only a note, unvoted.
+        chunks = reply_parts(reply, turn.identity.name, prefix=prefix, locale=self.locale) or [
+            prefix + self._say(THINKING)
+        ]
+        is_votable = reply.kind is ReplyKind.ANSWER and reply.status is ReplyStatus.OK
+        view = vote_view(reply.id, 0, 0) if is_votable else None
         last = len(chunks) - 1
         await self._replace(turn, 0, chunks[0], view=view if last == 0 else None)
         del turn.message_ids[1:]
