@@ -26,6 +26,7 @@ from cogs.checks import (
 )
 from cogs.councils import PermanentCouncilCommands
 from cogs.history import HistoryCommands
+from cogs.withheld import WithheldCommands
 
 if TYPE_CHECKING:
     from bot.app import CouncilBot
@@ -50,7 +51,11 @@ _ENDED = {
 
 
 class CouncilCog(
-    HistoryCommands, PermanentCouncilCommands, commands.GroupCog, group_name="council"
+    HistoryCommands,
+    PermanentCouncilCommands,
+    WithheldCommands,
+    commands.GroupCog,
+    group_name="council",
 ):
     """Run AI councils in this server."""
 

@@ -723,6 +723,9 @@ class SessionRun:
             )
         finally:
             self.speaking.discard(name)
+        if reply.status is ReplyStatus.WITHHELD:
+            why = f"{reply.moderation_category or '-'} ({reply.moderation_source or '-'})"
+            await self._audit("reply.withhold", f"reply {reply.id} of {reply.persona}: {why}")
         if reply.status is ReplyStatus.OK and kind is ReplyKind.ANSWER:
             await self._record_stance(reply)
         if self.spec.is_blind and reply.status is ReplyStatus.OK and kind is ReplyKind.ANSWER:

@@ -37,7 +37,7 @@ from bot.discord_ui.posting import Identity, PersonaPoster
 from bot.discord_ui.views import vote_view
 from bot.i18n import Text, localize, t
 from bot.render.messages import safe_reply_text, split_message
-from bot.render.moderated import reply_parts
+from bot.render.moderated import kind_prefix, reply_parts
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,6 @@ LATE_WINDOW_S = 0.4
 PART_MARKER_RESERVE = 12
 # Tries at the note that stands in for a reply Discord refused (each after the poster's own).
 NOTE_TRIES_MAX = 3
-_KIND_PREFIX = {ReplyKind.CHAIR: t("council.chair-asks")}
 
 
 @dataclass
@@ -440,5 +439,4 @@ class DiscordPresenter:
         turn.message_ids.append(await self.poster.send(turn.identity, content, view=view))
 
     def _prefix(self, turn: _Turn) -> str:
-        prefix = _KIND_PREFIX.get(turn.key.kind)
-        return "" if prefix is None else f"🎙️ **{self._say(prefix)}**\n"
+        return kind_prefix(turn.key.kind, self.locale)

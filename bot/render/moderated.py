@@ -10,14 +10,21 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from bot.council.models import Moderation, Reply, ReplyStatus
+from bot.council.models import Moderation, Reply, ReplyKind, ReplyStatus
 from bot.council.moderation import content_note, withheld_note
-from bot.i18n import localize
+from bot.i18n import localize, t
 from bot.render.messages import PART_MARKER_RESERVE, mark_parts, safe_reply_text, split_message
 
 WITHHELD_ICON: Final = "🛡️"
 SPOILER_BARS: Final = "||"
 _FENCED = re.compile(r"```[^\n`]*\n?(.*?)(?:```|\Z)", re.DOTALL)
+
+
+def kind_prefix(kind: ReplyKind, locale: str | None) -> str:
+    """The line above a reply of this kind: the chair's questions are marked as such."""
+    if kind is not ReplyKind.CHAIR:
+        return ""
+    return f"🎙️ **{localize(t('council.chair-asks'), locale)}**\n"
 
 
 def withheld_message(name: str, category: str | None, locale: str | None) -> str:
