@@ -31,7 +31,7 @@ from bot.council.events import (
     TextDelta,
     TurnKey,
 )
-from bot.council.models import Reply, ReplyKind, ReplyStatus
+from bot.council.models import Moderation, Reply, ReplyKind, ReplyStatus
 from bot.discord_ui.failures import DeliveryFailed, MessageGone, ThreadBlocked, ThreadGone
 from bot.discord_ui.posting import Identity, PersonaPoster
 from bot.discord_ui.views import vote_view
@@ -148,7 +148,11 @@ class DiscordPresenter:
         turn.reply = event.reply
         if isinstance(event, MemberFailed):
             turn.failure = event.reason
-        else:
+        elif event.reply.status is ReplyStatus.OK and event.reply.moderation is not (
+            Moderation.SPOILER
+        ):
+            # A first post still to come shows this; a withheld or spoilered reply's text
+            # must never go out as it is, so its first post keeps what moderation passed.
             turn.text = event.reply.text
 
     def _seat(self, event: SessionStarted) -> None:
