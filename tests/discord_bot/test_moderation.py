@@ -2,6 +2,7 @@
 withheld replies replaced in place, spoilers, the allow list, release by a host, the admin
 commands' refusals, and what exports show."""
 
+# ruff: noqa: RUF001  (some expected notes are Russian: Cyrillic letters that look Latin)
 from __future__ import annotations
 
 import json
