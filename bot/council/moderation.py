@@ -153,8 +153,9 @@ _SEVERITY: Final = {Moderation.ALLOWED: 0, Moderation.SPOILER: 1, Moderation.WIT
 
 
 def stricter(first: Verdict, second: Verdict) -> Verdict:
-    """The verdict that shows less of the text (the first when they are as strict)."""
-    return second if _SEVERITY[second.moderation] > _SEVERITY[first.moderation] else first
+    """The verdict that shows less of the text; the second (the later check, which names its
+    source) when they are as strict."""
+    return first if _SEVERITY[first.moderation] > _SEVERITY[second.moderation] else second
 
 
 def fold(text: str) -> str:

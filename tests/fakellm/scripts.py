@@ -218,11 +218,13 @@ class ModerationScript:
     """What the fake's `/v1/moderations` endpoint answers.
 
     A text containing one of `flags`' words (ignoring case) is flagged with that word's
-    category; `fault` answers every request with an error instead; `delay_s` slows each answer.
+    category; `fault` answers every request with an error instead, `body` with this JSON body
+    (a server that is no moderations endpoint); `delay_s` slows each answer.
     """
 
     flags: dict[str, str] = field(default_factory=dict)
     fault: Fault | None = None
+    body: dict[str, Any] | None = None
     delay_s: float = 0.0
 
 

@@ -346,6 +346,8 @@ class FakeLLM:
             if script.fault is not None:
                 message = script.fault.message or _DEFAULT_MESSAGES.get(script.fault.status, "")
                 return self._error(wire, record, script.fault.status, message)
+            if script.body is not None:
+                return self._json(record, 200, script.body)
             text = body_dict.get("input")
             if not isinstance(text, str):
                 return self._error(wire, record, 400, "input must be a string.")
