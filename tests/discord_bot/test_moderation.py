@@ -238,6 +238,19 @@ async def test_a_host_reviews_and_releases_a_withheld_reply_in_place_with_its_bu
         f"**#{kept.id}** · council #{session.id} · Claude · round 1 · blocked word (rules)",
         f"> {text}",
     ]
+    full = await driver.slash(world.host, thread, "council withheld", reply=kept.id)
+    assert (await full.wait_response()).content.splitlines()[1:] == [
+        f"-# keyword #1: {BLOCKED}",
+        f"> {text}",
+        f"To show it: `/council release reply:{kept.id}`",
+    ]
+    server_wide = await driver.slash(world.bob, world.general, "council withheld", scope="server")
+    assert (await server_wide.wait_response()).content.startswith("Only moderators")
+    moderator = driver.create_member(world.guild, "mod", permissions=Perm.MANAGE_MESSAGES)
+    server_wide = await driver.slash(moderator, world.general, "council withheld", scope="server")
+    assert (await server_wide.wait_response()).content.splitlines()[0] == (
+        "**1 withheld reply in this server:**"
+    )
     refused = await driver.slash(world.bob, thread, "council release", reply=kept.id)
     assert (await refused.wait_response()).content.startswith("Only hosts can do that.")
 
@@ -253,6 +266,8 @@ async def test_a_host_reviews_and_releases_a_withheld_reply_in_place_with_its_bu
     assert (released.status, released.moderation) == (ReplyStatus.OK, Moderation.RELEASED)
     [entry] = await harness.store.audit_log(world.guild.id, action="reply.release")
     assert (entry.user_id, entry.session_id) == (world.host.id, session.id)
+    log = await _admin_says(harness, _admin(harness), "council-admin audit", action="reply.release")
+    assert f"<@{world.host.id}> · `reply.release` · council #{session.id}" in log
     again = await driver.slash(world.host, thread, "council release", reply=kept.id)
     assert (await again.wait_response()).content == f"Reply #{kept.id} is not withheld."
     harness.fake.assert_no_pings()
