@@ -151,7 +151,7 @@ class ModerationCommands(_Owner):
         """Take a word or phrase off the allow list.
 
         Args:
-            word: The allowed keyword, as listed.
+            word: The allowed word or phrase, as listed.
         """
         guild = require_guild(interaction)
         ensure_manager(interaction.user)
