@@ -44,7 +44,7 @@ def _body(entry: WireEntry) -> dict[str, Any]:
 
 def _shows_text(body: dict[str, Any]) -> bool:
     content = body.get("content")
-    return isinstance(content, str) and bool(content.strip()) and not content.endswith(THINKING)
+    return isinstance(content, str) and bool(content.strip()) and not content.endswith(str(THINKING))
 
 
 def _has_buttons(body: dict[str, Any]) -> bool:
