@@ -44,7 +44,8 @@ def _body(entry: WireEntry) -> dict[str, Any]:
 
 def _shows_text(body: dict[str, Any]) -> bool:
     content = body.get("content")
-    return isinstance(content, str) and bool(content.strip()) and not content.endswith(str(THINKING))
+    thinking = str(THINKING)
+    return isinstance(content, str) and bool(content.strip()) and not content.endswith(thinking)
 
 
 def _has_buttons(body: dict[str, Any]) -> bool:
