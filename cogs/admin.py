@@ -14,7 +14,8 @@ from bot.i18n import localize, t, tn
 from bot.i18n.amounts import money, number
 from cogs.audit import AuditCommands, AuditPageButton
 from cogs.checks import ThreadParent, ensure_manager, require_guild
-from cogs.moderation import ModerationCommands, PolicyPageButton
+from cogs.moderation import ModerationCommands
+from cogs.moderation_list import PolicyPageButton
 
 if TYPE_CHECKING:
     from bot.app import CouncilBot
