@@ -241,7 +241,9 @@ async def _serve(
 ) -> int:
     """Run the bot; or, given `sync_guild` (0 for global), only register its commands."""
     from bot.app import CouncilBot, apply_discord_endpoints
+    from bot.council.screening import ModelCheck
     from bot.databases import open_store, run_lock
+    from bot.providers.moderation import build_moderation_model
     from bot.providers.registry import build_providers, connections_for, new_http_client
     from bot.sessions import SessionManager
 
@@ -252,7 +254,13 @@ async def _serve(
         store = await resources.enter_async_context(open_store(settings.council_db))
         client = await resources.enter_async_context(new_http_client(connections_for(config)))
         providers = build_providers(config, os.environ, client)
-        manager = SessionManager(config=config, providers=providers, store=store)
+        moderation = build_moderation_model(config, os.environ, client)
+        manager = SessionManager(
+            config=config,
+            providers=providers,
+            store=store,
+            moderation=ModelCheck.configured(config.moderation, moderation),
+        )
         log.info(
             "store %s open with %d sessions; %d providers ready",
             settings.council_db,
@@ -354,12 +362,20 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _check_models(config: CouncilConfig, model_keys: list[str], *, explain: bool) -> int:
-    from bot.check import check_models, format_advice, format_results, ping_providers
+    from bot.check import (
+        check_models,
+        check_moderation,
+        format_advice,
+        format_results,
+        ping_providers,
+    )
     from bot.providers.registry import connections_for, new_http_client
 
     async with new_http_client(connections_for(config)) as client:
         providers = ping_providers(config, os.environ, client)
         results = await check_models(config, providers, model_keys, os.environ)
+        if (moderation := await check_moderation(config, os.environ, client)) is not None:
+            results.append(moderation)
     print(format_results(results))
     if explain and (advice := format_advice(results, config)):
         print(f"\n{advice}")
@@ -401,8 +417,10 @@ async def _run_console(
     from bot.console import ConsolePresenter, logs_beside, run_console
     from bot.council.engine import SessionRun
     from bot.council.models import SessionStatus
+    from bot.council.screening import ModelCheck, Screening
     from bot.databases import open_store
     from bot.logs import wants_color
+    from bot.providers.moderation import build_moderation_model
     from bot.providers.registry import build_providers, connections_for, new_http_client
     from bot.render.transcript import render_markdown
 
@@ -421,6 +439,12 @@ async def _run_console(
             providers=build_providers(config, os.environ, client),
             store=store,
             presenter=presenter,
+            # The terminal has no guild and so no guild rules: only the operator's model.
+            screening=Screening(
+                model=ModelCheck.configured(
+                    config.moderation, build_moderation_model(config, os.environ, client)
+                )
+            ),
         )
         with logs_beside(presenter):
             session = await run_console(run, presenter, is_interactive=sys.stdin.isatty())

@@ -17,11 +17,15 @@ import httpx
 
 from bot.config import CouncilConfig
 from bot.errors import ProviderError, ProviderErrorKind, UserFacingError
+from bot.providers.moderation import build_moderation_model
 from bot.providers.registry import build_providers
 from bot.providers.types import ChatMessage, Completion, CompletionRequest, Provider
 from bot.render.text import CJK_SCRIPTS, FontSet, script_of
 
 PING_PROMPT = "Reply with the single word OK."
+# The moderation model's row in the table, and the harmless text it is asked about.
+MODERATION_ROW: Final = "moderation"
+MODERATION_PING = "Good morning, council."
 # Enough room for models that spend a few tokens on preamble; still costs a fraction of a cent.
 PING_MAX_TOKENS = 16
 # A row whose provider's key is not set: no request is sent for it.
@@ -152,6 +156,33 @@ async def _ping(
     return CheckResult(model_key, model.model, model.provider, True, completion.latency_s)
 
 
+async def check_moderation(
+    config: CouncilConfig, environ: Mapping[str, str], client: httpx.AsyncClient
+) -> CheckResult | None:
+    """Ask the moderation model about a harmless text, once; None when none is configured.
+
+    Reaching it is what counts: a harmless text it flags is still an answer.
+    """
+    moderation = config.moderation
+    if moderation is None:
+        return None
+    started = time.monotonic()
+    name, model = moderation.provider, moderation.model
+    if env_name := config.missing_key(name, environ):
+        return _failed(MODERATION_ROW, model, name, started, NO_KEY, f"{env_name} is not set")
+    once = config.providers[name].model_copy(update={"max_retries": 0})
+    checked = config.model_copy(update={"providers": {**config.providers, name: once}})
+    classifier = build_moderation_model(checked, environ, client)
+    if classifier is None:  # unreachable: `moderation` is set
+        return None
+    with _rows_only():
+        try:
+            await classifier.classify(MODERATION_PING)
+        except ProviderError as exc:
+            return _failed(MODERATION_ROW, model, name, started, exc.kind, exc.message)
+    return CheckResult(MODERATION_ROW, model, name, True, time.monotonic() - started)
+
+
 def _failed(
     key: str, model: str, provider: str, started: float, kind: str, message: str
 ) -> CheckResult:
@@ -209,8 +240,11 @@ def advice(result: CheckResult, config: CouncilConfig) -> str:
         case ProviderErrorKind.MODEL_NOT_FOUND:
             if "ollama pull" in result.error:
                 return f"run `ollama pull {result.model}` where Ollama runs, then check again"
+            key = (
+                "moderation" if result.model_key == MODERATION_ROW else f"models.{result.model_key}"
+            )
             return (
-                f"check models.{result.model_key}.model: is {result.model!r} the provider's "
+                f"check {key}.model: is {result.model!r} the provider's "
                 f"exact model id? And is providers.{name}.base_url the right server?"
             )
         case ProviderErrorKind.RATE_LIMITED:

@@ -181,6 +181,27 @@ class PresetConfig(_Strict):
             raise ValueError(str(exc)) from exc
 
 
+class ModerationConfig(_Strict):
+    """The operator's moderation model, which checks every reply before anyone sees it.
+
+    `kind` "openai" posts to an OpenAI-compatible `/v1/moderations` endpoint; "guard" asks a
+    guard model (such as Llama Guard) through chat completions and maps its category codes by
+    `categories` (Llama Guard 3's S1-S14 names by default). The endpoint and key are those of
+    `provider`, a `[providers.NAME]` entry of kind "openai". Set here only, never from Discord.
+    """
+
+    kind: Literal["openai", "guard"]
+    provider: str
+    model: Annotated[str, Field(min_length=1)]
+    timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
+    # What a check that fails does to its reply; withholding is the default because a public
+    # server prefers silence to an unchecked reply.
+    on_error: Literal["withhold", "allow"] = "withhold"
+    # What a flagged reply gets: withheld, or shown behind a spoiler with a content note.
+    action: Literal["withhold", "spoiler"] = "withhold"
+    categories: dict[str, str] = Field(default_factory=dict)
+
+
 class CouncilConfig(_Strict):
     """The operator's `council.toml`, validated and cross-checked."""
 
@@ -188,6 +209,7 @@ class CouncilConfig(_Strict):
     models: dict[str, ModelConfig]
     personas: list[PersonaConfig]
     presets: dict[str, PresetConfig] = Field(default_factory=dict)
+    moderation: ModerationConfig | None = None
     # Set by `parse_config`, never read from the file: the personas this process can't seat,
     # and what deserves the operator's attention without refusing anything. Left out of
     # `model_dump`, so that a dumped config parses again.
@@ -298,7 +320,7 @@ def load_config(
 
 
 _COPY_EXAMPLE_FIX = "copy council.example.toml to council.toml, or set COUNCIL_CONFIG"
-SECTIONS = ("providers", "models", "personas", "presets")
+SECTIONS = ("providers", "models", "personas", "presets", "moderation")
 # Discord shows these as a webhook's avatar; an SVG it silently replaces with the default.
 AVATAR_FORMATS = "PNG, JPEG, WebP or GIF"
 
@@ -365,6 +387,7 @@ def parse_config(
     _check_model_ids(found, models)
     _check_personas(found, personas, _names_in(raw, "models"))
     _check_presets(found, presets, _persona_names(raw))
+    moderation = _validate_moderation(raw, found, providers)
 
     if found.items and (found.has_general or not is_lenient):
         raise ConfigError(found.problems)
@@ -385,9 +408,85 @@ def parse_config(
         models=models,
         personas=[p for _, p in seated],
         presets=presets,
+        moderation=moderation,
         unseated=in_file_order,
-        warnings=_avatar_warnings(file, seated),
+        warnings=[
+            *_avatar_warnings(file, seated),
+            *_moderation_warnings(file, moderation, providers, environ),
+        ],
     )
+
+
+def _validate_moderation(
+    raw: Mapping[str, Any], found: _Found, providers: Mapping[str, ProviderConfig]
+) -> ModerationConfig | None:
+    """The `[moderation]` table, if any. Its mistakes concern the whole file: a bot must not
+    run unmoderated because the moderation the operator asked for has a typo."""
+    table = raw.get("moderation")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        found.add(None, "moderation", "must be a table", "write it as [moderation]")
+        return None
+    try:
+        moderation = ModerationConfig.model_validate(table)
+    except ValidationError as exc:
+        found.extend(None, _problems_from(exc, "moderation", ModerationConfig, found.file))
+        return None
+    provider = providers.get(moderation.provider)
+    if provider is None:
+        found.add(
+            None,
+            "moderation.provider",
+            f"names unknown provider {moderation.provider!r}",
+            f"use one of: {_names(providers)}",
+        )
+        return None
+    if found.of(("providers", moderation.provider)):
+        found.add(
+            None,
+            "moderation.provider",
+            f"names provider {moderation.provider!r}, which has mistakes of its own",
+            f"correct providers.{moderation.provider}",
+        )
+        return None
+    if provider.kind != "openai":
+        found.add(
+            None,
+            "moderation.provider",
+            f"names provider {moderation.provider!r} of kind {provider.kind!r}",
+            'moderation speaks the OpenAI wire format: name a provider of kind "openai"',
+        )
+        return None
+    return moderation
+
+
+def _moderation_warnings(
+    file: str,
+    moderation: ModerationConfig | None,
+    providers: Mapping[str, ProviderConfig],
+    environ: Mapping[str, str],
+) -> list[ConfigProblem]:
+    """The moderation model's key, when it needs one the environment lacks."""
+    if moderation is None or moderation.provider not in providers:
+        return []
+    env_name = _missing_key(providers[moderation.provider], environ)
+    if env_name is None:
+        return []
+    outcome = (
+        "every reply will be withheld"
+        if moderation.on_error == "withhold"
+        else "no reply is checked"
+    )
+    return [
+        ConfigProblem(
+            file,
+            "moderation.provider",
+            f"needs {env_name}, which is not set, so the moderation model can't be asked and "
+            f"{outcome} (on_error = {moderation.on_error!r})",
+            f"set {env_name} in .env or the environment",
+        )
+    ]
 
 
 def _unseated_by_mistakes(raw: Mapping[str, Any], found: _Found) -> dict[str, SeatProblem]:

@@ -35,7 +35,8 @@ from bot.council.events import (
     TurnKey,
 )
 from bot.council.formats import format_name
-from bot.council.models import ReplyKind, Session
+from bot.council.models import Moderation, Reply, ReplyKind, ReplyStatus, Session
+from bot.council.moderation import content_note, withheld_note
 from bot.i18n import Text, localize, t, tn
 from bot.logs import DIM, RESET
 from bot.render.summary import PEER_RANKING, SYNTHESIS_SECTIONS
@@ -59,6 +60,8 @@ class _Turn:
     printed: int = 0
     is_done: bool = False
     failure: str | None = None
+    # What moderation said of the reply (withheld, or a content note), printed after it.
+    note: str | None = None
     headed: bool = False
 
 
@@ -110,8 +113,12 @@ class ConsolePresenter:
                 self._flush()
         elif isinstance(event, MemberFinished | MemberFailed):
             if (ended := self._turns.get(event.turn)) is not None:
-                ended.text = event.reply.text if isinstance(event, MemberFinished) else ended.text
+                reply = event.reply
+                # A withheld reply's text stays unprinted: only what moderation passed shows.
+                if isinstance(event, MemberFinished) and reply.status is not ReplyStatus.WITHHELD:
+                    ended.text = reply.text
                 ended.failure = event.reason if isinstance(event, MemberFailed) else None
+                ended.note = self._moderation_note(ended.name, reply)
                 ended.is_done = True
                 self._flush()
                 self._status()
@@ -131,6 +138,13 @@ class ConsolePresenter:
             s = event.session
             said = self._say(t("council.console.ended", status=status_name(s.status)))
             self._line(f"\n{BOLD}{said}{RESET}" + (f": {s.stop_reason}" if s.stop_reason else ""))
+
+    def _moderation_note(self, name: str, reply: Reply) -> str | None:
+        if reply.status is ReplyStatus.WITHHELD:
+            return self._say(withheld_note(name, reply.moderation_category))
+        if reply.moderation is Moderation.SPOILER:
+            return self._say(content_note(reply.moderation_category))
+        return None
 
     async def _ask_between_rounds(self, number: int) -> None:
         if self.prompt is None or self.on_question is None or number >= self.planned_rounds:
@@ -163,6 +177,9 @@ class ConsolePresenter:
                 self._resume_line()
                 failed = t("council.member-failed", name=turn.name, failure=turn.failure)
                 self.out.write(self._plain(f"{DIM}[{self._say(failed)}]{RESET}"))
+            if turn.note:
+                self._resume_line()
+                self.out.write(self._plain(f"{DIM}[{turn.note}]{RESET}"))
             if self._resume_head is None:  # else a log record has ended the line already
                 self.out.write("\n")
             self._live_head, self._resume_head, self._at_line_start = None, None, True

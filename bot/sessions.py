@@ -18,6 +18,7 @@ from bot.config import CouncilConfig
 from bot.council.engine import SessionRun
 from bot.council.events import Presenter
 from bot.council.models import GuildHalt, GuildSettings, Session, SessionStatus
+from bot.council.screening import ModelCheck, Screening
 from bot.council.spec import SessionSpec, spec_from_record
 from bot.errors import UserFacingError
 from bot.i18n import Text, localize, t, tn
@@ -80,10 +81,14 @@ class SessionManager:
         providers: Mapping[str, Provider],
         store: Store,
         rng_factory: Callable[[], random.Random] = random.Random,
+        moderation: ModelCheck | None = None,
     ) -> None:
         self.config = config
         self.providers = providers
         self.store = store
+        # Every council checks its replies against its guild's rules and `moderation`, the
+        # operator's moderation model, if one is configured.
+        self.screening = Screening(policies=store, model=moderation)
         self._rng_factory = rng_factory
         self._runs: dict[int, SessionRun] = {}
         self._tasks: dict[int, asyncio.Task[Session]] = {}
@@ -236,6 +241,7 @@ class SessionManager:
             store=self.store,
             presenter=presenter,
             rng=self._rng_factory(),
+            screening=self.screening,
         )
         self._launch(run)
         return run
@@ -284,6 +290,7 @@ class SessionManager:
                     store=self.store,
                     presenter=presenter(session),
                     rng=self._rng_factory(),
+                    screening=self.screening,
                 )
                 self._launch(run)
             finally:

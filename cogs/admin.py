@@ -15,6 +15,8 @@ from bot.i18n.amounts import money, number
 from cogs.audit import AuditCommands, AuditPageButton
 from cogs.checks import ThreadParent, ensure_manager, require_guild
 from cogs.halts import HaltCommands
+from cogs.moderation import ModerationCommands
+from cogs.moderation_list import PolicyPageButton
 
 if TYPE_CHECKING:
     from bot.app import CouncilBot
@@ -23,7 +25,13 @@ if TYPE_CHECKING:
 # Discord applies default permissions to whole groups only; members without Manage Server
 # don't see /council-admin at all (and each command checks again).
 @app_commands.default_permissions(manage_guild=True)
-class AdminCog(AuditCommands, HaltCommands, commands.GroupCog, group_name="council-admin"):
+class AdminCog(
+    AuditCommands,
+    HaltCommands,
+    ModerationCommands,
+    commands.GroupCog,
+    group_name="council-admin",
+):
     """Server settings for Council."""
 
     def __init__(self, bot: CouncilBot) -> None:
@@ -33,11 +41,11 @@ class AdminCog(AuditCommands, HaltCommands, commands.GroupCog, group_name="counc
 
     async def cog_load(self) -> None:
         """Make the audit log's page buttons work, also on pages sent before a restart."""
-        self.bot.add_dynamic_items(AuditPageButton)
+        self.bot.add_dynamic_items(AuditPageButton, PolicyPageButton)
 
     async def cog_unload(self) -> None:
         """Forget the page buttons with the cog."""
-        self.bot.remove_dynamic_items(AuditPageButton)
+        self.bot.remove_dynamic_items(AuditPageButton, PolicyPageButton)
 
     @app_commands.command()
     @app_commands.guild_only()

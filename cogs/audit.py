@@ -46,6 +46,10 @@ AuditAction = Literal[
     "member.unmute",
     "guild.halt",
     "guild.resume",
+    "reply.withhold",
+    "reply.release",
+    "moderation.rule",
+    "moderation.allow",
 ]
 AUDIT_PAGE_SIZE = 10
 # A page is ten lines of at most ~170 characters: under Discord's 2000 per message.

@@ -27,6 +27,7 @@ from cogs.checks import (
 from cogs.councils import PermanentCouncilCommands
 from cogs.history import HistoryCommands
 from cogs.oversight import OversightCommands
+from cogs.withheld import WithheldCommands
 
 if TYPE_CHECKING:
     from bot.app import CouncilBot
@@ -54,6 +55,7 @@ class CouncilCog(
     HistoryCommands,
     PermanentCouncilCommands,
     OversightCommands,
+    WithheldCommands,
     commands.GroupCog,
     group_name="council",
 ):

@@ -15,6 +15,8 @@ from bot.__main__ import EXTENSIONS
 from bot.app import CouncilBot
 from bot.config import CouncilConfig, Settings
 from bot.council.models import GuildSettings, Session
+from bot.council.screening import ModelCheck
+from bot.providers.moderation import build_moderation_model
 from bot.providers.registry import build_providers
 from bot.sessions import SessionManager
 from bot.store.store import Store
@@ -83,6 +85,9 @@ class Harness:
             config=self.config,
             providers=build_providers(self.config, {}, self.http),
             store=self.store,
+            moderation=ModelCheck.configured(
+                self.config.moderation, build_moderation_model(self.config, {}, self.http)
+            ),
         )
         bot = CouncilBot(
             settings=settings,

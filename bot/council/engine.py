@@ -68,6 +68,7 @@ from bot.council.review import (
     parse_ranking,
     review_instruction,
 )
+from bot.council.screening import Screening
 from bot.council.spec import SeatSpec, SessionSpec
 from bot.council.stance import footer_instruction
 from bot.council.synthesis import Synthesis, parse_synthesis, synthesis_instruction
@@ -150,6 +151,7 @@ class SessionRun:
         store: Recorder,
         presenter: Presenter,
         rng: random.Random | None = None,
+        screening: Screening | None = None,
     ) -> None:
         self.session = session
         self.members = list(members)
@@ -168,6 +170,8 @@ class SessionRun:
             member_timeout_s=spec.member_timeout_s,
             stall_timeout_s=spec.stall_timeout_s,
             locale=spec.locale,
+            screening=screening,
+            guild_id=spec.guild_id,
         )
         self.config = config
         self.rules = PromptRules(
@@ -220,6 +224,7 @@ class SessionRun:
         store: Recorder,
         presenter: Presenter | Callable[[Session], Presenter],
         rng: random.Random | None = None,
+        screening: Screening | None = None,
     ) -> SessionRun:
         """Record a new session and its members, ready to run.
 
@@ -266,6 +271,7 @@ class SessionRun:
             store=store,
             presenter=presenter if hasattr(presenter, "handle") else presenter(session),
             rng=rng,
+            screening=screening,
         )
 
     @classmethod
@@ -279,6 +285,7 @@ class SessionRun:
         store: Recorder,
         presenter: Presenter,
         rng: random.Random | None = None,
+        screening: Screening | None = None,
     ) -> SessionRun:
         """Rebuild a session interrupted mid-way (a restart, a pause) from its stored record.
 
@@ -295,6 +302,7 @@ class SessionRun:
             store=store,
             presenter=presenter,
             rng=rng,
+            screening=screening,
         )
         run.planned_rounds = max(spec.rounds, record.session.rounds)
         finished = [r.number for r in record.rounds if r.finished_at is not None]
@@ -751,6 +759,9 @@ class SessionRun:
             )
         finally:
             self.speaking.discard(name)
+        if reply.status is ReplyStatus.WITHHELD:
+            why = f"{reply.moderation_category or '-'} ({reply.moderation_source or '-'})"
+            await self._audit("reply.withhold", f"reply {reply.id} of {reply.persona}: {why}")
         if reply.status is ReplyStatus.OK and kind is ReplyKind.ANSWER:
             await self._record_stance(reply)
         if self.spec.is_blind and reply.status is ReplyStatus.OK and kind is ReplyKind.ANSWER:

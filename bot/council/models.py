@@ -55,10 +55,25 @@ class ReplyKind(StrEnum):
 
 
 class ReplyStatus(StrEnum):
-    """Whether the member produced a reply or failed."""
+    """Whether the member produced a reply, failed, or replied and moderation withheld it.
+
+    A withheld reply is kept for hosts to review but reaches nobody else: not the thread, the
+    other members' prompts, the synthesis or an export. Releasing it makes it `OK`.
+    """
 
     OK = "ok"
     FAILED = "failed"
+    WITHHELD = "withheld"
+
+
+class Moderation(StrEnum):
+    """What moderation made of a reply: shown as it is, withheld, or shown behind a spoiler; a
+    withheld reply a host later showed is `RELEASED`."""
+
+    ALLOWED = "allowed"
+    WITHHELD = "withheld"
+    SPOILER = "spoiler"
+    RELEASED = "released"
 
 
 class NewSession(_Frozen):
@@ -141,6 +156,12 @@ class NewReply(_Frozen):
     cost_usd: float = 0.0
     latency_s: float | None = None
     first_token_s: float | None = None
+    # The moderation verdict: its category, what gave it ("rules" or the moderation model's
+    # name; None when nothing checked the reply) and, for a guild rule, which one.
+    moderation: Moderation = Moderation.ALLOWED
+    moderation_category: str | None = None
+    moderation_source: str | None = None
+    moderation_rule: str | None = None
 
 
 class Reply(NewReply):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,7 +21,9 @@ from bot.council.events import (
 )
 from bot.council.figures import plain
 from bot.council.models import NewReply, Reply, ReplyStatus
+from bot.council.moderation import Verdict
 from bot.council.prompts import clean_reply, impersonation_start
+from bot.council.screening import Screening, StreamScreen
 from bot.council.stance import StanceFooter, parse_footer, strip_footer
 from bot.errors import ProviderError, ProviderErrorKind
 from bot.i18n import Text, localize, t
@@ -29,6 +31,8 @@ from bot.providers.types import ChatMessage, Completion, CompletionRequest, Delt
 
 log = logging.getLogger(__name__)
 
+# The error kind of a reply moderation withheld: coverage and quorum lines count it as missing.
+WITHHELD = "withheld"
 # Short reason classes the audience sees for a failed member; never a stack trace.
 FAILURE_LABELS: Mapping[str, Text] = {
     ProviderErrorKind.AUTH: t("council.failure.auth"),
@@ -41,6 +45,7 @@ FAILURE_LABELS: Mapping[str, Text] = {
     ProviderErrorKind.REFUSED: t("council.failure.refused"),
     "empty": t("council.failure.empty"),
     "stopped": t("council.failure.stopped"),
+    WITHHELD: t("council.failure.withheld"),
 }
 
 
@@ -109,6 +114,16 @@ class ReplyRecorder(Protocol):
         ...
 
 
+@dataclass(slots=True)
+class _Streamed:
+    """What a turn's stream has brought so far: all its text, the part shown, its end."""
+
+    raw: str = ""
+    shown: str = ""
+    completion: Completion | None = None
+    is_stalled: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class TurnRequest:
     """One call to make: who speaks, as what, with which prompt.
@@ -141,6 +156,8 @@ class TurnRunner:
         member_timeout_s: float,
         stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S,
         locale: str | None = None,
+        screening: Screening | None = None,
+        guild_id: int | None = None,
     ) -> None:
         self.session_id = session_id
         self.config = config
@@ -152,6 +169,10 @@ class TurnRunner:
         self.stall_timeout_s = stall_timeout_s
         # The council's locale: the failure notes and length note are stored in it.
         self.locale = locale
+        # Moderation: the guild's rules and the operator's model (none: only mentions are
+        # defused, where the reply is shown).
+        self.screening = screening or Screening()
+        self.guild_id = guild_id
         self._footers: dict[int, StanceFooter] = {}
 
     async def run(self, turn: TurnRequest) -> Reply:
@@ -162,6 +183,8 @@ class TurnRunner:
         is charged what `failed_call_usage` says, to the budget and on its stored record.
         """
         model = self.config.models[turn.model_key]
+        # Read before reserving: the guild's rules as they are now, for this reply.
+        screen = StreamScreen(await self.screening.moderator(self.guild_id))
         prompt_tokens = estimate_tokens(turn.system) + sum(
             estimate_tokens(m.content) for m in turn.messages
         )
@@ -180,45 +203,18 @@ class TurnRunner:
         )
         await self.presenter.handle(MemberStarted(turn.key, turn.display_name))
         started = time.monotonic()
-        raw = ""
-        shown = ""
-        cleaned_at = 0.0
-        completion: Completion | None = None
-        loop = asyncio.get_running_loop()
+        got = _Streamed()
         try:
-            async with (
-                asyncio.timeout(self.member_timeout_s),
-                asyncio.timeout(None) as idle,
-            ):
-                async for item in self.providers[model.provider].stream(request):
-                    # A model that goes quiet mid-reply must not hold the round to its end.
-                    idle.reschedule(loop.time() + self.stall_timeout_s)
-                    if not isinstance(item, Delta):
-                        completion = item
-                        continue
-                    raw += item.text
-                    # Cleaning rescans the whole reply: do it when a line ends (where a
-                    # footer or another speaker can start) and otherwise a few times a
-                    # second, so a long reply costs linear time, not quadratic.
-                    now = time.monotonic()
-                    if "\n" not in item.text and now - cleaned_at < CLEAN_INTERVAL_S:
-                        continue
-                    cleaned_at = now
-                    visible = strip_footer(clean_reply(raw, turn.speaker_name, turn.participants))
-                    if visible != shown:
-                        shown = visible
-                        await self.presenter.handle(TextDelta(turn.key, shown))
-                    if impersonation_start(raw, turn.speaker_name, turn.participants):
-                        break  # the model began writing another member's lines
+            await self._read(turn, request, screen, got)
         except ProviderError as exc:
             return await self._failed(
                 turn,
                 exc.kind,
                 exc.message,
-                shown,
+                got.shown,
                 started,
                 reservation,
-                failed_call_usage(prompt_tokens, raw, error=exc),
+                failed_call_usage(prompt_tokens, got.raw, error=exc),
             )
         except TimeoutError:
             message = (
@@ -227,7 +223,7 @@ class TurnRunner:
                     name=turn.display_name,
                     seconds=plain(self.stall_timeout_s, self.locale),
                 )
-                if idle.expired()
+                if got.is_stalled
                 else t(
                     "council.error.too-slow",
                     name=turn.display_name,
@@ -238,26 +234,30 @@ class TurnRunner:
                 turn,
                 ProviderErrorKind.TIMEOUT,
                 message,
-                shown,
+                got.shown,
                 started,
                 reservation,
-                failed_call_usage(prompt_tokens, raw),
+                failed_call_usage(prompt_tokens, got.raw),
             )
         except asyncio.CancelledError:
             await self._failed(
                 turn,
                 "stopped",
                 t("council.error.cancelled"),
-                shown,
+                got.shown,
                 started,
                 reservation,
-                failed_call_usage(prompt_tokens, raw),
+                failed_call_usage(prompt_tokens, got.raw),
             )
             raise
+        raw, shown, completion = got.raw, got.shown, got.completion
 
         said = clean_reply(
             completion.text if completion else raw, turn.speaker_name, turn.participants
         )
+        if screen.is_withheld:
+            usage = failed_call_usage(prompt_tokens, raw)
+            return await self._record(turn, said, started, reservation, usage, screen.verdict)
         footer = parse_footer(said)
         text = strip_footer(said)
         if text and completion is not None and completion.finish_reason == "length":
@@ -272,27 +272,121 @@ class TurnRunner:
                 reservation,
                 failed_call_usage(prompt_tokens, raw, completion=completion),
             )
-        input_tokens = completion.input_tokens if completion else prompt_tokens
-        output_tokens = completion.output_tokens if completion else estimate_tokens(raw)
-        cost = model.cost_usd(input_tokens, output_tokens)
-        self.budget.settle(reservation, input_tokens + output_tokens, cost)
+        usage = (
+            Usage(completion.input_tokens, completion.output_tokens, completion.tokens_estimated)
+            if completion
+            else Usage(prompt_tokens, estimate_tokens(raw), is_estimated=True)
+        )
+        try:
+            # The stance footer is checked too: its claim is shown in the summary.
+            verdict = await screen.final(said)
+        except asyncio.CancelledError:
+            stopped = t("council.error.cancelled")
+            await self._failed(turn, "stopped", stopped, shown, started, reservation, usage)
+            raise
+        kept = said if verdict.is_withheld else text
+        reply = await self._record(
+            turn, kept, started, reservation, usage, verdict, completion=completion
+        )
+        if footer is not None and reply.status is ReplyStatus.OK:
+            self._footers[reply.id] = footer
+        return reply
+
+    async def _read(
+        self, turn: TurnRequest, request: CompletionRequest, screen: StreamScreen, got: _Streamed
+    ) -> None:
+        """Stream the reply into `got`, handing the presenter the text moderation has passed.
+
+        Raises what the call raises: `ProviderError`, `TimeoutError` (with `got.is_stalled`
+        telling a model gone quiet from a slow one), cancellation.
+        """
+        provider = self.providers[self.config.models[turn.model_key].provider]
+        loop = asyncio.get_running_loop()
+        items = provider.stream(request)
+        idle = asyncio.timeout(None)
+        cleaned_at = 0.0
+        try:
+            async with asyncio.timeout(self.member_timeout_s), idle:
+                async for item in items:
+                    # A model that goes quiet mid-reply must not hold the round to its end.
+                    idle.reschedule(loop.time() + self.stall_timeout_s)
+                    if not isinstance(item, Delta):
+                        got.completion = item
+                        continue
+                    got.raw += item.text
+                    # Cleaning rescans the whole reply: do it when a line ends (where a
+                    # footer or another speaker can start) and otherwise a few times a
+                    # second, so a long reply costs linear time, not quadratic.
+                    now = time.monotonic()
+                    if "\n" not in item.text and now - cleaned_at < CLEAN_INTERVAL_S:
+                        continue
+                    cleaned_at = now
+                    raw = got.raw
+                    visible = strip_footer(clean_reply(raw, turn.speaker_name, turn.participants))
+                    # Only text moderation has passed is ever shown.
+                    passed = screen.offer(visible)
+                    if screen.is_withheld:
+                        break  # withheld mid-reply: the rest would not be shown either
+                    if passed is not None and passed != got.shown:
+                        got.shown = passed
+                        await self.presenter.handle(TextDelta(turn.key, passed))
+                    if impersonation_start(raw, turn.speaker_name, turn.participants):
+                        break  # the model began writing another member's lines
+        except TimeoutError:
+            got.is_stalled = idle.expired()
+            raise
+        finally:
+            screen.cancel()
+            # Leaving the stream early (a withheld or impersonating reply) ends the call now,
+            # not when the garbage collector finds it.
+            if isinstance(items, AsyncGenerator):
+                await items.aclose()
+
+    async def _record(
+        self,
+        turn: TurnRequest,
+        text: str,
+        started: float,
+        reservation: Reservation,
+        usage: Usage,
+        verdict: Verdict | None,
+        *,
+        completion: Completion | None = None,
+    ) -> Reply:
+        """Store a reply (withheld, if `verdict` says so) and tell the presenter it is done."""
+        cost = self.config.models[turn.model_key].cost_usd(usage.input_tokens, usage.output_tokens)
+        self.budget.settle(reservation, usage.input_tokens + usage.output_tokens, cost)
+        verdict = verdict or Verdict()
+        is_withheld = verdict.is_withheld
+        if is_withheld:
+            log.info(
+                "%s's reply in round %d was withheld by %s (%s)",
+                turn.display_name,
+                turn.key.round_number,
+                verdict.source,
+                verdict.category,
+            )
         reply = await self.store.add_reply(
             NewReply(
                 session_id=self.session_id,
                 round_number=turn.key.round_number,
                 persona=turn.key.persona,
                 kind=turn.key.kind,
+                status=ReplyStatus.WITHHELD if is_withheld else ReplyStatus.OK,
                 text=text,
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                tokens_estimated=completion.tokens_estimated if completion else True,
+                error_kind=WITHHELD if is_withheld else None,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                tokens_estimated=usage.is_estimated,
                 cost_usd=cost,
                 latency_s=completion.latency_s if completion else time.monotonic() - started,
                 first_token_s=completion.first_token_s if completion else None,
+                moderation=verdict.moderation,
+                moderation_category=verdict.category,
+                moderation_source=verdict.source,
+                moderation_rule=verdict.rule,
             )
         )
-        if footer is not None:
-            self._footers[reply.id] = footer
         await self.presenter.handle(MemberFinished(turn.key, reply))
         return reply
 

@@ -26,9 +26,15 @@ def color_int(hex_color: str) -> int:
 
 
 def opening_embed(
-    spec: SessionSpec, config: CouncilConfig, *, host: str, locale: str | None = None
+    spec: SessionSpec,
+    config: CouncilConfig,
+    *,
+    host: str,
+    locale: str | None = None,
+    checks: Text | None = None,
 ) -> discord.Embed:
-    """Topic, members with their models, format, rounds, and how to take part, in `locale`."""
+    """Topic, members with their models, format, rounds, how to take part and, given `checks`,
+    what moderates the replies, in `locale`."""
 
     def say(text: Text) -> str:
         return localize(text, locale)
@@ -43,7 +49,9 @@ def opening_embed(
     )
     embed = discord.Embed(
         title=_clip(f"🏛️ {topic}", TITLE_MAX),
-        description=f"{say(about)}\n{say(t('council.opening.how'))}",
+        description="\n".join(
+            say(line) for line in (about, t("council.opening.how"), checks) if line is not None
+        ),
         color=COUNCIL_COLOR,
     )
     if spec.topic != topic or len(spec.topic) > TITLE_MAX - 4:

@@ -21,6 +21,7 @@ from bot.config import CouncilConfig
 from bot.council.engine import SessionRun
 from bot.council.events import SessionEnded
 from bot.council.models import GuildSettings, ReplyKind, ReplyStatus, Session, SessionRecord
+from bot.council.moderation import checks_line
 from bot.council.spec import SessionSpec, build_spec
 from bot.discord_ui.embeds import COUNCIL_COLOR, color_int, opening_embed, summary_embed
 from bot.discord_ui.failures import DeliveryFailed, classify
@@ -88,8 +89,13 @@ class LiveSessions:
         spec: SessionSpec,
     ) -> discord.Thread:
         """Post the opening embed and open the session's thread (or use the current one)."""
+        policy = await self.store.moderation_policy(spec.guild_id or 0)
         embed = opening_embed(
-            spec, self.config, host=interaction.user.display_name, locale=spec.locale
+            spec,
+            self.config,
+            host=interaction.user.display_name,
+            locale=spec.locale,
+            checks=checks_line(policy, self.manager.screening.model_name),
         )
         try:
             if isinstance(channel, discord.Thread):
@@ -297,6 +303,8 @@ class LiveSessions:
         for reply in record.replies:
             if reply.kind is not ReplyKind.ANSWER or not reply.message_ids:
                 continue
+            if reply.status is not ReplyStatus.OK:
+                continue  # a withheld reply's note has no buttons to close
             up, down = await self.store.votes_for(reply.id)
             try:
                 await poster.edit(

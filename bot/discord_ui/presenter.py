@@ -31,12 +31,13 @@ from bot.council.events import (
     TextDelta,
     TurnKey,
 )
-from bot.council.models import Reply, ReplyKind
+from bot.council.models import Moderation, Reply, ReplyKind, ReplyStatus
 from bot.discord_ui.failures import DeliveryFailed, MessageGone, ThreadBlocked, ThreadGone
 from bot.discord_ui.posting import Identity, PersonaPoster
 from bot.discord_ui.views import vote_view
 from bot.i18n import Text, localize, t
-from bot.render.messages import mark_parts, safe_reply_text, split_message
+from bot.render.messages import safe_reply_text, split_message
+from bot.render.moderated import kind_prefix, reply_parts
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,6 @@ LATE_WINDOW_S = 0.4
 PART_MARKER_RESERVE = 12
 # Tries at the note that stands in for a reply Discord refused (each after the poster's own).
 NOTE_TRIES_MAX = 3
-_KIND_PREFIX = {ReplyKind.CHAIR: t("council.chair-asks")}
 
 
 @dataclass
@@ -148,7 +148,11 @@ class DiscordPresenter:
         turn.reply = event.reply
         if isinstance(event, MemberFailed):
             turn.failure = event.reason
-        else:
+        elif event.reply.status is ReplyStatus.OK and event.reply.moderation is not (
+            Moderation.SPOILER
+        ):
+            # A first post still to come shows this; a withheld or spoilered reply's text
+            # must never go out as it is, so its first post keeps what moderation passed.
             turn.text = event.reply.text
 
     def _seat(self, event: SessionStarted) -> None:
@@ -379,11 +383,12 @@ class DiscordPresenter:
         reply = turn.reply
         if reply is None:
             return
-        chunks = mark_parts(
-            split_message(safe_reply_text(reply.text), reserve=len(prefix) + PART_MARKER_RESERVE)
-        ) or [self._say(THINKING)]
-        chunks[0] = prefix + chunks[0]
-        view = vote_view(reply.id, 0, 0) if reply.kind is ReplyKind.ANSWER else None
+        # Spoilered or withheld as moderation said; a withheld reply is only a note, unvoted.
+        chunks = reply_parts(reply, turn.identity.name, prefix=prefix, locale=self.locale) or [
+            prefix + self._say(THINKING)
+        ]
+        is_votable = reply.kind is ReplyKind.ANSWER and reply.status is ReplyStatus.OK
+        view = vote_view(reply.id, 0, 0) if is_votable else None
         last = len(chunks) - 1
         await self._replace(turn, 0, chunks[0], view=view if last == 0 else None)
         del turn.message_ids[1:]
@@ -438,5 +443,4 @@ class DiscordPresenter:
         turn.message_ids.append(await self.poster.send(turn.identity, content, view=view))
 
     def _prefix(self, turn: _Turn) -> str:
-        prefix = _KIND_PREFIX.get(turn.key.kind)
-        return "" if prefix is None else f"🎙️ **{self._say(prefix)}**\n"
+        return kind_prefix(turn.key.kind, self.locale)

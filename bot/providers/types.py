@@ -72,3 +72,26 @@ class Provider(Protocol):
     def stream(self, request: CompletionRequest) -> AsyncIterator[StreamItem]:
         """Run one call, yielding text deltas and finally the completion."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationResult:
+    """What a moderation model said of one text: flagged or not, and in which categories."""
+
+    is_flagged: bool
+    categories: tuple[str, ...] = ()
+
+
+class ModerationModel(Protocol):
+    """A model that classifies text as acceptable or not (an OpenAI-style moderations endpoint,
+    or a guard model behind chat completions).
+
+    Failures raise `bot.errors.ProviderError` subclasses, like a `Provider`'s.
+    """
+
+    name: str
+    """The model as verdicts name their source, e.g. "omni-moderation-latest"."""
+
+    async def classify(self, text: str) -> ModerationResult:
+        """Classify one text."""
+        ...

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.council import tally
-from bot.council.models import Session, SessionRecord, Vote
+from bot.council.models import ReplyStatus, Session, SessionRecord, Vote
 from bot.render.summary import member_stats
 
 EXPORT_FORMAT = "council-export"
@@ -68,7 +68,8 @@ def export_json(record: SessionRecord, votes: Sequence[Vote] | None = None) -> s
                 "persona": r.persona,
                 "kind": r.kind,
                 "status": r.status,
-                "text": r.text,
+                # A withheld reply leaves its text behind: an export can go anywhere.
+                "text": "" if r.status is ReplyStatus.WITHHELD else r.text,
                 "error_kind": r.error_kind,
                 "error_message": r.error_message,
                 "input_tokens": r.input_tokens,
@@ -80,6 +81,11 @@ def export_json(record: SessionRecord, votes: Sequence[Vote] | None = None) -> s
                 "created_at": _time(r.created_at),
                 "message_ids": [str(m) for m in r.message_ids],
                 "is_flagged": r.is_flagged,
+                "moderation": {
+                    "verdict": r.moderation,
+                    "category": r.moderation_category,
+                    "source": r.moderation_source,
+                },
                 "votes": dict(zip(("up", "down"), record.votes.get(r.id, (0, 0)), strict=True)),
             }
             for r in record.replies

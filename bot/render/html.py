@@ -29,6 +29,7 @@ from bot.council.models import (
     AudienceQuestion,
     Member,
     MemberRole,
+    Moderation,
     Reply,
     ReplyKind,
     ReplyStatus,
@@ -49,7 +50,7 @@ from bot.render.summary import (
     format_places,
     member_stats,
 )
-from bot.render.transcript import status_name, sureness
+from bot.render.transcript import moderation_note, status_name, sureness
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
@@ -251,7 +252,8 @@ def _reply(
     stance: Stance | None,
     locale: str | None,
 ) -> str:
-    is_failed = reply.status is ReplyStatus.FAILED
+    # Failed or withheld: no text, votes or stance to show.
+    is_failed = reply.status is not ReplyStatus.OK
     badge = _KIND_BADGE.get(reply.kind)
     head = [f'<h3 class="speaker">{_text(reply.persona)}</h3>']
     if badge:
@@ -265,7 +267,10 @@ def _reply(
             f'title="{counted}"><span class="up">👍 {up}</span>'
             f'<span class="down">👎 {down}</span></span>'
         )
-    if is_failed:
+    if reply.status is ReplyStatus.WITHHELD:
+        # Marked, never quoted: a page of the council may be shared anywhere.
+        body = f'<p class="failure withheld">🛡️ {_text(_say(moderation_note(reply), locale))}</p>'
+    elif is_failed:
         why = reply.error_message or reply.error_kind or _say(t("council.html.no-reason"), locale)
         failed = t(
             "council.html.did-not-answer",
@@ -275,6 +280,9 @@ def _reply(
         body = f'<p class="failure">⚠️ {_say(failed, locale)}</p>'
     else:
         body = f'<div class="md">{render_markdown_html(reply.text)}</div>'
+        if reply.moderation in (Moderation.SPOILER, Moderation.RELEASED):
+            noted = _text(_say(moderation_note(reply), locale))
+            body = f'<p class="moderation">⚠️ {noted}</p>{body}'
     extra = []
     if stance is not None and not is_failed:
         extra.append(_stance(stance, locale))
@@ -911,6 +919,7 @@ font-size:.92rem}
 .stance.changed{color:var(--change);background:var(--change-bg);padding:6px 10px;border-radius:8px}
 .stance.changed .badge{background:transparent;color:inherit;border-color:currentColor}
 .flagged{margin:8px 0 0;font-size:.85rem;color:var(--muted)}
+.moderation{margin:0 0 6px;font-size:.85rem;color:var(--muted)}
 .summary{margin:48px 0 24px;padding:24px;background:var(--card);border:1px solid var(--border);
 border-radius:16px;box-shadow:var(--shadow)}
 .summary h2{margin:0 0 8px;font-size:1.5rem}

@@ -9,6 +9,7 @@ from bot.council.figures import percent
 from bot.council.formats import format_name
 from bot.council.models import (
     MemberRole,
+    Moderation,
     Reply,
     ReplyKind,
     ReplyStatus,
@@ -17,6 +18,7 @@ from bot.council.models import (
     SessionStatus,
     Stance,
 )
+from bot.council.moderation import category_label, content_note
 from bot.i18n import Text, localize, t, tn
 from bot.render.summary import PEER_RANKING, SYNTHESIS_SECTIONS
 
@@ -97,9 +99,26 @@ def _reply_lines(
     if reply.status is ReplyStatus.FAILED:
         why = localize(t("council.transcript.no-answer", reason=reply.error_message), locale)
         return [f"### {reply.persona}{label}", "", f"_{why}_", ""]
+    if reply.status is ReplyStatus.WITHHELD:
+        # A withheld reply is marked, never quoted: exports leave the bot.
+        withheld = localize(moderation_note(reply), locale)
+        return [f"### {reply.persona}{label}", "", f"_{withheld}_", ""]
     up, down = votes.get(reply.id, (0, 0))
     tally = f" — 👍 {up} 👎 {down}" if reply.kind is ReplyKind.ANSWER else ""
-    return [f"### {reply.persona}{label}{tally}", "", reply.text, ""]
+    noted = reply.moderation in (Moderation.SPOILER, Moderation.RELEASED)
+    note = [f"_{localize(moderation_note(reply), locale)}_", ""] if noted else []
+    return [f"### {reply.persona}{label}{tally}", "", *note, reply.text, ""]
+
+
+def moderation_note(reply: Reply) -> Text:
+    """What an export says of a reply moderation touched: withheld, released, or its content
+    note."""
+    category = category_label(reply.moderation_category)
+    if reply.status is ReplyStatus.WITHHELD:
+        return t("council.transcript.withheld", category=category)
+    if reply.moderation is Moderation.RELEASED:
+        return t("council.transcript.released", category=category)
+    return content_note(reply.moderation_category)
 
 
 def sureness(stance: Stance, locale: str | None) -> str:

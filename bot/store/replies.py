@@ -23,10 +23,12 @@ class ReplyQueries(StoreBase):
             reply_id = await tx.insert(
                 "INSERT INTO replies (session_id, round_number, persona, kind, status, text,"
                 " error_kind, error_message, input_tokens, output_tokens, tokens_estimated,"
-                " cost_usd, latency_s, first_token_s, created_at) VALUES (:session_id,"
+                " cost_usd, latency_s, first_token_s, created_at, moderation,"
+                " moderation_category, moderation_source, moderation_rule) VALUES (:session_id,"
                 " :round_number, :persona, :kind, :status, :text, :error_kind, :error_message,"
                 " :input_tokens, :output_tokens, :tokens_estimated, :cost_usd, :latency_s,"
-                " :first_token_s, :created_at)",
+                " :first_token_s, :created_at, :moderation, :moderation_category,"
+                " :moderation_source, :moderation_rule)",
                 {
                     "session_id": new.session_id,
                     "round_number": new.round_number,
@@ -43,6 +45,10 @@ class ReplyQueries(StoreBase):
                     "latency_s": new.latency_s,
                     "first_token_s": new.first_token_s,
                     "created_at": self._stamp(),
+                    "moderation": new.moderation,
+                    "moderation_category": new.moderation_category,
+                    "moderation_source": new.moderation_source,
+                    "moderation_rule": new.moderation_rule,
                 },
             )
             return await load_reply(tx, reply_id)

@@ -124,6 +124,10 @@ def reply_from_row(row: sqlite3.Row, message_ids: Iterable[int] = ()) -> Reply:
         created_at=from_db_time(row["created_at"]),
         message_ids=tuple(message_ids),
         is_flagged=bool(row["is_flagged"]),
+        moderation=row["moderation"],
+        moderation_category=row["moderation_category"],
+        moderation_source=row["moderation_source"],
+        moderation_rule=row["moderation_rule"],
     )
 
 

@@ -35,6 +35,7 @@ from bot.store.db import (
 from bot.store.errors import RecordNotFoundError, SchemaTooNewError, SchemaTooOldError
 from bot.store.guilds import GuildQueries
 from bot.store.migrate import Migration, bundled_migrations, migrate, schema_version
+from bot.store.moderation import ModerationQueries
 from bot.store.oversight import OversightQueries
 from bot.store.replies import ReplyQueries
 from bot.store.sessions import SessionQueries
@@ -53,6 +54,7 @@ class Store(
     StanceQueries,
     CouncilQueries,
     OversightQueries,
+    ModerationQueries,
 ):
     """Council's embedded SQLite database. Create it with `Store.open`."""
 

@@ -5,9 +5,11 @@ from tests.fakellm.scripts import (
     Fault,
     FaultKind,
     ModelScript,
+    ModerationScript,
     RecordedRequest,
     WireFormat,
     demo_script,
+    guard_verdicts,
     plausible_opinion,
 )
 from tests.fakellm.server import FakeLLM
@@ -18,8 +20,10 @@ __all__ = [
     "Fault",
     "FaultKind",
     "ModelScript",
+    "ModerationScript",
     "RecordedRequest",
     "WireFormat",
     "demo_script",
+    "guard_verdicts",
     "plausible_opinion",
 ]

@@ -7,7 +7,7 @@ from it and recorded as a `RecordedRequest`.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -211,3 +211,30 @@ def plausible_opinion(request: RecordedRequest) -> str:
 def demo_script() -> ModelScript:
     """What every model does when the fake runs standalone: a paced, plausible opinion."""
     return ModelScript(reply=plausible_opinion, first_token_delay_s=0.3, tokens_per_s=40.0)
+
+
+@dataclass
+class ModerationScript:
+    """What the fake's `/v1/moderations` endpoint answers.
+
+    A text containing one of `flags`' words (ignoring case) is flagged with that word's
+    category; `fault` answers every request with an error instead, `body` with this JSON body
+    (a server that is no moderations endpoint); `delay_s` slows each answer.
+    """
+
+    flags: dict[str, str] = field(default_factory=dict)
+    fault: Fault | None = None
+    body: dict[str, Any] | None = None
+    delay_s: float = 0.0
+
+
+def guard_verdicts(flags: Mapping[str, str]) -> Callable[[RecordedRequest], str]:
+    """A guard model's replies (Llama Guard's format): "unsafe" and the code given for the first
+    of `flags`' words the text holds, else "safe". Script it as a model's `reply`."""
+
+    def verdict(request: RecordedRequest) -> str:
+        text = request.last_user_text().casefold()
+        codes = [code for word, code in flags.items() if word.casefold() in text]
+        return f"unsafe\n{','.join(codes)}" if codes else "safe"
+
+    return verdict

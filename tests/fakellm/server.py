@@ -1,7 +1,8 @@
 """`FakeLLM`: one local aiohttp server speaking the OpenAI, Anthropic and Gemini wire formats.
 
-Routes: `POST /v1/chat/completions` (OpenAI), `POST /v1/messages` (Anthropic) and
-`POST /v1beta/models/{model}:streamGenerateContent?alt=sse` / `:generateContent` (Gemini).
+Routes: `POST /v1/chat/completions` (OpenAI), `POST /v1/messages` (Anthropic),
+`POST /v1beta/models/{model}:streamGenerateContent?alt=sse` / `:generateContent` (Gemini), and
+`POST /v1/moderations` (OpenAI's moderations endpoint, scripted with `script_moderation`).
 Each model name is scripted with a `ModelScript`; every request is recorded. The server runs
 on the caller's event loop (`async with FakeLLM() as fake`) or on its own thread
 (`with FakeLLM() as fake`, or `start_in_thread()`), for tests that run the CLI as a subprocess.
@@ -28,6 +29,7 @@ from tests.fakellm.scripts import (
     Fault,
     FaultKind,
     ModelScript,
+    ModerationScript,
     RecordedRequest,
     WireFormat,
 )
@@ -125,6 +127,7 @@ class FakeLLM:
         # Guards everything below: tests may script and read from another thread.
         self._lock = threading.Lock()
         self._models: dict[str, _ModelState] = {}
+        self._moderation = ModerationScript()
         self._requests: list[RecordedRequest] = []
         self._in_flight: Counter[str] = Counter()
         self._max_in_flight: Counter[str] = Counter()
@@ -144,6 +147,16 @@ class FakeLLM:
         chosen = dataclasses.replace(base, **changes) if changes else base
         with self._lock:
             self._models[model] = _ModelState(chosen)
+        return chosen
+
+    def script_moderation(
+        self, script: ModerationScript | None = None, **changes: Any
+    ) -> ModerationScript:
+        """Set what `/v1/moderations` answers: `fake.script_moderation(flags={"word": "hate"})`."""
+        base = script or ModerationScript()
+        chosen = dataclasses.replace(base, **changes) if changes else base
+        with self._lock:
+            self._moderation = chosen
         return chosen
 
     def require_key(self, wire: WireFormat, key: str | None) -> None:
@@ -198,6 +211,7 @@ class FakeLLM:
         """Forget scripts, requests and counters (keys stay)."""
         with self._lock:
             self._models.clear()
+            self._moderation = ModerationScript()
             self._requests.clear()
             self._in_flight.clear()
             self._max_in_flight.clear()
@@ -208,6 +222,7 @@ class FakeLLM:
         """Serve on the running event loop; return the root URL."""
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._openai)
+        app.router.add_post("/v1/moderations", self._moderations)
         app.router.add_post("/v1/messages", self._anthropic)
         app.router.add_post("/v1beta/models/{target}", self._gemini)
         runner = web.AppRunner(
@@ -299,6 +314,56 @@ class FakeLLM:
 
     async def _openai(self, request: web.Request) -> web.StreamResponse:
         return await self._handle(self._wires["openai"], request)
+
+    async def _moderations(self, request: web.Request) -> web.StreamResponse:
+        """OpenAI's moderations: `{"model", "input"}` in, `results[0]` with `flagged`,
+        `categories` and `category_scores` out."""
+        wire = self._wires["openai"]
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        body_dict = body if isinstance(body, dict) else {}
+        record = RecordedRequest(
+            wire="openai",
+            model=str(body_dict.get("model", "")),
+            path=request.path_qs,
+            headers={name.lower(): value for name, value in request.headers.items()},
+            body=body,
+            received_at=time.monotonic(),
+        )
+        with self._lock:
+            self._requests.append(record)
+            script = self._moderation
+            expected = self._keys.get("openai")
+        try:
+            if script.delay_s:
+                await asyncio.sleep(script.delay_s)
+            if expected is not None and wire.presented_key(request) != expected:
+                status, error = wire.key_error(wire.presented_key(request))
+                return self._json(record, status, error)
+            if script.fault is not None:
+                message = script.fault.message or _DEFAULT_MESSAGES.get(script.fault.status, "")
+                return self._error(wire, record, script.fault.status, message)
+            if script.body is not None:
+                return self._json(record, 200, script.body)
+            text = body_dict.get("input")
+            if not isinstance(text, str):
+                return self._error(wire, record, 400, "input must be a string.")
+            folded = text.casefold()
+            hits = {c for word, c in script.flags.items() if word.casefold() in folded}
+            categories = {c: c in hits for c in sorted({*script.flags.values(), "harassment"})}
+            result = {
+                "flagged": bool(hits),
+                "categories": categories,
+                "category_scores": {c: 0.97 if hit else 0.01 for c, hit in categories.items()},
+            }
+            return self._json(
+                record, 200, {"id": "modr-fake", "model": record.model, "results": [result]}
+            )
+        finally:
+            record.finished_at = time.monotonic()
 
     async def _anthropic(self, request: web.Request) -> web.StreamResponse:
         return await self._handle(self._wires["anthropic"], request)

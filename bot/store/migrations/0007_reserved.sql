@@ -1,2 +1,0 @@
--- Reserved for the moderation branch (issue 16), which numbers its migration 0007; when the
--- branches are merged, that file replaces this one.
