@@ -7,8 +7,8 @@ the message's id, so it answers for old councils and after a restart alike.
 from __future__ import annotations
 
 from bot.council.blind import is_revealed
-from bot.council.models import Reply
-from bot.render.provenance import ModerationFacts, ReplyFacts
+from bot.council.models import Moderation, Reply
+from bot.render.provenance import ModerationFacts, ModerationState, ReplyFacts
 from bot.store.store import Store
 
 
@@ -37,11 +37,23 @@ async def about_message(store: Store, message_id: int, guild_id: int | None) -> 
 
 
 def moderation_of(reply: Reply) -> ModerationFacts | None:
-    """What moderation decided about `reply`: the one place the card learns it.
+    """What moderation decided about `reply`, as the card tells it (None: nothing checked it).
 
-    Only mentions are defused so far, so there is nothing more to tell (None: "not checked
-    beyond mentions"). Once replies carry a moderation verdict, category, source and
-    withheld/released state, map them here.
+    A reply shown behind a spoiler was flagged but is shown; a released one was withheld,
+    then shown by a host.
     """
-    del reply  # nothing to read yet
-    return None
+    if reply.moderation is Moderation.ALLOWED:
+        if reply.moderation_source is None:
+            return None
+        return ModerationFacts("passed", source=reply.moderation_source)
+    states: dict[Moderation, ModerationState] = {
+        Moderation.WITHHELD: "withheld",
+        Moderation.RELEASED: "released",
+    }
+    state = states.get(reply.moderation, "shown")
+    return ModerationFacts(
+        "flagged",
+        category=reply.moderation_category,
+        source=reply.moderation_source,
+        state=state,
+    )

@@ -15,6 +15,7 @@ from typing import Literal
 from bot import graphemes
 from bot.council.figures import decimal
 from bot.council.models import Member, Reply, ReplyKind, ReplyStatus, Session
+from bot.council.moderation import category_label
 from bot.i18n import Text, localize, t
 from bot.i18n.amounts import money, number
 from bot.render.messages import strip_invisible
@@ -110,9 +111,10 @@ def moderation_text(moderation: ModerationFacts | None) -> Text:
         return t("replies.about.verdict.unchecked")
     said = t(_VERDICTS[moderation.verdict])
     if moderation.category:
-        said = t(
-            "replies.about.verdict.category", verdict=said, category=_escape(moderation.category)
-        )
+        # The bot's own categories ("blocked-word") read as the thread names them.
+        label = category_label(moderation.category)
+        category = label if isinstance(label, Text) else _escape(label)
+        said = t("replies.about.verdict.category", verdict=said, category=category)
     if moderation.source:
         said = t("replies.about.verdict.source", verdict=said, source=_escape(moderation.source))
     return said

@@ -334,3 +334,33 @@ async def test_a_russian_moderator_is_refused_in_russian_and_the_thread_notes_fo
     )
     [claude] = _webhook_messages(harness, thread, "Claude")
     assert claude.content == "🛡️ *Ответ участника Claude скрыт модерацией (запрещённое слово).*"
+
+
+async def test_about_this_reply_tells_the_moderation_verdict_and_the_release(harness):
+    world, driver = harness.world, harness.driver
+    await _admin_says(harness, _admin(harness), "council-admin moderation block", word=BLOCKED)
+    harness.llm.script("claude-model", reply=f"A {BLOCKED} thought, worth a second look.")
+    session, thread = await _council(harness)
+    [kept] = [r for r in await harness.store.replies(session.id) if r.persona == "Claude"]
+
+    async def about(name: str) -> list[str]:
+        [message] = _webhook_messages(harness, thread, name)
+        handle = await driver.context_menu(world.bob, message, "About this reply")
+        [card] = await handle.wait_responses()
+        return card.content.splitlines()
+
+    withheld = await about("Claude")
+    assert "Moderation: flagged (blocked word), by rules" in withheld
+    assert "Withheld by moderation: its text was never shown." in withheld
+    passed = await about("Gemini")
+    assert "Moderation: passed, by rules" in passed
+    assert "Not edited since it was posted." in passed
+
+    release = await driver.slash(world.host, thread, "council release", reply=kept.id)
+    await release.wait_ack()
+    await release.wait_responses()
+    released = await about("Claude")
+    assert "Moderation: flagged (blocked word), by rules" in released
+    assert "Edited after it was posted: withheld by moderation, then released by a host." in (
+        released
+    )
