@@ -10,7 +10,8 @@ from bot import graphemes
 from bot.council.charter import CharterFlag, flags_from_json
 from bot.council.figures import count, decimal, duration, usd
 from bot.council.formats import format_name
-from bot.council.models import MemberRole, ReplyKind, ReplyStatus, SessionRecord
+from bot.council.models import MemberRole, Moderation, ReplyKind, ReplyStatus, SessionRecord
+from bot.council.moderation import category_label
 from bot.council.stance import describe_change
 from bot.council.tally import kendall_tau, winners
 from bot.i18n import Text, localize, t, tn
@@ -249,13 +250,29 @@ _FLAGGED_BY = {
 }
 
 
-def charter_breaches(
-    record: SessionRecord, moderation: Sequence[CharterFlag] = (), locale: str | None = None
-) -> Field | None:
-    """Where replies were flagged as breaking the charter: by `moderation` (the moderation
-    rules' flags on replies) and by the chair's check saved with the synthesis."""
+def charter_breaches(record: SessionRecord, locale: str | None = None) -> Field | None:
+    """Where a council with a charter had replies flagged as breaking it: by moderation (the
+    verdicts stored with the replies) and by the chair's check saved with the synthesis."""
+    if not record.session.charter:
+        return None
     saved = json.loads(record.session.synthesis_json) if record.session.synthesis_json else {}
     chair = flags_from_json(saved.get("charter_flags") if isinstance(saved, dict) else None)
+    moderation = [
+        CharterFlag(
+            reply.persona,
+            reply.round_number,
+            localize(
+                t(
+                    "council.charter.flagged-for",
+                    category=category_label(reply.moderation_category),
+                ),
+                locale,
+            ),
+            "moderation",
+        )
+        for reply in record.replies
+        if reply.moderation is not Moderation.ALLOWED
+    ]
     flags = sorted([*moderation, *chair], key=lambda f: (f.round_number, f.source != "moderation"))
     if not flags:
         return None
@@ -283,13 +300,11 @@ def render_summary(
     jump_url: str | None = None,
     unshown: Sequence[str] = (),
     locale: str | None = None,
-    moderation_flags: Sequence[CharterFlag] = (),
 ) -> SummaryDoc:
     """The summary document: topic, winners, members, synthesis, coverage, time and cost.
 
-    `unshown` names the replies that could not be shown where the council ran;
-    `moderation_flags`, the replies the moderation rules flagged as breaking the charter. The
-    bot's words are in `locale`, by default the council's own.
+    `unshown` names the replies that could not be shown where the council ran. The bot's
+    words are in `locale`, by default the council's own.
     """
     session = record.session
     locale = session.locale if locale is None else locale
@@ -337,7 +352,7 @@ def render_summary(
         fields.append(agreement)
     if (moves := stance_changes(record, locale)) is not None:
         fields.append(moves)
-    if (breaches := charter_breaches(record, moderation_flags, locale)) is not None:
+    if (breaches := charter_breaches(record, locale)) is not None:
         fields.append(breaches)
     rounds = [r for r in record.rounds if r.first_message_id]
     if jump_url and rounds:

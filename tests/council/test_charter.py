@@ -15,7 +15,14 @@ from bot.council.charter import (
     flags_to_json,
     parse_breaches,
 )
-from bot.council.models import Session, SessionRecord
+from bot.council.models import (
+    Moderation,
+    Reply,
+    ReplyKind,
+    ReplyStatus,
+    Session,
+    SessionRecord,
+)
 from bot.council.prompts import PromptRules, Seat, system_prompt
 from bot.render.summary import render_summary
 
@@ -121,6 +128,22 @@ def test_a_charter_cannot_close_its_own_section_of_the_prompt() -> None:
     )
 
 
+def _flagged_reply(persona: str, round_number: int, at: datetime) -> Reply:
+    return Reply(
+        id=9,
+        session_id=3,
+        round_number=round_number,
+        persona=persona,
+        kind=ReplyKind.ANSWER,
+        text="Take this drug.",
+        status=ReplyStatus.WITHHELD,
+        moderation=Moderation.WITHHELD,
+        moderation_category="blocked-word",
+        moderation_source="rules",
+        created_at=at,
+    )
+
+
 def test_the_summary_notes_moderations_flags_and_the_chairs_by_round() -> None:
     at = datetime(2025, 1, 1, tzinfo=UTC)
     chair = flags_to_json([CharterFlag("Gemini", 1, "gave medical advice", "chair")])
@@ -130,20 +153,26 @@ def test_the_summary_notes_moderations_flags_and_the_chairs_by_round() -> None:
         format="chaired",
         started_at=at,
         locale="ru",
+        charter="No medical advice.",
         synthesis_json=json.dumps({"coverage": "", "synthesis": None, "charter_flags": chair}),
     )
-    record = SessionRecord(session=session, members=(), rounds=(), replies=())
-    moderation = [CharterFlag("DeepSeek", 2, "named a drug", "moderation")]
+    replies = (_flagged_reply("DeepSeek", 2, at),)
+    record = SessionRecord(session=session, members=(), rounds=(), replies=replies)
 
-    english = render_summary(record, locale="en", moderation_flags=moderation)
-    russian = render_summary(record, moderation_flags=moderation)
+    english = render_summary(record, locale="en")
+    russian = render_summary(record)
+    uncharted = SessionRecord(
+        session=session.model_copy(update={"charter": ""}), members=(), rounds=(), replies=replies
+    )
 
     [field] = [f for f in english.fields if f.name == "Charter"]
     assert field.value == (
         "Gemini's round 1 reply gave medical advice (the chair's check).\n"
-        "DeepSeek's round 2 reply named a drug (moderation)."
+        "DeepSeek's round 2 reply was flagged for blocked word (moderation)."
     )
     [field] = [f for f in russian.fields if f.name == "Устав"]
-    assert field.value.splitlines()[0] == (
-        "Ответ участника Gemini в раунде 1: gave medical advice (проверка председателя)."
-    )
+    assert field.value.splitlines() == [
+        "Ответ участника Gemini в раунде 1: gave medical advice (проверка председателя).",
+        "Ответ участника DeepSeek в раунде 2: запрещённое слово (модерация).",
+    ]
+    assert "Charter" not in [f.name for f in render_summary(uncharted, locale="en").fields]
