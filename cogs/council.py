@@ -284,12 +284,22 @@ class CouncilCog(
                 lines.append(t("replies.status.paused-until-resumed"))
             elif run.is_paused:
                 lines.append(t("replies.status.pausing-after-this-round"))
+        muted = run.muted if run is not None else frozenset(session.muted)
+        if muted:
+            lines.append(t("replies.status.muted", names=await self._shown_names(session, muted)))
         queued = await self.store.pending_questions(session.id)
         lines.append(t("replies.status.questions-waiting", waiting=len(queued)))
         if session.stop_reason:
             lines.append(session.stop_reason)
         text = "\n".join(localize(line, locale) for line in lines)
         await interaction.response.send_message(text, ephemeral=True)
+
+    async def _shown_names(self, session: Session, names: frozenset[str]) -> str:
+        """Members as the thread shows them: a blind council's by alias."""
+        if not session.is_blind:
+            return ", ".join(sorted(names))
+        aliases = {m.persona: m.alias or "?" for m in await self.store.members(session.id)}
+        return ", ".join(sorted(aliases.get(name, "?") for name in names))
 
     @staticmethod
     def _progress(run: SessionRun, locale: str) -> list[Text]:

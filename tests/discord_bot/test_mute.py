@@ -38,6 +38,7 @@ async def test_a_muted_member_sits_out_the_next_round_and_unmuting_brings_it_bac
     muted = await driver.slash(world.host, thread, "council mute", member="claude")
     note = await muted.wait_response()
     stored = await harness.store.get_session(session.id)
+    status = await (await driver.slash(world.bob, thread, "council status")).wait_response()
     await harness.wait_round_finished(session.id, 1)
     await (await driver.slash(world.host, thread, "council next")).wait_response()
     await harness.wait_round_finished(session.id, 2)
@@ -50,6 +51,7 @@ async def test_a_muted_member_sits_out_the_next_round_and_unmuting_brings_it_bac
     assert not note.is_ephemeral
     assert note.content == "🔇 Claude sits out the following rounds (muted by host)."
     assert stored.muted == ("Claude",)
+    assert "Muted: Claude (sitting out the following rounds)." in status.content.splitlines()
     assert _asked_in_round(harness, "Claude", 1) == 1
     assert in_round_2 == {"Claude": 0, "DeepSeek": 1, "Gemini": 1, "Llama": 1}
     assert back.content == "🔊 Claude speaks again from the next round (unmuted by host)."
@@ -130,3 +132,24 @@ async def test_a_russian_host_is_refused_in_russian_and_the_thread_note_follows_
     )
     assert again.is_ephemeral
     assert again.content == f"Участник Llama уже отключён в совете #{session.id}."
+
+
+async def test_status_names_a_blind_councils_muted_member_by_its_alias(harness):
+    world, driver = harness.world, harness.driver
+    await _hosts_advance(harness)
+    start = await driver.slash(
+        world.host, world.general, "council start", topic="Tea", rounds=3, blind=True
+    )
+    await start.wait_ack()
+    session = await harness.wait_running()
+    [thread] = driver.threads_of(world.general)
+    aliases = {m.persona: m.alias for m in await harness.store.members(session.id)}
+
+    muted = await driver.slash(world.host, thread, "council mute", member=aliases["Claude"])
+    await muted.wait_response()
+    status = await (await driver.slash(world.bob, thread, "council status")).wait_response()
+
+    line = f"Muted: {aliases['Claude']} (sitting out the following rounds)."
+    assert line in status.content.splitlines()
+    assert "Claude" not in status.content.replace(aliases["Claude"], "")
+    await (await driver.slash(world.host, thread, "council stop")).wait_response()
