@@ -171,8 +171,11 @@ async def test_a_moderation_endpoint_that_is_down_withholds_replies_by_default(h
 
     def notes() -> list[str] | None:
         threads = driver.threads_of(world.general)
+        if not threads:
+            return None
         shown = [m.content for m in driver.read(threads[0], as_user=world.bob) if m.is_webhook]
-        return shown if threads and all(text.startswith("🛡️") for text in shown[:2]) else None
+        settled = len(shown) >= 2 and all(text.startswith("🛡️") for text in shown[:2])
+        return shown if settled else None
 
     # Nobody's reply could be checked, so nobody answered: the council waits for its hosts.
     shown = await harness.fake.wait_for(notes, timeout=10, what="both notes")
