@@ -57,6 +57,7 @@ from bot.council.prompts import (
     build_messages,
     directed_questions,
     in_language,
+    questions_put,
     round_instruction,
     stop_strings,
     system_prompt,
@@ -126,6 +127,9 @@ class WallTimeExceeded(Exception):
 
 
 DAILY_BUDGET_WINDOW = timedelta(days=1)
+# Questions other members may put to one member per round; the rest wait for the next round,
+# so that one member cannot be flooded.
+MAX_QUESTIONS_PER_ROUND = 2
 
 
 def wall_time_reason(limit_s: float, locale: str | None = None) -> str:
@@ -194,6 +198,9 @@ class SessionRun:
         self.speaking: set[str] = set()
         self.stances: dict[str, Stance] = {}
         self._directed: dict[str, list[str]] = {}
+        # The `ask:` entries of the stance footers of the answers, by (round, persona): a
+        # reply with a footer is asked nothing more; one without falls back to its text.
+        self._footer_asks: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
         self._stop_reason: str | None = None
         self._is_auto_stop = False
         self._interruption: str | None = None
@@ -664,7 +671,12 @@ class SessionRun:
                 continue
             if step.kind is ReplyKind.CHAIR:
                 ask = chair_instruction(number, has_questions=has_questions, language=self.language)
-                done = await self._step(number, step.kind, dict.fromkeys(step.speakers, ask))
+                # A chair may be asked too: it answers before it opens the round.
+                instructions = {
+                    name: "\n".join([*questions_put(self._due(name)), ask])
+                    for name in step.speakers
+                }
+                done = await self._step(number, step.kind, instructions)
             else:
                 instructions = self._answer_instructions(number, step.speakers)
                 done = await self._step(number, step.kind, instructions)
@@ -687,13 +699,17 @@ class SessionRun:
             name: round_instruction(
                 number,
                 is_first=number == 1,
-                directed=self._directed.get(name, ()),
+                directed=self._due(name),
                 answers_chair=answers_chair,
             )
             + "\n"
             + footer_instruction(self.language)
             for name in names
         }
+
+    def _due(self, name: str) -> list[str]:
+        """The questions `name` is to answer this round: the first few put to it."""
+        return self._directed.get(name, [])[:MAX_QUESTIONS_PER_ROUND]
 
     async def _step(
         self, number: int, kind: ReplyKind, instructions: Mapping[str, str]
@@ -776,6 +792,7 @@ class SessionRun:
         footer = self.turns.stance_of(reply.id)
         if footer is None:
             return
+        self._footer_asks[(reply.round_number, reply.persona)] = footer.asks
         previous = self.stances.get(reply.persona)
         moved = previous is not None and previous.label != footer.label
         stance = await self.store.add_stance(
@@ -844,24 +861,39 @@ class SessionRun:
     ) -> dict[str, list[str]]:
         """The questions members put to each other for round `number + 1`.
 
-        They are those asked in round `number`'s answers, and those `put` to a member for
-        round `number` that it never answered (it failed, and the round went on without it).
+        They are those asked in round `number`'s answers (the `ask:` entries of their stance
+        footers, or for a reply without a footer, the questions its text puts by name), and
+        those `put` to a member for round `number` that it did not answer: it failed, and the
+        round went on without it, or more were put to it than one round takes.
         """
         directed: dict[str, list[str]] = {}
         for persona, questions in put.items():
             reply = self.results.get((number, persona))
-            if reply is None or reply.status is not ReplyStatus.OK:
-                directed[persona] = list(questions)
-        persona_of = {self.names.get(p, p): p for p in self.competing}
+            answered = reply is not None and reply.status is ReplyStatus.OK
+            waiting = list(questions[MAX_QUESTIONS_PER_ROUND:] if answered else questions)
+            if waiting:
+                directed[persona] = waiting
+        askable = [*self.competing]
+        if self.spec.format == "chaired" and self.spec.chair is not None:
+            askable.append(self.spec.chair.name)
+        persona_of = {self.names.get(p, p).casefold(): p for p in askable}
         for (round_number, persona), reply in self.results.items():
             if round_number != number or reply.status is not ReplyStatus.OK:
                 continue
             if reply.kind is not ReplyKind.ANSWER:
                 continue
             asker = self.names.get(persona, persona)
-            for addressee, question in directed_questions(reply.text, asker, list(persona_of)):
+            asks = self._footer_asks.get((number, persona))
+            if asks is None:
+                asks = tuple(
+                    directed_questions(reply.text, asker, [self.names.get(p, p) for p in askable])
+                )
+            for addressee, question in asks:
+                target = persona_of.get(addressee.strip().casefold())
+                if target is None or target == persona:
+                    continue
                 line = self._say(t("council.asked", asker=asker, question=question))
-                waiting = directed.setdefault(persona_of[addressee], [])
+                waiting = directed.setdefault(target, [])
                 if line not in waiting:
                     waiting.append(line)
         return directed
