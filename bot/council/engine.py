@@ -23,6 +23,7 @@ from bot.council.budget import Budget, BudgetExceeded
 from bot.council.charter import CharterFlag, breach_instruction, flags_to_json, parse_breaches
 from bot.council.events import (
     Presenter,
+    QuestionsPut,
     RoundFinished,
     RoundStarted,
     SessionEnded,
@@ -38,6 +39,7 @@ from bot.council.languages import prompt_language
 from bot.council.models import (
     AudienceQuestion,
     Member,
+    MemberQuestion,
     MemberRole,
     NewSession,
     Reply,
@@ -111,6 +113,19 @@ class Recorder(ReplyRecorder, Protocol):
     async def save_synthesis(self, session_id: int, synthesis_json: str) -> Session: ...
     async def flag_reply(self, reply_id: int, *, is_flagged: bool = True) -> Reply: ...
     async def add_stance(self, stance: Stance) -> Stance: ...
+    async def add_member_question(
+        self,
+        session_id: int,
+        asker: str,
+        addressee: str,
+        text: str,
+        *,
+        round_asked: int,
+        asked_in_reply: int | None,
+    ) -> MemberQuestion: ...
+    async def mark_member_questions_answered(
+        self, question_ids: Iterable[int], round_number: int, reply_id: int
+    ) -> None: ...
     async def audit(
         self,
         guild_id: int | None,
@@ -197,7 +212,8 @@ class SessionRun:
         self.charter_flags: list[CharterFlag] = []
         self.speaking: set[str] = set()
         self.stances: dict[str, Stance] = {}
-        self._directed: dict[str, list[str]] = {}
+        # Questions members put to each other, waiting for their addressee (a persona).
+        self._directed: dict[str, list[MemberQuestion]] = {}
         # The `ask:` entries of the stance footers of the answers, by (round, persona): a
         # reply with a footer is asked nothing more; one without falls back to its text.
         self._footer_asks: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
@@ -331,10 +347,9 @@ class SessionRun:
                     run.transcript.append(Turn(number, reply.persona, kind, reply.text))
                     if number == run._first_round:
                         run._already_spoken.add(reply.persona)
-        # Questions members put to each other are not stored: the stored answers of the
-        # finished rounds give them again, as they did when those rounds ended.
-        for number in range(1, run._first_round):
-            run._directed = run._questions_between_members(number, run._directed)
+        for question in record.member_questions:
+            if question.answered_in_round is None:
+                run._directed.setdefault(question.addressee, []).append(question)
         for stance in record.stances:
             run.stances[stance.persona] = stance
         run.budget.record_spent(
@@ -673,7 +688,7 @@ class SessionRun:
                 ask = chair_instruction(number, has_questions=has_questions, language=self.language)
                 # A chair may be asked too: it answers before it opens the round.
                 instructions = {
-                    name: "\n".join([*questions_put(self._due(name)), ask])
+                    name: "\n".join([*questions_put(self._question_lines(name)), ask])
                     for name in step.speakers
                 }
                 done = await self._step(number, step.kind, instructions)
@@ -684,7 +699,7 @@ class SessionRun:
         earlier = [r for (n, _), r in self.results.items() if n == number and r not in replies]
         replies = await self._ensure_quorum(number, [*earlier, *replies])
         self._already_spoken = set()
-        self._directed = self._questions_between_members(number, self._directed)
+        self._directed = await self._put_questions(number)
         return replies
 
     def _answer_instructions(self, number: int, names: Iterable[str]) -> dict[str, str]:
@@ -699,7 +714,7 @@ class SessionRun:
             name: round_instruction(
                 number,
                 is_first=number == 1,
-                directed=self._due(name),
+                directed=self._question_lines(name),
                 answers_chair=answers_chair,
             )
             + "\n"
@@ -707,9 +722,16 @@ class SessionRun:
             for name in names
         }
 
-    def _due(self, name: str) -> list[str]:
+    def _due(self, name: str) -> list[MemberQuestion]:
         """The questions `name` is to answer this round: the first few put to it."""
         return self._directed.get(name, [])[:MAX_QUESTIONS_PER_ROUND]
+
+    def _question_lines(self, name: str) -> list[str]:
+        """The questions due from `name` as its instruction gives them."""
+        return [
+            self._say(t("council.asked", asker=self.names.get(q.asker, q.asker), question=q.text))
+            for q in self._due(name)
+        ]
 
     async def _step(
         self, number: int, kind: ReplyKind, instructions: Mapping[str, str]
@@ -856,46 +878,60 @@ class SessionRun:
                 retry = self._answer_instructions(number, group)
                 replies += await self._step(number, ReplyKind.ANSWER, retry)
 
-    def _questions_between_members(
-        self, number: int, put: Mapping[str, Sequence[str]]
-    ) -> dict[str, list[str]]:
-        """The questions members put to each other for round `number + 1`.
+    async def _put_questions(self, number: int) -> dict[str, list[MemberQuestion]]:
+        """The questions waiting after round `number`, with those its answers put, stored.
 
-        They are those asked in round `number`'s answers (the `ask:` entries of their stance
-        footers, or for a reply without a footer, the questions its text puts by name), and
-        those `put` to a member for round `number` that it did not answer: it failed, and the
-        round went on without it, or more were put to it than one round takes.
+        A question due in round `number` is answered by its addressee's reply there; one it
+        did not answer (it failed or sat out, or more were put to it than one round takes)
+        waits. New ones are the `ask:` entries of the answers' stance footers, or for an
+        answer without a footer, the questions its text puts by name.
         """
-        directed: dict[str, list[str]] = {}
-        for persona, questions in put.items():
+        directed: dict[str, list[MemberQuestion]] = {}
+        for persona, questions in self._directed.items():
             reply = self.results.get((number, persona))
-            answered = reply is not None and reply.status is ReplyStatus.OK
-            waiting = list(questions[MAX_QUESTIONS_PER_ROUND:] if answered else questions)
+            waiting = list(questions)
+            if reply is not None and reply.status is ReplyStatus.OK:
+                due, waiting = waiting[:MAX_QUESTIONS_PER_ROUND], waiting[MAX_QUESTIONS_PER_ROUND:]
+                await self.store.mark_member_questions_answered(
+                    [q.id for q in due], number, reply.id
+                )
             if waiting:
                 directed[persona] = waiting
         askable = [*self.competing]
         if self.spec.format == "chaired" and self.spec.chair is not None:
             askable.append(self.spec.chair.name)
         persona_of = {self.names.get(p, p).casefold(): p for p in askable}
+        put: list[MemberQuestion] = []
         for (round_number, persona), reply in self.results.items():
             if round_number != number or reply.status is not ReplyStatus.OK:
                 continue
             if reply.kind is not ReplyKind.ANSWER:
                 continue
-            asker = self.names.get(persona, persona)
             asks = self._footer_asks.get((number, persona))
             if asks is None:
+                shown = [self.names.get(p, p) for p in askable]
                 asks = tuple(
-                    directed_questions(reply.text, asker, [self.names.get(p, p) for p in askable])
+                    directed_questions(reply.text, self.names.get(persona, persona), shown)
                 )
-            for addressee, question in asks:
+            for addressee, text in asks:
                 target = persona_of.get(addressee.strip().casefold())
                 if target is None or target == persona:
                     continue
-                line = self._say(t("council.asked", asker=asker, question=question))
                 waiting = directed.setdefault(target, [])
-                if line not in waiting:
-                    waiting.append(line)
+                if any(q.asker == persona and q.text == text for q in waiting):
+                    continue
+                question = await self.store.add_member_question(
+                    self.session.id,
+                    persona,
+                    target,
+                    text,
+                    round_asked=number,
+                    asked_in_reply=reply.id,
+                )
+                waiting.append(question)
+                put.append(question)
+        if put:
+            await self.presenter.handle(QuestionsPut(number, tuple(put)))
         return directed
 
     # ------------------------------------------------------------------ review and synthesis

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.council.models import AudienceQuestion, Member, Reply, ReplyKind, Session
+from bot.council.models import AudienceQuestion, Member, MemberQuestion, Reply, ReplyKind, Session
 from bot.council.synthesis import Synthesis
 
 
@@ -82,6 +82,14 @@ class RoundFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class QuestionsPut:
+    """Members put questions to each other in round `number`'s answers."""
+
+    number: int
+    questions: Sequence[MemberQuestion]
+
+
+@dataclass(frozen=True, slots=True)
 class SessionPaused:
     """The session waits for `resume` (quorum lost, or the host paused it)."""
 
@@ -118,6 +126,7 @@ Event = (
     | MemberFinished
     | MemberFailed
     | RoundFinished
+    | QuestionsPut
     | SessionPaused
     | SessionResumed
     | SynthesisReady

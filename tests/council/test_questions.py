@@ -7,6 +7,8 @@ import pytest
 from bot.council.engine import MAX_QUESTIONS_PER_ROUND
 from bot.council.prompts import directed_questions
 from bot.council.stance import parse_footer, strip_footer
+from bot.render.summary import render_summary
+from bot.render.transcript import render_markdown
 from tests.council.conftest import NAMES
 
 
@@ -113,3 +115,35 @@ async def test_the_chair_can_be_asked(council):
     await run.run()
 
     assert "DeepSeek asked: Why do you ask?" in council.requests("Claude")[1].last_user_text()
+
+
+async def test_questions_are_stored_and_the_transcript_and_summary_show_the_pairs(council):
+    council.fake.script(
+        "deepseek-model",
+        reply=["Cars must go." + _footer("Claude: How do you feel coordinating us?"), "Yes."],
+    )
+    council.fake.script("claude-model", reply=["Maybe.", "I feel fine." + _footer()])
+    council.fake.script("gemini-model", reply=["No.", "Still." + _footer("Llama: Why so quiet?")])
+    council.fake.script("llama-model", reply="Quiet.")
+    run = await council.open(rounds=2)
+    session = await run.run()
+
+    record = await council.store.session_record(session.id)
+    asked = {(q.asker, q.addressee): q for q in record.member_questions}
+    assert set(asked) == {("DeepSeek", "Claude"), ("Gemini", "Llama")}
+    to_claude = asked[("DeepSeek", "Claude")]
+    claude_answer = next(r for r in record.replies if r.persona == "Claude" and r.round_number == 2)
+    assert to_claude.round_asked == 1
+    assert to_claude.answered_in_round == 2
+    assert to_claude.answer_reply_id == claude_answer.id
+    transcript = render_markdown(record)
+    assert "> ❓ DeepSeek asks Claude: How do you feel coordinating us?" in transcript
+    assert "_↪ answering DeepSeek_\n\nI feel fine." in transcript
+    field = next(f for f in render_summary(record).fields if f.name == "Questions put and answered")
+    assert "DeepSeek asked Claude: How do you feel coordinating us? — answered in round 2" in (
+        field.value
+    )
+    # Put in the last round, so the council ended with it open.
+    assert "Gemini asked Llama: Why so quiet? — unanswered" in field.value
+    russian = render_summary(record, locale="ru")
+    assert any(f.name == "Вопросы участников и ответы" for f in russian.fields)
