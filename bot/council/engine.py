@@ -776,6 +776,7 @@ class SessionRun:
         if extra:
             messages = (*messages, *extra)
         is_chair = kind in (ReplyKind.CHAIR, ReplyKind.SYNTHESIS)
+        is_answer = kind in (ReplyKind.ANSWER, ReplyKind.CHAIR)
         self.speaking.add(name)
         try:
             reply = await self.turns.run(
@@ -793,6 +794,7 @@ class SessionRun:
                     stop=stop_strings(shown, participants),
                     participants=participants,
                     speaker_name=shown,
+                    answering=self._due(name) if is_answer else (),
                 )
             )
         finally:

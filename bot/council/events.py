@@ -46,6 +46,8 @@ class MemberStarted:
 
     turn: TurnKey
     display_name: str
+    # The questions other members put to it that this turn is asked to answer.
+    answering: Sequence[MemberQuestion] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,12 @@ def asks_line(question: MemberQuestion, asker: str, addressee: str, locale: str 
 
 def answering_line(askers: Sequence[str], locale: str | None) -> str:
     """The words that open an answer: "↪ answering DeepSeek"."""
-    said = t("council.question.answering", asker=", ".join(dict.fromkeys(askers)))
-    return f"{ANSWERING_MARK} {localize(said, locale)}"
+    return f"{ANSWERING_MARK} {answering_words(', '.join(dict.fromkeys(askers)), locale)}"
+
+
+def answering_words(asker: str, locale: str | None) -> str:
+    """ "answering DeepSeek", without the mark (the thread makes it a link)."""
+    return localize(t("council.question.answering", asker=asker), locale)
 
 
 def question_pairs(record: SessionRecord, locale: str | None) -> list[str]:
