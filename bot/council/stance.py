@@ -25,8 +25,8 @@ def footer_instruction(language: str) -> str:
     return (
         f"{FOOTER_INSTRUCTION}\nKeep the brackets, the labels stance, claim, confidence, "
         f"changed and ask, and the words yes, no, none and because exactly as shown, in English; "
-        f"write the stance words, the claim, the reason and the question in {language}. To put "
-        f"a question to another participant, write its name as shown, a colon, then the "
+        f"write the stance words, the claim and the reason in {language}, and a question too. "
+        f"To put a question to another participant, write its name as shown, a colon, then the "
         f"question; repeat `| ask: …` for a second one."
     )
 
