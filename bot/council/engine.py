@@ -105,6 +105,7 @@ class Recorder(ReplyRecorder, Protocol):
         *,
         max_pending: int | None = None,
         max_asked: int | None = None,
+        addressee: str | None = None,
     ) -> AudienceQuestion: ...
     async def pending_questions(self, session_id: int) -> list[AudienceQuestion]: ...
     async def mark_questions_answered(
@@ -217,6 +218,8 @@ class SessionRun:
         # The `ask:` entries of the stance footers of the answers, by (round, persona): a
         # reply with a footer is asked nothing more; one without falls back to its text.
         self._footer_asks: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
+        # This round's audience questions put to one member, by persona (its latest).
+        self._audience_to: dict[str, AudienceQuestion] = {}
         self._stop_reason: str | None = None
         self._is_auto_stop = False
         self._interruption: str | None = None
@@ -347,6 +350,11 @@ class SessionRun:
                     run.transcript.append(Turn(number, reply.persona, kind, reply.text))
                     if number == run._first_round:
                         run._already_spoken.add(reply.persona)
+        run._audience_to = {
+            q.addressee: q
+            for q in record.questions
+            if q.addressee is not None and q.answered_in_round == run._first_round
+        }
         for question in record.member_questions:
             if question.answered_in_round is None:
                 run._directed.setdefault(question.addressee, []).append(question)
@@ -478,8 +486,10 @@ class SessionRun:
         *,
         max_pending: int | None = None,
         max_asked: int | None = None,
+        to: str | None = None,
     ) -> AudienceQuestion:
-        """Queue an audience question for the next round boundary.
+        """Queue an audience question for the next round boundary; `to` (a persona, see
+        `participant_called`) answers it first in that round.
 
         With `max_pending`, refuse a member who already has that many questions waiting; with
         `max_asked`, one who has asked this council that many in all.
@@ -492,7 +502,22 @@ class SessionRun:
             text,
             max_pending=max_pending,
             max_asked=max_asked,
+            addressee=to,
         )
+
+    def participant_called(self, name: str) -> str | None:
+        """The persona a member of the audience means by `name`, or None for nobody here.
+
+        In a blind council only the aliases name anyone: a persona's name would give it away.
+        """
+        wanted = name.strip().casefold()
+        return next(
+            (p for p in self._participants() if self.names.get(p, p).casefold() == wanted), None
+        )
+
+    def participant_names(self) -> list[str]:
+        """The participants as the audience may name them (aliases in a blind council)."""
+        return [self.names.get(p, p) for p in self._participants()]
 
     # ------------------------------------------------------------------ running
 
@@ -583,6 +608,7 @@ class SessionRun:
                 await self.store.mark_questions_answered([q.id for q in questions], number)
             for q in questions:
                 self.transcript.append(Turn(number, q.display_name, TurnKind.QUESTION, q.text))
+            self._audience_to = {q.addressee: q for q in questions if q.addressee is not None}
             await self.presenter.handle(RoundStarted(number, None, questions))
             replies = await self._timed(self._play_round(number, bool(questions)))
             await self.store.finish_round(self.session.id, number)
@@ -673,7 +699,15 @@ class SessionRun:
             number,
             [m.name for m in self.spec.members if m.name not in self._sitting_out],
             chair,
-            addressed_first=list(self._directed),
+            addressed_first=[*self._audience_to, *self._directed],
+        )
+        # A member the audience put a question to speaks first, whatever the format's order.
+        steps = sorted(
+            steps,
+            key=lambda s: (
+                s.kind is not ReplyKind.CHAIR,
+                not set(s.speakers) & set(self._audience_to),
+            ),
         )
         replies: list[Reply] = []
         for planned in steps:
@@ -727,8 +761,12 @@ class SessionRun:
         return self._directed.get(name, [])[:MAX_QUESTIONS_PER_ROUND]
 
     def _question_lines(self, name: str) -> list[str]:
-        """The questions due from `name` as its instruction gives them."""
-        return [
+        """The questions due from `name` as its instruction gives them: the audience's first."""
+        lines = []
+        if (asked := self._audience_to.get(name)) is not None:
+            said = t("council.audience-asked", name=asked.display_name, question=asked.text)
+            lines.append(self._say(said))
+        return lines + [
             self._say(t("council.asked", asker=self.names.get(q.asker, q.asker), question=q.text))
             for q in self._due(name)
         ]

@@ -217,6 +217,8 @@ class AudienceQuestion(_Frozen):
     text: str
     asked_at: datetime
     answered_in_round: int | None = None
+    # The member (persona) it is put to, who answers it first; None: the whole council.
+    addressee: str | None = None
 
 
 class GuildSettings(_Frozen):

@@ -39,7 +39,7 @@ from bot.discord_ui.views import vote_view
 from bot.i18n import Text, localize, t
 from bot.render.messages import safe_reply_text, split_message
 from bot.render.moderated import kind_prefix, reply_parts
-from bot.render.questions import ANSWERING_MARK, answering_words, asks_line
+from bot.render.questions import ANSWERING_MARK, answering_words, asks_line, audience_asks
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -328,7 +328,7 @@ class DiscordPresenter:
     async def _round_header(self, event: RoundStarted) -> None:
         lines = [self._say(t("council.round-header", number=event.number))]
         for q in event.questions:
-            asks = t("council.audience-asks", name=f"**{q.display_name}**", question=q.text)
+            asks = audience_asks(q, f"**{q.display_name}**", self._shown, q.text)
             lines.append(f"❓ {self._say(asks)}")
         text = safe_reply_text("\n".join(lines))
         message_id = await self.poster.announce(split_message(text)[0])

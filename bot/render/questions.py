@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from bot.council.models import MemberQuestion, SessionRecord
-from bot.i18n import localize, t
+from bot.council.models import AudienceQuestion, MemberQuestion, SessionRecord
+from bot.i18n import Text, localize, t
 
 ASKS_MARK = "❓"
 ANSWERING_MARK = "↪"
@@ -13,8 +13,19 @@ ANSWERING_MARK = "↪"
 
 def asks_line(question: MemberQuestion, asker: str, addressee: str, locale: str | None) -> str:
     """The line under the asking reply: "❓ DeepSeek asks Claude: …"."""
-    said = t("council.question.asks", asker=asker, addressee=addressee, question=question.text)
-    return f"{ASKS_MARK} {localize(said, locale)}"
+    return f"{ASKS_MARK} {localize(asks_line_words(question, asker, addressee), locale)}"
+
+
+def asks_line_words(
+    question: MemberQuestion, asker: str | None = None, addressee: str | None = None
+) -> Text:
+    """ "DeepSeek asks Claude: …", by default with the personas' own names."""
+    return t(
+        "council.question.asks",
+        asker=asker or question.asker,
+        addressee=addressee or question.addressee,
+        question=question.text,
+    )
 
 
 def answering_line(askers: Sequence[str], locale: str | None) -> str:
@@ -25,6 +36,17 @@ def answering_line(askers: Sequence[str], locale: str | None) -> str:
 def answering_words(asker: str, locale: str | None) -> str:
     """ "answering DeepSeek", without the mark (the thread makes it a link)."""
     return localize(t("council.question.answering", asker=asker), locale)
+
+
+def audience_asks(
+    question: AudienceQuestion, name: str, shown: Callable[[str], str], text: str
+) -> Text:
+    """An audience question's line: to the council, or to the member it names (`shown` gives
+    a persona as the reader knows it). `name` and `text` come formatted for the medium."""
+    if question.addressee is None:
+        return t("council.audience-asks", name=name, question=text)
+    member = shown(question.addressee)
+    return t("council.audience-asks-member", name=name, member=member, question=text)
 
 
 def question_pairs(record: SessionRecord, locale: str | None) -> list[str]:

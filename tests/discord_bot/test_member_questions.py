@@ -31,3 +31,42 @@ async def test_a_footer_question_shows_under_the_reply_and_the_answer_links_back
     assert answer.content.startswith(f"↪ [answering DeepSeek]({link})\n")
     [first] = [m for m in seen if m.author_name == "Claude" and "Maybe." in m.content]
     assert "↪" not in first.content
+
+
+async def test_an_audience_question_to_one_member_is_answered_first_by_it_next_round(harness):
+    world, driver = harness.world, harness.driver
+    members = ("Claude", "Gemini", "Llama")
+    for name in members:
+        harness.llm.script(f"{name.lower()}-model", reply="An answer.", first_token_delay_s=0.4)
+    start = await driver.slash(
+        world.host, world.general, "council start", topic="Buses", members=",".join(members),
+        format="debate", rounds=2,
+    )  # fmt: skip
+    await start.wait_ack()
+    session = await harness.wait_running()
+    [thread] = driver.threads_of(world.general)
+
+    refused = await driver.slash(world.bob, thread, "council ask", question="Hi?", to="Grok")
+    await refused.wait_response()
+    [refusal] = refused.responses
+    assert refusal.content == (
+        "No one called Grok sits on this council. Ask one of: Claude, Gemini, Llama."
+    )
+    asked = await driver.slash(
+        world.bob, thread, "council ask", question="What about trams?", to="llama"
+    )
+    await asked.wait_response()
+    await harness.wait_ended()
+
+    [question] = await harness.store.questions(session.id)
+    assert question.addressee == "Llama"
+    replies = await harness.store.replies(session.id)
+    second = [r.persona for r in sorted(replies, key=lambda r: r.id) if r.round_number == 2]
+    # Round 2 of a debate would open with Gemini; the member asked speaks first.
+    assert second[0] == "Llama"
+    llama = harness.llm.requests_for("llama-model")[1].last_user_text()
+    assert "bob from the audience asked you: What about trams?" in llama
+    gemini = harness.llm.requests_for("gemini-model")[1].last_user_text()
+    assert "asked you" not in gemini
+    seen = driver.render(thread, world.bob)
+    assert "❓ A member of the audience, **bob**, asks Llama: What about trams?" in seen

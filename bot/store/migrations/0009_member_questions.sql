@@ -13,3 +13,6 @@ CREATE TABLE member_questions (
 );
 
 CREATE INDEX member_questions_by_session ON member_questions (session_id, id);
+
+-- An audience question put to one member (its persona); NULL: to the whole council.
+ALTER TABLE audience_questions ADD COLUMN addressee TEXT;
