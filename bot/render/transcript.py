@@ -78,7 +78,11 @@ def render_markdown(record: SessionRecord, locale: str | None = None) -> str:
         lines += ["", f"## {say(t('council.round', number=number))}", ""]
         for q in record.questions:
             if q.answered_in_round == number:
-                asks = say(t("council.question-from", name=q.display_name))
+                asks = say(
+                    t("council.question-from", name=q.display_name)
+                    if q.addressee is None
+                    else t("council.question-from-to", name=q.display_name, member=q.addressee)
+                )
                 lines += [f"> **{asks}** {q.text}", ""]
         stances = {st.persona: st for st in record.stances if st.round_number == number}
         for reply in record.replies:

@@ -7,6 +7,7 @@ import pytest
 from bot.council.engine import MAX_QUESTIONS_PER_ROUND
 from bot.council.prompts import directed_questions
 from bot.council.stance import parse_footer, strip_footer
+from bot.render.html import render_html
 from bot.render.summary import render_summary
 from bot.render.transcript import render_markdown
 from tests.council.conftest import NAMES
@@ -147,3 +148,21 @@ async def test_questions_are_stored_and_the_transcript_and_summary_show_the_pair
     assert "Gemini asked Llama: Why so quiet? — unanswered" in field.value
     russian = render_summary(record, locale="ru")
     assert any(f.name == "Вопросы участников и ответы" for f in russian.fields)
+
+
+async def test_a_restarted_council_puts_the_stored_questions_and_exports_show_them(council):
+    council.fake.script("deepseek-model", reply=["Hm." + _footer("Claude: Why now?"), "Ok."])
+    council.fake.script("claude-model", reply=["One.", "Because." + _footer()])
+    run = await council.open(members=["Claude", "DeepSeek"], rounds=2)
+    await council.kill_after_round(run, 1)
+
+    resumed = await council.restore(run.session.id)
+    session = await resumed.run()
+
+    assert "DeepSeek asked: Why now?" in council.requests("Claude")[1].last_user_text()
+    record = await council.store.session_record(session.id)
+    [question] = record.member_questions
+    assert question.answered_in_round == 2
+    page = render_html(record)
+    assert "↪ answering DeepSeek" in page
+    assert "DeepSeek asks Claude: Why now?" in page

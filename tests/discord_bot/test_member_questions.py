@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.render.transcript import render_markdown
+
 FOOTER = "\n[stance: for | claim: Ban them | confidence: 70% | changed: no | ask: {ask}]"
 
 
@@ -70,3 +72,5 @@ async def test_an_audience_question_to_one_member_is_answered_first_by_it_next_r
     assert "asked you" not in gemini
     seen = driver.render(thread, world.bob)
     assert "❓ A member of the audience, **bob**, asks Llama: What about trams?" in seen
+    transcript = render_markdown(await harness.store.session_record(session.id))
+    assert "> **A member of the audience, bob, asks Llama:** What about trams?" in transcript
