@@ -74,3 +74,31 @@ async def test_an_audience_question_to_one_member_is_answered_first_by_it_next_r
     assert "❓ A member of the audience, **bob**, asks Llama: What about trams?" in seen
     transcript = render_markdown(await harness.store.session_record(session.id))
     assert "> **A member of the audience, bob, asks Llama:** What about trams?" in transcript
+
+
+async def test_in_a_blind_council_the_audience_names_a_member_by_its_alias_only(harness):
+    world, driver = harness.world, harness.driver
+    for name in ("Claude", "Gemini"):
+        harness.llm.script(f"{name.lower()}-model", reply="An answer.", first_token_delay_s=0.4)
+    start = await driver.slash(
+        world.host, world.general, "council start", topic="Tea", members="Claude,Gemini",
+        rounds=2, blind=True,
+    )  # fmt: skip
+    await start.wait_ack()
+    session = await harness.wait_running()
+    [thread] = driver.threads_of(world.general)
+    aliases = {m.persona: m.alias for m in await harness.store.members(session.id)}
+
+    refused = await driver.slash(world.bob, thread, "council ask", question="Hi?", to="Claude")
+    await refused.wait_response()
+    [refusal] = refused.responses
+    assert refusal.content.startswith("No one called Claude sits on this council.")
+    assert "Claude" not in refusal.content.replace("called Claude", "")
+    asked = await driver.slash(
+        world.bob, thread, "council ask", question="Why?", to=aliases["Claude"]
+    )
+    await asked.wait_response()
+    await harness.wait_ended()
+
+    [question] = await harness.store.questions(session.id)
+    assert question.addressee == "Claude"
