@@ -25,6 +25,7 @@ from bot.council.events import (
     MemberFailed,
     MemberFinished,
     MemberStarted,
+    QuestionsPut,
     RoundFinished,
     RoundStarted,
     SessionEnded,
@@ -39,6 +40,7 @@ from bot.council.models import Moderation, Reply, ReplyKind, ReplyStatus, Sessio
 from bot.council.moderation import content_note, withheld_note
 from bot.i18n import Text, localize, t, tn
 from bot.logs import DIM, RESET
+from bot.render.questions import asks_line
 from bot.render.summary import PEER_RANKING, SYNTHESIS_SECTIONS
 from bot.render.transcript import status_name
 
@@ -122,6 +124,9 @@ class ConsolePresenter:
                 ended.is_done = True
                 self._flush()
                 self._status()
+        elif isinstance(event, QuestionsPut):
+            for put in event.questions:
+                self._line(f"{DIM}{asks_line(put, put.asker, put.addressee, self.locale)}{RESET}")
         elif isinstance(event, RoundFinished):
             self._turns.clear()
             self._order.clear()

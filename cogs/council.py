@@ -126,11 +126,13 @@ class CouncilCog(
         self,
         interaction: discord.Interaction[discord.Client],
         question: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
+        to: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         """Ask the council a question; it is put to them at the next round.
 
         Args:
             question: Your question for the council.
+            to: One member to put it to, by the name the thread shows; it answers first.
         """
         session = await session_here(interaction, self.store)
         run = self.manager.run_for(session.id)
@@ -147,12 +149,17 @@ class CouncilCog(
         text = clean_text(question)
         if not text:
             raise UserFacingError(t("replies.ask.empty"))
+        addressee = None if to is None else run.participant_called(to)
+        if to is not None and addressee is None:
+            members = ", ".join(run.participant_names())
+            raise UserFacingError(t("replies.ask.unknown-member", name=to, members=members))
         await run.ask(
             interaction.user.id,
             interaction.user.display_name,
             text,
             max_pending=MAX_PENDING_QUESTIONS_PER_MEMBER,
             max_asked=settings.max_questions_per_member,
+            to=addressee,
         )
         # Read after queueing: a round that started meanwhile has not taken it.
         where = run.question_round

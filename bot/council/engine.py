@@ -23,6 +23,7 @@ from bot.council.budget import Budget, BudgetExceeded
 from bot.council.charter import CharterFlag, breach_instruction, flags_to_json, parse_breaches
 from bot.council.events import (
     Presenter,
+    QuestionsPut,
     RoundFinished,
     RoundStarted,
     SessionEnded,
@@ -38,6 +39,7 @@ from bot.council.languages import prompt_language
 from bot.council.models import (
     AudienceQuestion,
     Member,
+    MemberQuestion,
     MemberRole,
     NewSession,
     Reply,
@@ -57,6 +59,7 @@ from bot.council.prompts import (
     build_messages,
     directed_questions,
     in_language,
+    questions_put,
     round_instruction,
     stop_strings,
     system_prompt,
@@ -102,6 +105,7 @@ class Recorder(ReplyRecorder, Protocol):
         *,
         max_pending: int | None = None,
         max_asked: int | None = None,
+        addressee: str | None = None,
     ) -> AudienceQuestion: ...
     async def pending_questions(self, session_id: int) -> list[AudienceQuestion]: ...
     async def mark_questions_answered(
@@ -110,6 +114,19 @@ class Recorder(ReplyRecorder, Protocol):
     async def save_synthesis(self, session_id: int, synthesis_json: str) -> Session: ...
     async def flag_reply(self, reply_id: int, *, is_flagged: bool = True) -> Reply: ...
     async def add_stance(self, stance: Stance) -> Stance: ...
+    async def add_member_question(
+        self,
+        session_id: int,
+        asker: str,
+        addressee: str,
+        text: str,
+        *,
+        round_asked: int,
+        asked_in_reply: int | None,
+    ) -> MemberQuestion: ...
+    async def mark_member_questions_answered(
+        self, question_ids: Iterable[int], round_number: int, reply_id: int
+    ) -> None: ...
     async def audit(
         self,
         guild_id: int | None,
@@ -126,6 +143,9 @@ class WallTimeExceeded(Exception):
 
 
 DAILY_BUDGET_WINDOW = timedelta(days=1)
+# Questions other members may put to one member per round; the rest wait for the next round,
+# so that one member cannot be flooded.
+MAX_QUESTIONS_PER_ROUND = 2
 
 
 def wall_time_reason(limit_s: float, locale: str | None = None) -> str:
@@ -193,7 +213,13 @@ class SessionRun:
         self.charter_flags: list[CharterFlag] = []
         self.speaking: set[str] = set()
         self.stances: dict[str, Stance] = {}
-        self._directed: dict[str, list[str]] = {}
+        # Questions members put to each other, waiting for their addressee (a persona).
+        self._directed: dict[str, list[MemberQuestion]] = {}
+        # The `ask:` entries of the stance footers of the answers, by (round, persona): a
+        # reply with a footer is asked nothing more; one without falls back to its text.
+        self._footer_asks: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
+        # This round's audience questions put to one member, by persona (its latest).
+        self._audience_to: dict[str, AudienceQuestion] = {}
         self._stop_reason: str | None = None
         self._is_auto_stop = False
         self._interruption: str | None = None
@@ -324,10 +350,14 @@ class SessionRun:
                     run.transcript.append(Turn(number, reply.persona, kind, reply.text))
                     if number == run._first_round:
                         run._already_spoken.add(reply.persona)
-        # Questions members put to each other are not stored: the stored answers of the
-        # finished rounds give them again, as they did when those rounds ended.
-        for number in range(1, run._first_round):
-            run._directed = run._questions_between_members(number, run._directed)
+        run._audience_to = {
+            q.addressee: q
+            for q in record.questions
+            if q.addressee is not None and q.answered_in_round == run._first_round
+        }
+        for question in record.member_questions:
+            if question.answered_in_round is None:
+                run._directed.setdefault(question.addressee, []).append(question)
         for stance in record.stances:
             run.stances[stance.persona] = stance
         run.budget.record_spent(
@@ -456,8 +486,10 @@ class SessionRun:
         *,
         max_pending: int | None = None,
         max_asked: int | None = None,
+        to: str | None = None,
     ) -> AudienceQuestion:
-        """Queue an audience question for the next round boundary.
+        """Queue an audience question for the next round boundary; `to` (a persona, see
+        `participant_called`) answers it first in that round.
 
         With `max_pending`, refuse a member who already has that many questions waiting; with
         `max_asked`, one who has asked this council that many in all.
@@ -470,7 +502,22 @@ class SessionRun:
             text,
             max_pending=max_pending,
             max_asked=max_asked,
+            addressee=to,
         )
+
+    def participant_called(self, name: str) -> str | None:
+        """The persona a member of the audience means by `name`, or None for nobody here.
+
+        In a blind council only the aliases name anyone: a persona's name would give it away.
+        """
+        wanted = name.strip().casefold()
+        return next(
+            (p for p in self._participants() if self.names.get(p, p).casefold() == wanted), None
+        )
+
+    def participant_names(self) -> list[str]:
+        """The participants as the audience may name them (aliases in a blind council)."""
+        return [self.names.get(p, p) for p in self._participants()]
 
     # ------------------------------------------------------------------ running
 
@@ -561,6 +608,7 @@ class SessionRun:
                 await self.store.mark_questions_answered([q.id for q in questions], number)
             for q in questions:
                 self.transcript.append(Turn(number, q.display_name, TurnKind.QUESTION, q.text))
+            self._audience_to = {q.addressee: q for q in questions if q.addressee is not None}
             await self.presenter.handle(RoundStarted(number, None, questions))
             replies = await self._timed(self._play_round(number, bool(questions)))
             await self.store.finish_round(self.session.id, number)
@@ -651,7 +699,15 @@ class SessionRun:
             number,
             [m.name for m in self.spec.members if m.name not in self._sitting_out],
             chair,
-            addressed_first=list(self._directed),
+            addressed_first=[*self._audience_to, *self._directed],
+        )
+        # A member the audience put a question to speaks first, whatever the format's order.
+        steps = sorted(
+            steps,
+            key=lambda s: (
+                s.kind is not ReplyKind.CHAIR,
+                not set(s.speakers) & set(self._audience_to),
+            ),
         )
         replies: list[Reply] = []
         for planned in steps:
@@ -664,7 +720,12 @@ class SessionRun:
                 continue
             if step.kind is ReplyKind.CHAIR:
                 ask = chair_instruction(number, has_questions=has_questions, language=self.language)
-                done = await self._step(number, step.kind, dict.fromkeys(step.speakers, ask))
+                # A chair may be asked too: it answers before it opens the round.
+                instructions = {
+                    name: "\n".join([*questions_put(self._question_lines(name)), ask])
+                    for name in step.speakers
+                }
+                done = await self._step(number, step.kind, instructions)
             else:
                 instructions = self._answer_instructions(number, step.speakers)
                 done = await self._step(number, step.kind, instructions)
@@ -672,7 +733,7 @@ class SessionRun:
         earlier = [r for (n, _), r in self.results.items() if n == number and r not in replies]
         replies = await self._ensure_quorum(number, [*earlier, *replies])
         self._already_spoken = set()
-        self._directed = self._questions_between_members(number, self._directed)
+        self._directed = await self._put_questions(number)
         return replies
 
     def _answer_instructions(self, number: int, names: Iterable[str]) -> dict[str, str]:
@@ -687,13 +748,28 @@ class SessionRun:
             name: round_instruction(
                 number,
                 is_first=number == 1,
-                directed=self._directed.get(name, ()),
+                directed=self._question_lines(name),
                 answers_chair=answers_chair,
             )
             + "\n"
             + footer_instruction(self.language)
             for name in names
         }
+
+    def _due(self, name: str) -> list[MemberQuestion]:
+        """The questions `name` is to answer this round: the first few put to it."""
+        return self._directed.get(name, [])[:MAX_QUESTIONS_PER_ROUND]
+
+    def _question_lines(self, name: str) -> list[str]:
+        """The questions due from `name` as its instruction gives them: the audience's first."""
+        lines = []
+        if (asked := self._audience_to.get(name)) is not None:
+            said = t("council.audience-asked", name=asked.display_name, question=asked.text)
+            lines.append(self._say(said))
+        return lines + [
+            self._say(t("council.asked", asker=self.names.get(q.asker, q.asker), question=q.text))
+            for q in self._due(name)
+        ]
 
     async def _step(
         self, number: int, kind: ReplyKind, instructions: Mapping[str, str]
@@ -738,6 +814,7 @@ class SessionRun:
         if extra:
             messages = (*messages, *extra)
         is_chair = kind in (ReplyKind.CHAIR, ReplyKind.SYNTHESIS)
+        is_answer = kind in (ReplyKind.ANSWER, ReplyKind.CHAIR)
         self.speaking.add(name)
         try:
             reply = await self.turns.run(
@@ -755,6 +832,7 @@ class SessionRun:
                     stop=stop_strings(shown, participants),
                     participants=participants,
                     speaker_name=shown,
+                    answering=self._due(name) if is_answer else (),
                 )
             )
         finally:
@@ -776,6 +854,7 @@ class SessionRun:
         footer = self.turns.stance_of(reply.id)
         if footer is None:
             return
+        self._footer_asks[(reply.round_number, reply.persona)] = footer.asks
         previous = self.stances.get(reply.persona)
         moved = previous is not None and previous.label != footer.label
         stance = await self.store.add_stance(
@@ -839,31 +918,60 @@ class SessionRun:
                 retry = self._answer_instructions(number, group)
                 replies += await self._step(number, ReplyKind.ANSWER, retry)
 
-    def _questions_between_members(
-        self, number: int, put: Mapping[str, Sequence[str]]
-    ) -> dict[str, list[str]]:
-        """The questions members put to each other for round `number + 1`.
+    async def _put_questions(self, number: int) -> dict[str, list[MemberQuestion]]:
+        """The questions waiting after round `number`, with those its answers put, stored.
 
-        They are those asked in round `number`'s answers, and those `put` to a member for
-        round `number` that it never answered (it failed, and the round went on without it).
+        A question due in round `number` is answered by its addressee's reply there; one it
+        did not answer (it failed or sat out, or more were put to it than one round takes)
+        waits. New ones are the `ask:` entries of the answers' stance footers, or for an
+        answer without a footer, the questions its text puts by name.
         """
-        directed: dict[str, list[str]] = {}
-        for persona, questions in put.items():
+        directed: dict[str, list[MemberQuestion]] = {}
+        for persona, questions in self._directed.items():
             reply = self.results.get((number, persona))
-            if reply is None or reply.status is not ReplyStatus.OK:
-                directed[persona] = list(questions)
-        persona_of = {self.names.get(p, p): p for p in self.competing}
+            waiting = list(questions)
+            if reply is not None and reply.status is ReplyStatus.OK:
+                due, waiting = waiting[:MAX_QUESTIONS_PER_ROUND], waiting[MAX_QUESTIONS_PER_ROUND:]
+                await self.store.mark_member_questions_answered(
+                    [q.id for q in due], number, reply.id
+                )
+            if waiting:
+                directed[persona] = waiting
+        askable = [*self.competing]
+        if self.spec.format == "chaired" and self.spec.chair is not None:
+            askable.append(self.spec.chair.name)
+        persona_of = {self.names.get(p, p).casefold(): p for p in askable}
+        put: list[MemberQuestion] = []
         for (round_number, persona), reply in self.results.items():
             if round_number != number or reply.status is not ReplyStatus.OK:
                 continue
             if reply.kind is not ReplyKind.ANSWER:
                 continue
-            asker = self.names.get(persona, persona)
-            for addressee, question in directed_questions(reply.text, asker, list(persona_of)):
-                line = self._say(t("council.asked", asker=asker, question=question))
-                waiting = directed.setdefault(persona_of[addressee], [])
-                if line not in waiting:
-                    waiting.append(line)
+            asks = self._footer_asks.get((number, persona))
+            if asks is None:
+                shown = [self.names.get(p, p) for p in askable]
+                asks = tuple(
+                    directed_questions(reply.text, self.names.get(persona, persona), shown)
+                )
+            for addressee, text in asks:
+                target = persona_of.get(addressee.strip().casefold())
+                if target is None or target == persona:
+                    continue
+                waiting = directed.setdefault(target, [])
+                if any(q.asker == persona and q.text == text for q in waiting):
+                    continue
+                question = await self.store.add_member_question(
+                    self.session.id,
+                    persona,
+                    target,
+                    text,
+                    round_asked=number,
+                    asked_in_reply=reply.id,
+                )
+                waiting.append(question)
+                put.append(question)
+        if put:
+            await self.presenter.handle(QuestionsPut(number, tuple(put)))
         return directed
 
     # ------------------------------------------------------------------ review and synthesis

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.council.models import AudienceQuestion, Member, Reply, ReplyKind, Session
+from bot.council.models import AudienceQuestion, Member, MemberQuestion, Reply, ReplyKind, Session
 from bot.council.synthesis import Synthesis
 
 
@@ -46,6 +46,8 @@ class MemberStarted:
 
     turn: TurnKey
     display_name: str
+    # The questions other members put to it that this turn is asked to answer.
+    answering: Sequence[MemberQuestion] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,14 @@ class RoundFinished:
 
     number: int
     replies: Sequence[Reply]
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionsPut:
+    """Members put questions to each other in round `number`'s answers."""
+
+    number: int
+    questions: Sequence[MemberQuestion]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +128,7 @@ Event = (
     | MemberFinished
     | MemberFailed
     | RoundFinished
+    | QuestionsPut
     | SessionPaused
     | SessionResumed
     | SynthesisReady

@@ -217,6 +217,8 @@ class AudienceQuestion(_Frozen):
     text: str
     asked_at: datetime
     answered_in_round: int | None = None
+    # The member (persona) it is put to, who answers it first; None: the whole council.
+    addressee: str | None = None
 
 
 class GuildSettings(_Frozen):
@@ -327,6 +329,21 @@ class Stance(_Frozen):
     reason: str | None = None
 
 
+class MemberQuestion(_Frozen):
+    """A question one member put to another (personas, not aliases), and what answered it."""
+
+    id: int
+    session_id: int
+    asker: str
+    addressee: str
+    text: str
+    round_asked: int
+    # The reply that put the question, and the one that answered it.
+    asked_in_reply: int | None = None
+    answered_in_round: int | None = None
+    answer_reply_id: int | None = None
+
+
 class SessionRecord(_Frozen):
     """Everything stored about one session: for transcripts, summaries and exports."""
 
@@ -337,3 +354,4 @@ class SessionRecord(_Frozen):
     questions: tuple[AudienceQuestion, ...] = ()
     votes: dict[int, tuple[int, int]] = Field(default_factory=dict)
     stances: tuple[Stance, ...] = ()
+    member_questions: tuple[MemberQuestion, ...] = ()

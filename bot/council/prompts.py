@@ -192,25 +192,68 @@ def impersonation_start(text: str, me: str, names: Sequence[str]) -> int | None:
     return None if match is None else match.start()
 
 
-_SENTENCE_RE = re.compile(r"[^.!?\n]*\?")
+# A sentence with its end mark; text after the last mark counts as a sentence too.
+_SENTENCE_RE = re.compile(r"[^.!?\n]*(?:[.!?]+|$)")
 
 
 def directed_questions(text: str, me: str, names: Sequence[str]) -> list[tuple[str, str]]:
-    """Questions this reply puts to another member by name, as (addressee, question) pairs."""
+    """Questions this reply puts to another member by name, as (addressee, question) pairs.
+
+    The fallback for a reply without an `ask:` footer. A member is addressed when its name
+    opens the question ("Gemini, what…?"), closes it ("…, Gemini?"), follows "ask" or "a
+    question to/for", or opens an earlier sentence of the same paragraph ("Claude, I
+    disagree. What would you do?"). A name merely mentioned ("Is this fair for Claude?") is
+    not an address.
+    """
+    others = [n for n in names if n.casefold() != me.casefold()]
     found: list[tuple[str, str]] = []
-    for sentence in _SENTENCE_RE.findall(text):
-        question = sentence.strip()
-        for name in names:
-            if name.casefold() == me.casefold():
+    for paragraph in re.split(r"\n\s*\n", text):
+        # The member the paragraph addressed so far, and where that address began.
+        pending: tuple[str, int] | None = None
+        sentences = [s.strip() for s in _SENTENCE_RE.findall(paragraph.replace("\n", " "))]
+        sentences = [s for s in sentences if s]
+        for index, sentence in enumerate(sentences):
+            opener = next((n for n in others if _opens_with(sentence, n)), None)
+            if opener is not None:
+                pending = (opener, index)
+            if not sentence.endswith("?"):
                 continue
-            addressed = re.search(
-                rf"(^|\b(to|for|ask|asking)\s+|@){re.escape(name)}\b|^{re.escape(name)}\s*[,:]",
-                question,
-                re.IGNORECASE,
-            ) or re.search(rf",\s*{re.escape(name)}\s*\?$", question, re.IGNORECASE)
-            if addressed and all(a != name for a, _ in found):
-                found.append((name, question))
+            named = next((n for n in others if _addresses(sentence, n)), None)
+            if named is not None:
+                addressee, question = named, sentence
+            elif pending is not None:
+                addressee = pending[0]
+                question = " ".join(sentences[pending[1] : index + 1])
+            else:
+                continue
+            pending = None
+            if all(a != addressee for a, _ in found):
+                found.append((addressee, question))
     return found
+
+
+def _opens_with(sentence: str, name: str) -> bool:
+    """Whether `sentence` begins by calling on `name` ("Claude, …", "@Claude: …")."""
+    return re.match(rf"@?{re.escape(name)}\s*[,:]", sentence, re.IGNORECASE) is not None
+
+
+def _addresses(question: str, name: str) -> bool:
+    """Whether a question sentence is put to `name` within itself."""
+    escaped = re.escape(name)
+    return (
+        _opens_with(question, name)
+        or re.search(rf"@{escaped}\b", question, re.IGNORECASE) is not None
+        or re.search(rf",\s*{escaped}\s*\?$", question, re.IGNORECASE) is not None
+        or re.search(
+            rf"\b(?:ask(?:ing)?|questions?\s+(?:to|for))\s+{escaped}\b", question, re.IGNORECASE
+        )
+        is not None
+    )
+
+
+def questions_put(directed: Sequence[str]) -> list[str]:
+    """The instruction's opening lines: the questions other members put to this one."""
+    return [f"First, answer the question put to you: {question}" for question in directed]
 
 
 def round_instruction(
@@ -221,7 +264,7 @@ def round_instruction(
     answers_chair: bool = False,
 ) -> str:
     """What a member is asked to do this round."""
-    parts = [f"First, answer the question put to you: {question}" for question in directed]
+    parts = questions_put(directed)
     if answers_chair:
         parts.append(
             f"Round {round_number}. Answer the chair's question above with your own view; "

@@ -15,28 +15,49 @@ from bot.i18n import Text, t
 FOOTER_INSTRUCTION = (
     "End your reply with one last line in exactly this form, which the audience will not see:\n"
     "[stance: <one or two words> | claim: <your position in one line> | confidence: <0-100>% "
-    "| changed: <no, or yes because …>]"
+    "| changed: <no, or yes because …> | ask: <none, or a participant's name: your question "
+    "to them>]"
 )
 
 
 def footer_instruction(language: str) -> str:
     """The footer request, its labels and yes/no fixed in English, its words in `language`."""
     return (
-        f"{FOOTER_INSTRUCTION}\nKeep the brackets, the labels stance, claim, confidence and "
-        f"changed, and the words yes, no and because exactly as shown, in English; write the "
-        f"stance words, the claim and the reason in {language}."
+        f"{FOOTER_INSTRUCTION}\nKeep the brackets, the labels stance, claim, confidence, "
+        f"changed and ask, and the words yes, no, none and because exactly as shown, in English; "
+        f"write the stance words, the claim and the reason in {language}, and a question too. "
+        f"To put a question to another participant, write its name as shown, a colon, then the "
+        f"question; repeat `| ask: …` for a second one."
     )
 
 
 # Where a footer starts, even half-streamed: "[stance" at the start of a line.
 _START_RE = re.compile(r"(?:^|\n)[ \t]*\[\s*stance\b", re.IGNORECASE)
-_FIELD_RE = re.compile(r"(stance|claim|confidence|changed)\s*:\s*([^|\]]*)", re.IGNORECASE)
+_FIELD_RE = re.compile(r"(stance|claim|confidence|changed|ask)\s*:\s*([^|\]]*)", re.IGNORECASE)
+# The instruction's own placeholders: a footer that repeats one of them (a small model echoing
+# the form instead of filling it in) says nothing, and is ignored whole.
+_PLACEHOLDER_RE = re.compile(r"<[^<>]*>")
+_PLACEHOLDERS = frozenset(
+    {
+        "one or two words",
+        "your position in one line",
+        "0-100",
+        "no, or yes because …",
+        "no, or yes because ...",
+        "none, or a participant's name: your question to them",
+        "a participant's name: your question to them",
+        "your question to them",
+    }
+)
+_NO_QUESTION = frozenset({"", "none", "no", "-", "n/a", "nobody"})
 # Full-width brackets, colon and bar, which models writing Chinese or Japanese often use even
 # when asked for ASCII; one for one, so positions in the text stay the same.
 _FULL_WIDTH = str.maketrans("\uff3b\uff3d\uff1a\uff5c", "[]:|")
 LABEL_MAX = 40
 CLAIM_MAX = 200
 REASON_MAX = 200
+NAME_MAX = 80
+QUESTION_MAX = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +69,9 @@ class StanceFooter:
     confidence: float | None
     says_changed: bool
     reason: str | None
+    # Questions put to other participants, as (name as written, question); names are matched
+    # against the council's by the engine.
+    asks: tuple[tuple[str, str], ...] = ()
 
 
 def strip_footer(text: str) -> str:
@@ -65,7 +89,10 @@ def parse_footer(text: str) -> StanceFooter | None:
     match = _START_RE.search(text)
     if match is None:
         return None
-    fields = {k.lower(): v.strip() for k, v in _FIELD_RE.findall(text[match.start() :])}
+    found = [(k.lower(), v.strip()) for k, v in _FIELD_RE.findall(text[match.start() :])]
+    if any(_is_placeholder(value) for _, value in found):
+        return None
+    fields = dict(found)
     label = graphemes.clip(fields.get("stance", "").strip(" .").lower(), LABEL_MAX)
     if not label:
         return None
@@ -80,7 +107,26 @@ def parse_footer(text: str) -> StanceFooter | None:
         confidence=_confidence(fields.get("confidence", "")),
         says_changed=says_changed,
         reason=graphemes.clip(reason, REASON_MAX) if says_changed and reason else None,
+        asks=tuple(ask for key, value in found if key == "ask" and (ask := _ask(value))),
     )
+
+
+def _is_placeholder(value: str) -> bool:
+    """Whether a field's value repeats the instruction's form rather than filling it in."""
+    if _PLACEHOLDER_RE.search(value):
+        return True
+    return value.strip(" .%").casefold() in _PLACEHOLDERS
+
+
+def _ask(value: str) -> tuple[str, str] | None:
+    """An `ask:` field's (name, question), or None for "none" or a value with no question."""
+    if value.strip(" .").casefold() in _NO_QUESTION:
+        return None
+    name, colon, question = value.partition(":")
+    name, question = name.strip(" @*_\"'"), question.strip()
+    if not colon or not name or not question or len(name) > NAME_MAX:
+        return None
+    return name, graphemes.clip(question, QUESTION_MAX)
 
 
 def _confidence(text: str) -> float | None:

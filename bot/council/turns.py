@@ -20,7 +20,7 @@ from bot.council.events import (
     TurnKey,
 )
 from bot.council.figures import plain
-from bot.council.models import NewReply, Reply, ReplyStatus
+from bot.council.models import MemberQuestion, NewReply, Reply, ReplyStatus
 from bot.council.moderation import Verdict
 from bot.council.prompts import clean_reply, impersonation_start
 from bot.council.screening import Screening, StreamScreen
@@ -139,6 +139,8 @@ class TurnRequest:
     stop: tuple[str, ...]
     participants: Sequence[str]
     speaker_name: str
+    # The questions other members put to the speaker that it is asked to answer.
+    answering: Sequence[MemberQuestion] = ()
 
 
 class TurnRunner:
@@ -201,7 +203,7 @@ class TurnRunner:
             temperature=model.temperature,
             stop=turn.stop,
         )
-        await self.presenter.handle(MemberStarted(turn.key, turn.display_name))
+        await self.presenter.handle(MemberStarted(turn.key, turn.display_name, turn.answering))
         started = time.monotonic()
         got = _Streamed()
         try:

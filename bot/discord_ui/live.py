@@ -221,6 +221,7 @@ class LiveSessions:
             on_thread_lost=lambda why: self._thread_lost(session, thread, why),
             on_blocked=lambda why: self._blocked(session, thread, why),
             locale=session.locale,
+            jump_url=f"https://discord.com/channels/{session.guild_id}/{thread.id}",
         )
         self.presenters[session.id] = presenter
         return presenter

@@ -24,6 +24,7 @@ from bot.council.events import (
     MemberFailed,
     MemberFinished,
     MemberStarted,
+    QuestionsPut,
     RoundStarted,
     SessionEnded,
     SessionPaused,
@@ -38,6 +39,7 @@ from bot.discord_ui.views import vote_view
 from bot.i18n import Text, localize, t
 from bot.render.messages import safe_reply_text, split_message
 from bot.render.moderated import kind_prefix, reply_parts
+from bot.render.questions import ANSWERING_MARK, answering_words, asks_line, audience_asks
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,8 @@ class _Turn:
     is_placed: bool = False
     is_done: bool = False
     note_tries: int = 0
+    # The questions this turn answers: (who asked, as shown; the reply that asked).
+    answering: tuple[tuple[str, int | None], ...] = ()
 
     @property
     def is_created(self) -> bool:
@@ -97,8 +101,11 @@ class DiscordPresenter:
         on_thread_lost: Callable[[str], Awaitable[None]],
         on_blocked: Callable[[str], Awaitable[None]],
         locale: str | None = None,
+        jump_url: str | None = None,
     ) -> None:
         self.session_id = session_id
+        # The thread's address, to link an answer to the message that asked its question.
+        self.jump_url = jump_url
         # The council's locale: every header and note the presenter posts is in it.
         self.locale = locale
         self.poster = poster
@@ -133,6 +140,12 @@ class DiscordPresenter:
                 streaming.text = event.text
         elif isinstance(event, MemberFinished | MemberFailed):
             self._ended(event)
+        elif isinstance(event, QuestionsPut):
+            lines = [
+                asks_line(q, self._shown(q.asker), self._shown(q.addressee), self.locale)
+                for q in event.questions
+            ]
+            self._ordered.append(lambda: self._notice("\n".join(lines)))
         elif isinstance(event, SessionPaused):
             paused = self._say(t("council.paused", reason=event.reason))
             self._ordered.append(lambda: self._notice(f"⏸️ {paused}"))
@@ -177,6 +190,7 @@ class DiscordPresenter:
                 self._ordered.append(lambda: self._notice(note))
             return
         turn = _Turn(event.turn, self._identity(event.turn.persona))
+        turn.answering = tuple((self._shown(q.asker), q.asked_in_reply) for q in event.answering)
         self._turns[event.turn] = turn
         self._ordered.append(turn)
 
@@ -314,7 +328,7 @@ class DiscordPresenter:
     async def _round_header(self, event: RoundStarted) -> None:
         lines = [self._say(t("council.round-header", number=event.number))]
         for q in event.questions:
-            asks = t("council.audience-asks", name=f"**{q.display_name}**", question=q.text)
+            asks = audience_asks(q, f"**{q.display_name}**", self._shown, q.text)
             lines.append(f"❓ {self._say(asks)}")
         text = safe_reply_text("\n".join(lines))
         message_id = await self.poster.announce(split_message(text)[0])
@@ -443,4 +457,30 @@ class DiscordPresenter:
         turn.message_ids.append(await self.poster.send(turn.identity, content, view=view))
 
     def _prefix(self, turn: _Turn) -> str:
-        return kind_prefix(turn.key.kind, self.locale)
+        return self._answering(turn) + kind_prefix(turn.key.kind, self.locale)
+
+    def _answering(self, turn: _Turn) -> str:
+        """ "↪ answering DeepSeek", linked to the message that asked, as an answer's opening."""
+        if not turn.answering:
+            return ""
+        links = []
+        for asker, reply_id in dict.fromkeys(turn.answering):
+            message_id = self._first_message_of(reply_id)
+            said = answering_words(asker, self.locale)
+            if message_id is not None and self.jump_url is not None:
+                links.append(f"[{said}]({self.jump_url}/{message_id})")
+            else:
+                links.append(said)
+        return f"{ANSWERING_MARK} {' · '.join(links)}\n"
+
+    def _first_message_of(self, reply_id: int | None) -> int | None:
+        """The first message this presenter posted for a reply, if it did."""
+        for turn in self._turns.values():
+            if turn.reply is not None and turn.reply.id == reply_id and turn.message_ids:
+                return turn.message_ids[0]
+        return None
+
+    def _shown(self, persona: str) -> str:
+        """A persona as the thread names it (its alias in a blind council)."""
+        identity = self.identities.get(persona)
+        return identity.name if identity is not None else persona

@@ -41,6 +41,7 @@ from bot.council.stance import describe_change
 from bot.i18n import Text, localize, t, tn
 from bot.render.chart import ChartBar, votes_chart
 from bot.render.messages import defuse_masked_links, strip_invisible
+from bot.render.questions import answering_line, asks_line_words, audience_asks
 from bot.render.summary import (
     PEER_RANKING,
     SYNTHESIS_SECTIONS,
@@ -228,17 +229,23 @@ def _round(
             continue
         seat = seats.get(reply.persona) or _seat(reply.persona, DEFAULT_COLOR, "m-x")
         stance = stances.get(reply.persona) if reply.kind is ReplyKind.ANSWER else None
+        answering = [q.asker for q in record.member_questions if q.answer_reply_id == reply.id]
+        if answering:
+            lines.append(f'<p class="answering">{_text(answering_line(answering, locale))}</p>')
         lines.append(_reply(reply, seat, record.votes, stance, locale))
+        lines += [
+            '<aside class="question"><span class="icon" aria-hidden="true">❓</span>'
+            f"<p>{_text(_say(asks_line_words(q), locale))}</p></aside>"
+            for q in record.member_questions
+            if q.asked_in_reply == reply.id
+        ]
     lines.append("</section>")
     return "\n".join(lines)
 
 
 def _question(question: AudienceQuestion, locale: str | None) -> str:
-    asks = t(
-        "council.audience-asks",
-        name=f"<strong>{_text(question.display_name)}</strong>",
-        question=_inline(question.text),
-    )
+    name = f"<strong>{_text(question.display_name)}</strong>"
+    asks = audience_asks(question, name, _text, _inline(question.text))
     return (
         '<aside class="question"><span class="icon" aria-hidden="true">❓</span>'
         f"<p>{_say(asks, locale)}</p></aside>"

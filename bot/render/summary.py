@@ -16,6 +16,7 @@ from bot.council.stance import describe_change
 from bot.council.tally import kendall_tau, winners
 from bot.i18n import Text, localize, t, tn
 from bot.render.messages import safe_reply_text
+from bot.render.questions import question_pairs
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -243,6 +244,14 @@ def stance_changes(record: SessionRecord, locale: str | None = None) -> Field | 
     return Field(localize(t("council.summary.changes"), locale), _bullets(lines))
 
 
+def questions_field(record: SessionRecord, locale: str | None = None) -> Field | None:
+    """The questions members put to each other, answered or not."""
+    pairs = question_pairs(record, locale)
+    if not pairs:
+        return None
+    return Field(localize(t("council.summary.questions"), locale), _bullets(pairs))
+
+
 # Who flagged a reply as breaking the charter, as the summary names them.
 _FLAGGED_BY = {
     "chair": t("council.charter.by-chair"),
@@ -350,10 +359,13 @@ def render_summary(
             fields.append(Field(say(title), _bullets(items)))
     if (agreement := peer_agreement(record, stats, locale)) is not None:
         fields.append(agreement)
-    if (moves := stance_changes(record, locale)) is not None:
-        fields.append(moves)
-    if (breaches := charter_breaches(record, locale)) is not None:
-        fields.append(breaches)
+    for extra in (
+        stance_changes(record, locale),
+        charter_breaches(record, locale),
+        questions_field(record, locale),
+    ):
+        if extra is not None:
+            fields.append(extra)
     rounds = [r for r in record.rounds if r.first_message_id]
     if jump_url and rounds:
         links = " · ".join(

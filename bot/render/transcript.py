@@ -20,6 +20,7 @@ from bot.council.models import (
 )
 from bot.council.moderation import category_label, content_note
 from bot.i18n import Text, localize, t, tn
+from bot.render.questions import answering_line, asks_line
 from bot.render.summary import PEER_RANKING, SYNTHESIS_SECTIONS
 
 KIND_LABELS: Mapping[ReplyKind, Text] = {
@@ -77,18 +78,34 @@ def render_markdown(record: SessionRecord, locale: str | None = None) -> str:
         lines += ["", f"## {say(t('council.round', number=number))}", ""]
         for q in record.questions:
             if q.answered_in_round == number:
-                asks = say(t("council.question-from", name=q.display_name))
+                asks = say(
+                    t("council.question-from", name=q.display_name)
+                    if q.addressee is None
+                    else t("council.question-from-to", name=q.display_name, member=q.addressee)
+                )
                 lines += [f"> **{asks}** {q.text}", ""]
         stances = {st.persona: st for st in record.stances if st.round_number == number}
         for reply in record.replies:
             if reply.round_number == number and reply.kind is not ReplyKind.SYNTHESIS:
-                lines += _reply_lines(reply, record.votes, locale)
+                lines += _exchange_lines(record, reply, locale)
                 stance = stances.get(reply.persona) if reply.kind is ReplyKind.ANSWER else None
                 if stance is not None and reply.status is ReplyStatus.OK:
                     lines += [_stance_line(stance, locale), ""]
     synthesis = [r for r in record.replies if r.kind is ReplyKind.SYNTHESIS]
     lines += _synthesis_lines(s, synthesis, locale)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _exchange_lines(record: SessionRecord, reply: Reply, locale: str | None) -> list[str]:
+    """A reply, opened by whose questions it answers, and followed by those it puts."""
+    shown = _reply_lines(reply, record.votes, locale)
+    answering = [m.asker for m in record.member_questions if m.answer_reply_id == reply.id]
+    if answering:
+        shown[1:1] = ["", f"_{answering_line(answering, locale)}_"]
+    for m in record.member_questions:
+        if m.asked_in_reply == reply.id:
+            shown += [f"> {asks_line(m, m.asker, m.addressee, locale)}", ""]
+    return shown
 
 
 def _reply_lines(

@@ -177,8 +177,10 @@ class AudienceQueries(StoreBase):
         *,
         max_pending: int | None = None,
         max_asked: int | None = None,
+        addressee: str | None = None,
     ) -> AudienceQuestion:
-        """Queue an audience question for the next round boundary.
+        """Queue an audience question for the next round boundary, to one member (`addressee`,
+        a persona) or to the whole council.
 
         With `max_pending`, `user_id` may have at most that many unanswered questions in the
         session; with `max_asked`, at most that many questions in the session in all. The
@@ -206,9 +208,9 @@ class AudienceQueries(StoreBase):
                 if waiting is not None and int(waiting[0]) >= max_pending:
                     raise QuestionLimitError(session_id, max_pending)
             question_id = await tx.insert(
-                "INSERT INTO audience_questions (session_id, user_id, display_name, text, asked_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (session_id, user_id, display_name, text, self._stamp()),
+                "INSERT INTO audience_questions (session_id, user_id, display_name, text, asked_at,"
+                " addressee) VALUES (?, ?, ?, ?, ?, ?)",
+                (session_id, user_id, display_name, text, self._stamp(), addressee),
             )
             row = await tx.one("SELECT * FROM audience_questions WHERE id = ?", (question_id,))
         if row is None:

@@ -151,6 +151,7 @@ def question_from_row(row: sqlite3.Row) -> AudienceQuestion:
         text=row["text"],
         asked_at=from_db_time(row["asked_at"]),
         answered_in_round=row["answered_in_round"],
+        addressee=row["addressee"],
     )
 
 

@@ -34,6 +34,7 @@ from bot.store.db import (
 )
 from bot.store.errors import RecordNotFoundError, SchemaTooNewError, SchemaTooOldError
 from bot.store.guilds import GuildQueries
+from bot.store.member_questions import MemberQuestionQueries
 from bot.store.migrate import Migration, bundled_migrations, migrate, schema_version
 from bot.store.moderation import ModerationQueries
 from bot.store.oversight import OversightQueries
@@ -55,6 +56,7 @@ class Store(
     CouncilQueries,
     OversightQueries,
     ModerationQueries,
+    MemberQuestionQueries,
 ):
     """Council's embedded SQLite database. Create it with `Store.open`."""
 
@@ -137,4 +139,5 @@ class Store(
             questions=tuple(await self.questions(session_id)),
             votes=await self.vote_counts(session_id),
             stances=tuple(await self.stances(session_id)),
+            member_questions=tuple(await self.member_questions(session_id)),
         )
