@@ -82,6 +82,15 @@ class RoundFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class AgreementReached:
+    """Every member's position held through round `number` and no question between members is
+    open: the host may wrap up now, or the council does (`is_ending`)."""
+
+    number: int
+    is_ending: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SessionPaused:
     """The session waits for `resume` (quorum lost, or the host paused it)."""
 
@@ -118,6 +127,7 @@ Event = (
     | MemberFinished
     | MemberFailed
     | RoundFinished
+    | AgreementReached
     | SessionPaused
     | SessionResumed
     | SynthesisReady
