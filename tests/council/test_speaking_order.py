@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from bot.config import PresetConfig
+from bot.council.engine import SessionRun
 from bot.council.events import AgreementReached, RoundFinished
 from bot.council.formats import plan_round
 from bot.council.models import SessionStatus
+from bot.council.spec import build_spec
+from bot.providers.registry import build_providers
 
 MEMBERS = ["Claude", "Gemini", "Llama"]
 
@@ -89,13 +93,26 @@ async def test_a_changed_stance_or_an_open_question_makes_no_offer(council):
     assert council.presenter.of(AgreementReached) == []
 
 
-async def test_a_preset_that_ends_on_agreement_goes_to_the_synthesis(council):
+async def test_a_preset_that_ends_on_agreement_goes_to_the_synthesis(council, http):
     for name in MEMBERS:
         council.fake.script(f"{name.lower()}-model", reply=_steady(name))
-    run = await council.open(members=MEMBERS, format="debate", rounds=5, end_on_agreement=True)
+    config = council.config
+    config.presets["settled"] = PresetConfig(
+        members=MEMBERS, format="debate", rounds=5, order="fixed", end_on_agreement=True
+    )
+    spec = build_spec(config, "Should cities ban cars?", preset="settled")
+    run = await SessionRun.open(
+        spec,
+        config=config,
+        providers=build_providers(config, {}, http),
+        store=council.store,
+        presenter=council.presenter,
+    )
     session = await run.run()
 
     assert council.presenter.of(AgreementReached) == [AgreementReached(2, is_ending=True)]
     assert [e.number for e in council.presenter.of(RoundFinished)] == [1, 2]
+    assert council.presenter.started_names()[:6] == MEMBERS * 2
     assert session.status is SessionStatus.FINISHED
     assert session.synthesis_json is not None
+    assert session.end_on_agreement
