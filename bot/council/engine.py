@@ -577,6 +577,7 @@ class SessionRun:
                 await self.presenter.handle(AgreementReached(number, is_ending=ending))
                 if ending:
                     self._is_ending = True
+                    await self._audit("session.end", self._say(t("council.agreement.ending")))
                     return
             number += 1
 

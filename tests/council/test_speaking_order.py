@@ -116,3 +116,5 @@ async def test_a_preset_that_ends_on_agreement_goes_to_the_synthesis(council, ht
     assert session.status is SessionStatus.FINISHED
     assert session.synthesis_json is not None
     assert session.end_on_agreement
+    [entry] = await council.store.audit_log(None)
+    assert (entry.user_id, entry.action) == (None, "session.end")
