@@ -31,6 +31,7 @@ from bot.errors import ConfigError, ConfigProblem, SeatProblem, UserFacingError
 ProviderKind = Literal["openai", "anthropic", "gemini"]
 FormatName = Literal["parallel", "debate", "chaired", "review"]
 FORMATS: tuple[FormatName, ...] = ("parallel", "debate", "chaired", "review")
+SpeakingOrder = Literal["rotating", "fixed", "natural"]
 
 # Discord rejects webhook usernames outside 1-80 chars or containing these words.
 WEBHOOK_NAME_MAX_CHARS = 80
@@ -169,6 +170,11 @@ class PresetConfig(_Strict):
     summariser: str | None = None
     format: FormatName = "parallel"
     rounds: Annotated[int, Field(ge=1, le=10)] = 3
+    # Who speaks when in a debate or chaired council (see `bot.council.formats.plan_round`).
+    order: SpeakingOrder = "rotating"
+    # End (to the synthesis) once every member's position held for a whole round, rather
+    # than offer the host a button to.
+    end_on_agreement: bool = False
     # A locale code ("ru") or language name; unset, the models answer in the topic's language.
     language: str = ""
 

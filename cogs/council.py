@@ -28,12 +28,14 @@ from cogs.councils import PermanentCouncilCommands
 from cogs.history import HistoryCommands
 from cogs.oversight import OversightCommands
 from cogs.withheld import WithheldCommands
+from cogs.wrap import WrapUpButtons
 
 if TYPE_CHECKING:
     from bot.app import CouncilBot
 
 QUESTION_MAX_CHARS = 500
 Format = Literal["parallel", "debate", "chaired", "review"]
+Order = Literal["rotating", "fixed", "natural"]
 SessionChannel = discord.TextChannel | discord.ForumChannel | discord.Thread
 # A council's status as /council status names it.
 _STATUS = {
@@ -56,6 +58,7 @@ class CouncilCog(
     PermanentCouncilCommands,
     OversightCommands,
     WithheldCommands,
+    WrapUpButtons,
     commands.GroupCog,
     group_name="council",
 ):
@@ -82,6 +85,7 @@ class CouncilCog(
         blind: bool = False,
         in_channel: ThreadParent | None = None,
         language: str | None = None,
+        order: Order | None = None,
     ) -> None:
         """Start a council on a topic in a new thread.
 
@@ -98,6 +102,7 @@ class CouncilCog(
             blind: Hide who is who until the summary.
             in_channel: Where to open it (e.g. a forum); by default here.
             language: The language the models answer in (default: the preset's, or the topic's).
+            order: Who speaks when in a debate or chaired council (default: the preset's).
         """
         guild = require_guild(interaction)
         # Acknowledge at once: under load the checks below can outlast Discord's 3 seconds.
@@ -118,6 +123,7 @@ class CouncilCog(
             rounds=rounds,
             is_blind=blind,
             language=language,
+            order=order,
         )
 
     @app_commands.command()

@@ -22,6 +22,7 @@ from bot.council.blind import assign_aliases, identity_words, names_itself
 from bot.council.budget import Budget, BudgetExceeded
 from bot.council.charter import CharterFlag, breach_instruction, flags_to_json, parse_breaches
 from bot.council.events import (
+    AgreementReached,
     Presenter,
     QuestionsPut,
     RoundFinished,
@@ -220,6 +221,9 @@ class SessionRun:
         self._footer_asks: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
         # This round's audience questions put to one member, by persona (its latest).
         self._audience_to: dict[str, AudienceQuestion] = {}
+        # Whether each member's footer in a round kept its previous position (round, member).
+        self._held: dict[tuple[int, str], bool] = {}
+        self._has_offered_wrap_up = False
         self._stop_reason: str | None = None
         self._is_auto_stop = False
         self._interruption: str | None = None
@@ -274,6 +278,8 @@ class SessionRun:
                 budget_usd=spec.budget_usd,
                 council_id=spec.council_id,
                 charter=spec.charter,
+                speaking_order=spec.speaking_order,
+                end_on_agreement=spec.end_on_agreement,
             )
         )
         rng = rng or random.Random()  # noqa: S311  (shuffling for fairness, not secrecy)
@@ -613,7 +619,27 @@ class SessionRun:
             replies = await self._timed(self._play_round(number, bool(questions)))
             await self.store.finish_round(self.session.id, number)
             await self.presenter.handle(RoundFinished(number, replies))
+            if self._agreed(number):
+                self._has_offered_wrap_up = True
+                ending = self.spec.end_on_agreement
+                await self.presenter.handle(AgreementReached(number, is_ending=ending))
+                if ending:
+                    self._is_ending = True
+                    await self._audit("session.end", self._say(t("council.agreement.ending")))
+                    return
             number += 1
+
+    def _agreed(self, number: int) -> bool:
+        """Whether the council may wrap up after round `number` (rule-based, not a judge):
+        every member speaking it kept its stance from the round before, saying it had not
+        changed, and no member put a question to another that waits for an answer.
+
+        Offered once, and only while another round is still planned.
+        """
+        if self._has_offered_wrap_up or self._directed or number >= self.planned_rounds:
+            return False
+        members = [m for m in self.competing if m not in self._sitting_out]
+        return bool(members) and all(self._held.get((number, m), False) for m in members)
 
     async def _timed(self, work: Coroutine[Any, Any, list[Reply]]) -> list[Reply]:
         """Play a round within what is left of the wall time.
@@ -700,6 +726,8 @@ class SessionRun:
             [m.name for m in self.spec.members if m.name not in self._sitting_out],
             chair,
             addressed_first=[*self._audience_to, *self._directed],
+            order=self.spec.speaking_order,
+            spoken=self._spoken(),
         )
         # A member the audience put a question to speaks first, whatever the format's order.
         steps = sorted(
@@ -735,6 +763,14 @@ class SessionRun:
         self._already_spoken = set()
         self._directed = await self._put_questions(number)
         return replies
+
+    def _spoken(self) -> dict[str, int]:
+        """How many answers each member has given so far in this council."""
+        counts: dict[str, int] = {}
+        for reply in self.results.values():
+            if reply.kind is ReplyKind.ANSWER and reply.status is ReplyStatus.OK:
+                counts[reply.persona] = counts.get(reply.persona, 0) + 1
+        return counts
 
     def _answer_instructions(self, number: int, names: Iterable[str]) -> dict[str, str]:
         """What each member is asked for its answer in round `number` (a retry too): first the
@@ -857,6 +893,9 @@ class SessionRun:
         self._footer_asks[(reply.round_number, reply.persona)] = footer.asks
         previous = self.stances.get(reply.persona)
         moved = previous is not None and previous.label != footer.label
+        self._held[(reply.round_number, reply.persona)] = (
+            previous is not None and not moved and not footer.says_changed
+        )
         stance = await self.store.add_stance(
             Stance(
                 session_id=self.session.id,

@@ -92,6 +92,15 @@ class QuestionsPut:
 
 
 @dataclass(frozen=True, slots=True)
+class AgreementReached:
+    """Every member's position held through round `number` and no question between members is
+    open: the host may wrap up now, or the council does (`is_ending`)."""
+
+    number: int
+    is_ending: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SessionPaused:
     """The session waits for `resume` (quorum lost, or the host paused it)."""
 
@@ -129,6 +138,7 @@ Event = (
     | MemberFailed
     | RoundFinished
     | QuestionsPut
+    | AgreementReached
     | SessionPaused
     | SessionResumed
     | SynthesisReady

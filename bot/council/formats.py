@@ -6,10 +6,10 @@ it stood when the step began; a later step sees everything earlier steps said.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.council.models import FormatName, ReplyKind
+from bot.council.models import FormatName, ReplyKind, SpeakingOrder
 from bot.i18n import Text, t
 
 # How a format is named where people read it: each locale's word for it.
@@ -40,23 +40,52 @@ def plan_round(
     members: Sequence[str],
     chair: str | None,
     addressed_first: Sequence[str] = (),
+    order: SpeakingOrder = "rotating",
+    spoken: Mapping[str, int] | None = None,
 ) -> list[Step]:
     """The steps of one round for this format.
 
-    `addressed_first` names members another member put a question to last round; in the
-    chaired format they are seated first.
+    `addressed_first` names members another member put a question to last round; `spoken`
+    counts each member's answers so far. `order` seats a debate's speakers, or a chaired
+    council's members: "rotating" shifts a debate by one each round (a chaired council seats
+    the addressed first), "fixed" keeps the order given, and "natural" seats the addressed
+    first, then who has spoken least, ties in the order given.
     """
     if format == "debate":
-        shift = (round_number - 1) % len(members)
-        order = [*members[shift:], *members[:shift]]
-        return [Step((name,)) for name in order]
+        return [
+            Step((name,))
+            for name in _ordered(members, round_number, addressed_first, order, spoken)
+        ]
     if format == "chaired":
         speakers = [m for m in members if m != chair]
-        first = [m for m in speakers if m in addressed_first]
-        ordered = (*first, *(m for m in speakers if m not in first))
+        if order == "rotating":
+            first = [m for m in speakers if m in addressed_first]
+            seated = [*first, *(m for m in speakers if m not in first)]
+        else:
+            seated = _ordered(speakers, round_number, addressed_first, order, spoken)
         chair_step = [Step((chair,), ReplyKind.CHAIR)] if chair else []
-        return [*chair_step, Step(ordered)]
+        return [*chair_step, Step(tuple(seated))]
     return [Step(tuple(members))]
+
+
+def _ordered(
+    members: Sequence[str],
+    round_number: int,
+    addressed_first: Sequence[str],
+    order: SpeakingOrder,
+    spoken: Mapping[str, int] | None,
+) -> list[str]:
+    if order == "fixed":
+        return list(members)
+    if order == "natural":
+        counts = spoken or {}
+        position = {name: index for index, name in enumerate(members)}
+        return sorted(
+            members,
+            key=lambda m: (m not in addressed_first, counts.get(m, 0), position[m]),
+        )
+    shift = (round_number - 1) % len(members)
+    return [*members[shift:], *members[:shift]]
 
 
 def competing_members(format: FormatName, members: Sequence[str], chair: str | None) -> list[str]:

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 FormatName = Literal["parallel", "debate", "chaired", "review"]
+# Who speaks when in a sequential format (debate, chaired): see `bot.council.formats`.
+SpeakingOrder = Literal["rotating", "fixed", "natural"]
 
 
 def utcnow() -> datetime:
@@ -97,6 +99,9 @@ class NewSession(_Frozen):
     # The permanent council's charter when the session began: rules every member's prompt
     # carries ("" for none).
     charter: str = ""
+    speaking_order: SpeakingOrder = "rotating"
+    # Whether the council goes to its synthesis once the members' positions hold for a round.
+    end_on_agreement: bool = False
 
 
 class Session(NewSession):

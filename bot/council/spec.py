@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.config import FORMATS, CouncilConfig, PersonaConfig
 from bot.council.languages import language_code, public_locale
-from bot.council.models import FormatName, MemberRole, SessionRecord
+from bot.council.models import FormatName, MemberRole, SessionRecord, SpeakingOrder
 from bot.errors import SeatProblem, UnseatedError, UserFacingError
 from bot.i18n import t, tn
 
@@ -76,6 +76,9 @@ class SessionSpec(BaseModel):
     memory: str = ""
     # A permanent council's charter (`bot.council.charter.clean_charter`); "" for none.
     charter: str = ""
+    speaking_order: SpeakingOrder = "rotating"
+    # Go to the synthesis once every member's position held for a whole round.
+    end_on_agreement: bool = False
 
     def seat(self, name: str) -> SeatSpec | None:
         """The seat of a participant (member, chair or summariser) by name."""
@@ -99,6 +102,7 @@ def build_spec(
     chair: str | None = None,
     format: str | None = None,
     rounds: int | None = None,
+    order: SpeakingOrder | None = None,
     language: str | None = None,
     server_locale: str | None = None,
     overrides: Mapping[str, PersonaConfig] | None = None,
@@ -162,6 +166,8 @@ def build_spec(
             "preset": preset if chosen is not None else None,
             "language": language_chosen,
             "locale": public_locale(language_chosen, server_locale),
+            "speaking_order": order or (chosen.order if chosen else "rotating"),
+            "end_on_agreement": chosen.end_on_agreement if chosen else False,
             **options,
         }
     )
@@ -246,6 +252,8 @@ def spec_from_record(
             "budget_tokens": session.budget_tokens,
             "budget_usd": session.budget_usd,
             "charter": session.charter,
+            "speaking_order": session.speaking_order,
+            "end_on_agreement": session.end_on_agreement,
             **options,
         }
     )

@@ -137,10 +137,12 @@ class PersonaPoster:
         *,
         embed: discord.Embed | None = None,
         files: Sequence[discord.File] = (),
+        view: discord.ui.View | None = None,
     ) -> int:
         """Post as the bot (round headers, notices, the summary); return the message id.
 
-        If the bot lost Send Messages here, the webhook still can post, under the bot's name.
+        If the bot lost Send Messages here, the webhook still can post, under the bot's name,
+        but without `view`: a webhook the bot made may carry only link buttons.
         """
         try:
             sent = await self._deliver(
@@ -149,6 +151,7 @@ class PersonaPoster:
                     content,
                     embed=embed or discord.utils.MISSING,
                     files=list(files) or discord.utils.MISSING,
+                    view=view or discord.utils.MISSING,
                     allowed_mentions=NO_MENTIONS,
                 ),
                 files,
@@ -221,6 +224,11 @@ class PersonaPoster:
             lambda: partial.edit(embed=embed, view=view, allowed_mentions=NO_MENTIONS),
             is_progress=is_progress,
         )
+
+    async def close_view(self, message_id: int, view: discord.ui.View) -> None:
+        """Replace the buttons of a message the bot posted (`announce`), keeping its text."""
+        partial = self.thread.get_partial_message(message_id)
+        await self._deliver("bot_edit", lambda: partial.edit(view=view))
 
     def spare_requests(self) -> Spare | None:
         """What the webhook may still send before its window resets (None: not known yet)."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import discord
 
 from bot.council.events import (
+    AgreementReached,
     Event,
     MemberFailed,
     MemberFinished,
@@ -35,7 +36,7 @@ from bot.council.events import (
 from bot.council.models import Moderation, Reply, ReplyKind, ReplyStatus
 from bot.discord_ui.failures import DeliveryFailed, MessageGone, ThreadBlocked, ThreadGone
 from bot.discord_ui.posting import Identity, PersonaPoster
-from bot.discord_ui.views import vote_view
+from bot.discord_ui.views import vote_view, wrap_view
 from bot.i18n import Text, localize, t
 from bot.render.messages import safe_reply_text, split_message
 from bot.render.moderated import kind_prefix, reply_parts
@@ -121,6 +122,8 @@ class DiscordPresenter:
         self._is_closed = False
         self._is_lost = False
         self._is_reviewing = False
+        # The message offering the hosts to wrap up, if any: its button closes at the end.
+        self._wrap_up_id: int | None = None
         # Final replies Discord would not take: each gets a short note in its place.
         self._owed: deque[_Turn] = deque()
         self._worker = asyncio.create_task(self._pump(), name=f"council-presenter-{session_id}")
@@ -146,10 +149,13 @@ class DiscordPresenter:
                 for q in event.questions
             ]
             self._ordered.append(lambda: self._notice("\n".join(lines)))
+        elif isinstance(event, AgreementReached):
+            self._ordered.append(lambda: self._agreement(event))
         elif isinstance(event, SessionPaused):
             paused = self._say(t("council.paused", reason=event.reason))
             self._ordered.append(lambda: self._notice(f"⏸️ {paused}"))
         elif isinstance(event, SessionEnded):
+            self._ordered.append(self._close_wrap_up)
             self._ordered.append(lambda: self._on_end(event))
             self._is_closed = True
         self._wake.set()
@@ -333,6 +339,23 @@ class DiscordPresenter:
         text = safe_reply_text("\n".join(lines))
         message_id = await self.poster.announce(split_message(text)[0])
         await self.store.set_round_first_message(self.session_id, event.number, message_id)
+
+    async def _agreement(self, event: AgreementReached) -> None:
+        if event.is_ending:
+            await self._notice(f"🤝 {self._say(t('council.agreement.ending'))}")
+            return
+        offer = f"🤝 {self._say(t('council.agreement.offer'))}"
+        view = wrap_view(self.session_id, self.locale)
+        self._wrap_up_id = await self.poster.announce(offer, view=view)
+
+    async def _close_wrap_up(self) -> None:
+        if self._wrap_up_id is None:
+            return
+        view = wrap_view(self.session_id, self.locale, is_closed=True)
+        try:
+            await self.poster.close_view(self._wrap_up_id, view)
+        except DeliveryFailed:
+            log.info("could not close the wrap-up button of session %d", self.session_id)
 
     async def _notice(self, text: str) -> None:
         await self.poster.announce(split_message(safe_reply_text(text))[0])

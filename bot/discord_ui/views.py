@@ -1,4 +1,5 @@
-"""Persistent vote buttons: the custom_id carries the reply id; the store holds the state."""
+"""Persistent buttons: votes (the custom_id carries the reply id; the store holds the state)
+and a council's "Wrap up now" (the custom_id carries the session id)."""
 
 from __future__ import annotations
 
@@ -66,4 +67,28 @@ def vote_view(reply_id: int, up: int, down: int, *, is_closed: bool = False) -> 
     view = discord.ui.View(timeout=None)
     view.add_item(VoteButton(reply_id, VoteValue.UP, up, is_closed=is_closed))
     view.add_item(VoteButton(reply_id, VoteValue.DOWN, down, is_closed=is_closed))
+    return view
+
+
+WRAP_ID_RE = r"council:wrap:(?P<session>[0-9]{1,19})"
+
+
+def wrap_button(
+    session_id: int, locale: str | None, *, is_closed: bool = False
+) -> discord.ui.Button[Any]:
+    """The "Wrap up now" button a council offers its hosts when the members' positions held
+    for a round; its custom_id is `council:wrap:<session>`."""
+    return discord.ui.Button(
+        label=localize(t("council.agreement.wrap-up"), locale),
+        emoji="🤝",
+        style=discord.ButtonStyle.primary,
+        custom_id=f"council:wrap:{session_id}",
+        disabled=is_closed,
+    )
+
+
+def wrap_view(session_id: int, locale: str | None, *, is_closed: bool = False) -> discord.ui.View:
+    """A view holding only the "Wrap up now" button (see `cogs.wrap.WrapButton`)."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(wrap_button(session_id, locale, is_closed=is_closed))
     return view

@@ -71,6 +71,8 @@ def session_from_row(row: sqlite3.Row) -> Session:
         summary_message_id=row["summary_message_id"],
         council_id=row["council_id"],
         charter=row["charter"],
+        speaking_order=row["speaking_order"],
+        end_on_agreement=bool(row["end_on_agreement"]),
         muted=tuple(json.loads(row["muted_json"])),
     )
 

@@ -28,13 +28,16 @@ class SessionQueries(StoreBase):
             session_id = await tx.insert(
                 "INSERT INTO sessions (guild_id, channel_id, thread_id, host_id, topic, format,"
                 " rounds, preset, chair, language, locale, is_blind, budget_tokens, budget_usd,"
-                " status, started_at, council_id, charter) VALUES (:guild_id, :channel_id,"
+                " status, started_at, council_id, charter, speaking_order, end_on_agreement)"
+                " VALUES (:guild_id, :channel_id,"
                 " :thread_id, :host_id, :topic, :format, :rounds, :preset, :chair, :language,"
                 " :locale, :is_blind, :budget_tokens, :budget_usd, :status, :started_at,"
-                " :council_id, :charter)",
+                " :council_id, :charter, :speaking_order, :end_on_agreement)",
                 {
                     "council_id": new.council_id,
                     "charter": new.charter,
+                    "speaking_order": new.speaking_order,
+                    "end_on_agreement": int(new.end_on_agreement),
                     "guild_id": new.guild_id,
                     "channel_id": new.channel_id,
                     "thread_id": new.thread_id,
