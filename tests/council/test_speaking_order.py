@@ -83,9 +83,8 @@ async def test_a_changed_stance_or_an_open_question_makes_no_offer(council):
 
     council.presenter.events.clear()
     council.fake.script("claude-model", reply=_steady("Claude"))
-    council.fake.script(
-        "gemini-model", reply=[f"Gemini holds. Llama, what would you cut?{_footer('cautious')}"]
-    )
+    asks = _footer("cautious").replace("]", " | ask: Llama: What would you cut?]")
+    council.fake.script("gemini-model", reply=[f"Gemini holds.{asks}"])
     council.fake.script("llama-model", reply=_steady("Llama"))
     run = await council.open(members=MEMBERS, format="debate", rounds=4)
     await run.run()
