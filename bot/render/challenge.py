@@ -115,7 +115,7 @@ def render_json(report: ChallengeReport) -> str:
 
 def _cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
-    return " ".join(text.split()).replace("|", "\\|")
+    return " ".join(text.split()).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
 
 
 def render_markdown(report: ChallengeReport) -> str:
