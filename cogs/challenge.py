@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.council.challenge import ARITHMETIC, load_questions
+from bot.council.challenge import load_questions
 from bot.council.challenge_run import ask_question, contenders_for
 from bot.council.challenge_scores import (
     Accuracy,
@@ -23,6 +23,7 @@ from bot.council.challenge_scores import (
     majority,
     score_challenge,
 )
+from bot.errors import UserFacingError
 from bot.i18n import Text, localize, t, tn
 from cogs.checks import ensure_host, require_guild
 
@@ -110,11 +111,11 @@ class ChallengeCommands(_Owner):
         # public, as the challenge's opening line is its reply. One local read is quick.
         settings = await self.store.guild_settings(guild.id)
         ensure_host(interaction.user, settings)
-        await interaction.response.defer(thinking=True)
         channel = interaction.channel
         if not isinstance(channel, discord.abc.Messageable):
-            return
-        questions = load_questions(ARITHMETIC if set == "arithmetic" else set, count)
+            raise UserFacingError(t("replies.start.wrong-channel"))
+        await interaction.response.defer(thinking=True)
+        questions = load_questions(set, count)
         contenders = contenders_for(
             self.manager.config, self.manager.providers, settings.default_preset
         )
