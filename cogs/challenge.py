@@ -119,6 +119,9 @@ class ChallengeCommands(_Owner):
         contenders = contenders_for(
             self.manager.config, self.manager.providers, settings.default_preset
         )
+        await self.store.audit(
+            guild.id, interaction.user.id, "challenge.start", detail=f"{set}, {len(questions)}"
+        )
         names = tuple(c.name for c in contenders)
         locale = str(interaction.guild_locale) if interaction.guild_locale else None
 

@@ -64,6 +64,8 @@ async def test_a_three_question_challenge_takes_predictions_reveals_and_compares
         "Majority after debate: 3/3 (100 %, 95 % CI 44-100 %)",
         "Debate turned 4 answer(s) wrong to right and 1 right to wrong.",
     ]
+    [entry] = await harness.store.audit_log(world.guild.id, action="challenge.start")
+    assert (entry.user_id, entry.detail) == (world.host.id, "arithmetic, 3")
     assert (await _message(harness, "**Answer 3: 11**")).content.endswith(
         "Predictions: 0 said right, 0 said wrong; 0 guessed correctly."
     )
