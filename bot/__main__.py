@@ -1,4 +1,4 @@
-"""The composition root and command line: `council-bot run | check`.
+"""The composition root and command line: `council-bot run | check | console | eval | ...`.
 
 Resources (the store, the one httpx client) are opened here with `async with` and handed to
 whoever needs them.
@@ -26,6 +26,7 @@ from bot.errors import ConfigError, UnseatedError, UserFacingError
 
 if TYPE_CHECKING:
     from bot.app import CouncilBot
+    from bot.council.challenge_scores import QuestionResult
     from bot.council.models import AuditEntry
     from bot.council.spec import SessionSpec
 
@@ -189,12 +190,30 @@ def _parser() -> argparse.ArgumentParser:
     resume_all.add_argument("--guild", required=True, help="the server's id")
     resume_all.set_defaults(handler=_resume_all)
 
+    _add_eval(commands)
+
     # Also after the command; SUPPRESS keeps a command's default from undoing an earlier -v.
     for command in commands.choices.values():
         command.add_argument(
             "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
         )
     return parser
+
+
+def _add_eval(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """`council-bot eval`: the challenge in the terminal."""
+    evaluate = commands.add_parser(
+        "eval",
+        help="does the council beat one model? ask questions with known answers: each member "
+        "alone, the majority vote, and the majority after one debate",
+    )
+    evaluate.add_argument(
+        "--set", default="arithmetic", help="arithmetic (default) or a .json/.csv question file"
+    )
+    evaluate.add_argument("--count", type=int, default=10, help="how many questions (default 10)")
+    evaluate.add_argument("--preset", help="the preset whose members answer (default: default)")
+    evaluate.add_argument("--report", type=Path, help="write the report here (.json or .md)")
+    evaluate.set_defaults(handler=_eval)
 
 
 def _load(settings: Settings) -> CouncilConfig:
@@ -545,6 +564,51 @@ def _resume_all(args: argparse.Namespace, settings: Settings) -> int:
     if not asyncio.run(lift()):
         raise UserFacingError(f"Server {guild_id} is not halted: there is nothing to resume.")
     print(f"Councils may start in server {guild_id} again.")
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.council.challenge import load_questions
+    from bot.council.challenge_run import contenders_for, run_challenge
+    from bot.providers.registry import build_providers, connections_for, new_http_client
+    from bot.render.challenge import ChallengeReport, question_line, render_report, summary_lines
+
+    report_path: Path | None = args.report
+    if report_path is not None and report_path.suffix.lower() not in (".json", ".md"):
+        raise UserFacingError(f"--report must name a .json or .md file, not {str(report_path)!r}.")
+    questions = load_questions(args.set, args.count)
+    config = _load(settings)
+
+    def say(line: str) -> None:
+        # Bytes, as in export: a reply quoted back may hold what the locale can't encode.
+        sys.stdout.buffer.write(f"{line}\n".encode())
+        sys.stdout.flush()
+
+    async def evaluate() -> ChallengeReport:
+        async with new_http_client(connections_for(config)) as client:
+            contenders = contenders_for(
+                config, build_providers(config, os.environ, client), args.preset
+            )
+            names = tuple(c.name for c in contenders)
+
+            async def heard(number: int, result: QuestionResult) -> None:
+                say(question_line(number, result, names))
+
+            results = await run_challenge(questions, contenders, on_result=heard)
+        return ChallengeReport(args.set, args.preset or "default", names, tuple(results))
+
+    try:
+        report = asyncio.run(evaluate())
+    except UnseatedError as exc:
+        for problem in exc.problems:
+            print(f"council-bot: {problem.operator_line()}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in summary_lines(report):
+        say(line)
+    if report_path is not None:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(render_report(report, report_path.suffix), encoding="utf-8")
+        say(f"Report written to {report_path}")
     return EXIT_OK
 
 

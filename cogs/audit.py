@@ -50,6 +50,7 @@ AuditAction = Literal[
     "reply.release",
     "moderation.rule",
     "moderation.allow",
+    "challenge.start",
 ]
 AUDIT_PAGE_SIZE = 10
 # A page is ten lines of at most ~170 characters: under Discord's 2000 per message.

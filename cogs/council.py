@@ -16,6 +16,7 @@ from bot.discord_ui.live import require_thread
 from bot.errors import UserFacingError
 from bot.i18n import Text, localize, t, tn
 from bot.i18n.amounts import money, number
+from cogs.challenge import ChallengeCommands
 from cogs.checks import (
     ThreadParent,
     ensure_audience,
@@ -55,6 +56,7 @@ _ENDED = {
 
 class CouncilCog(
     HistoryCommands,
+    ChallengeCommands,
     PermanentCouncilCommands,
     OversightCommands,
     WithheldCommands,
