@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 from bot.config import CouncilConfig
 from bot.council.engine import SessionRun
 from bot.council.events import Presenter
+from bot.council.figures import money
 from bot.council.models import GuildHalt, GuildSettings, Session, SessionStatus
 from bot.council.screening import ModelCheck, Screening
 from bot.council.spec import SessionSpec, spec_from_record
 from bot.errors import UserFacingError
 from bot.i18n import Text, localize, t, tn
-from bot.i18n.amounts import money
 from bot.providers.types import Provider
 from bot.store.store import Store
 

@@ -8,10 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.council.figures import money, number
 from bot.council.models import GuildSettings
 from bot.errors import UserFacingError
 from bot.i18n import localize, t, tn
-from bot.i18n.amounts import money, number
 from cogs.audit import AuditCommands, AuditPageButton
 from cogs.checks import ThreadParent, ensure_manager, require_guild
 from cogs.halts import HaltCommands

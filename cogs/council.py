@@ -10,12 +10,12 @@ from discord.ext import commands
 
 from bot.audience import MAX_PENDING_QUESTIONS_PER_MEMBER
 from bot.council.engine import SessionRun
+from bot.council.figures import money, number
 from bot.council.models import Session, SessionStatus
 from bot.council.spec import clean_text
 from bot.discord_ui.live import require_thread
 from bot.errors import UserFacingError
 from bot.i18n import Text, localize, t, tn
-from bot.i18n.amounts import money, number
 from cogs.challenge import ChallengeCommands
 from cogs.checks import (
     ThreadParent,

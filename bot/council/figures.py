@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import format_decimal, format_percent
+from babel import Locale
+from babel.numbers import format_decimal, format_percent, parse_pattern
 
 from bot.i18n import catalog_locale, localize, t
+
+CURRENCY = "USD"
+"""Every price and budget in the bot's config is in US dollars."""
 
 
 def _babel(locale: str | None) -> str:
@@ -62,3 +66,18 @@ def duration(seconds: float, locale: str | None, *, with_hours: bool = False) ->
     else:
         text = t("figures.seconds", seconds=secs)
     return localize(text, locale)
+
+
+def money(amount: float, locale: str | None, *, digits: int = 2) -> str:
+    """US dollars in the locale's own currency pattern, grouped, with exactly `digits`
+    decimals ("$1,234.50"; "$0.0012" with 4; "1 234,50 $" in Russian)."""
+    where = Locale.parse(_babel(locale).replace("-", "_"))
+    pattern = parse_pattern(where.currency_formats["standard"].pattern)
+    # Costs of single calls are fractions of a cent: the currency's own 2 decimals hide them.
+    pattern.frac_prec = (digits, digits)
+    return str(pattern.apply(amount, where, currency=CURRENCY, currency_digits=False))
+
+
+def number(value: float, locale: str | None) -> str:
+    """A number with its digits grouped and every decimal it has ("1,234", "0.25")."""
+    return format_decimal(value, locale=_babel(locale), decimal_quantization=False)

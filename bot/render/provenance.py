@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot import graphemes
-from bot.council.figures import decimal
+from bot.council.figures import decimal, money, number
 from bot.council.models import Member, Reply, ReplyKind, ReplyStatus, Session
 from bot.council.moderation import category_label
 from bot.i18n import Text, localize, t
-from bot.i18n.amounts import money, number
 from bot.render.messages import strip_invisible
 
 Verdict = Literal["passed", "flagged"]
