@@ -30,13 +30,12 @@ class Mutes:
         the council can't go on without it. So is a mute that would leave fewer than two
         members speaking.
         """
-        session, member, shown = await self._find(session, name)
+        session, member, shown, members = await self._find(session, name)
         chairs = session.format == "chaired" and member.role is MemberRole.CHAIR
         if chairs:
             raise UserFacingError(t("replies.mute.chair", name=shown, session=session.id))
         if member.persona in session.muted:
             raise UserFacingError(t("replies.mute.already", name=shown, session=session.id))
-        members = await self.store.members(session.id)
         speaking = [
             m.persona
             for m in members
@@ -54,7 +53,7 @@ class Mutes:
 
     async def unmute(self, session: Session, name: str, *, user_id: int, host: str) -> Text:
         """Let a muted member speak again from the next round; return the thread's note."""
-        session, member, shown = await self._find(session, name)
+        session, member, shown, _ = await self._find(session, name)
         if member.persona not in session.muted:
             raise UserFacingError(t("replies.mute.not-muted", name=shown, session=session.id))
         await self.store.set_muted(session.id, [p for p in session.muted if p != member.persona])
@@ -63,9 +62,10 @@ class Mutes:
         await self.store.audit(session.guild_id, user_id, "member.unmute", session.id, shown)
         return t("council.mute.unmuted", name=shown, host=host)
 
-    async def _find(self, session: Session, name: str) -> tuple[Session, Member, str]:
-        """The session as stored now, the member called `name`, and the name the thread
-        knows it by (its alias in a blind council, which a refusal must not give away)."""
+    async def _find(self, session: Session, name: str) -> tuple[Session, Member, str, list[Member]]:
+        """The session as stored now, the member called `name`, the name the thread knows it
+        by (its alias in a blind council, which a refusal must not give away), and all the
+        council's members."""
         stored = await self.store.get_session(session.id) or session
         members = await self.store.members(session.id)
         wanted = " ".join(name.split()).casefold()
@@ -74,6 +74,6 @@ class Mutes:
             # names must not learn who sits behind which.
             shown = member.alias or member.persona
             if wanted == shown.casefold():
-                return stored, member, shown
+                return stored, member, shown, members
         names = ", ".join(m.alias or m.persona for m in members)
         raise UserFacingError(t("replies.mute.unknown", name=name, session=session.id, names=names))
