@@ -151,13 +151,19 @@ class Driver:
         return user
 
     def create_guild(
-        self, name: str = "Test Guild", *, owner: User | None = None, locale: str = "en-US"
+        self,
+        name: str = "Test Guild",
+        *,
+        owner: User | None = None,
+        locale: str = "en-US",
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
         """A guild the bot is in; announced with GUILD_CREATE when the bot is already connected.
 
-        `locale` is the server's primary language (its `preferred_locale`).
+        `locale` is the server's primary language (its `preferred_locale`); `shard`
+        (shard_id, num_shards) gives it an id whose events that shard receives.
         """
-        guild = self.fake.create_guild(name, owner=owner)
+        guild = self.fake.create_guild(name, owner=owner, shard=shard)
         guild.preferred_locale = locale
         self.fake.dispatch("GUILD_CREATE", guild_create(self.fake, guild))
         return guild

@@ -176,6 +176,12 @@ class FakeDiscord:
         self.wire: list[WireEntry] = []
         self.validate_openapi = validate_openapi and openapi.is_available()
         self.ack_deadline_s = 3.0
+        # Discord: "Each shard can only support a maximum of 2500 guilds"; a session that would
+        # hold more is closed with 4011. Tests lower it to provoke that.
+        # https://discord.com/developers/docs/events/gateway#sharding
+        self.max_guilds_per_session = 2500
+        # GET /gateway/bot's session_start_limit.max_concurrency: IDENTIFYs allowed per 5 s.
+        self.max_concurrency = 1
         self.token_lifetime_s = 15 * 60.0
         self._clock_offset_s = 0.0
         self._changed = asyncio.Event()
@@ -382,9 +388,19 @@ class FakeDiscord:
 
     # -- world helpers used by routes and the driver -----------------------------------------
 
-    def create_guild(self, name: str, *, owner: User | None = None) -> Guild:
-        """A guild with @everyone, the bot as a member with its managed role, and no channels."""
-        gid = self.world.snowflakes.next()
+    @property
+    def recommended_shards(self) -> int:
+        """GET /gateway/bot's ``shards``: Discord recommends one shard per 1000 guilds."""
+        return max(1, -(-len(list(self.guilds_of(self.bot_user.id))) // 1000))
+
+    def create_guild(
+        self, name: str, *, owner: User | None = None, shard: tuple[int, int] | None = None
+    ) -> Guild:
+        """A guild with @everyone, the bot as a member with its managed role, and no channels.
+
+        `shard` (shard_id, num_shards) picks an id whose events go to that shard.
+        """
+        gid = self.world.snowflakes.next_in_shard(*shard) if shard else self.world.snowflakes.next()
         owner = owner or self.owner
         guild = Guild(id=gid, name=name, owner_id=owner.id)
         guild.roles[gid] = Role(
