@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from bot.council.challenge_scores import QuestionResult
     from bot.council.models import AuditEntry
     from bot.council.spec import SessionSpec
+    from bot.shards import ShardPlan
 
 log = logging.getLogger("bot")
 
@@ -114,6 +115,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the bot")
+    run.add_argument(
+        "--shards",
+        help="run only these shards in this process, e.g. 0-3 or 0,2 (as SHARDS; see "
+        "README, Running at scale)",
+    )
+    run.add_argument(
+        "--shard-count", type=int, help="how many shards the bot runs in all (as SHARD_COUNT)"
+    )
     run.set_defaults(handler=_run)
 
     check = commands.add_parser("check", help="validate the config and reach every model")
@@ -231,10 +240,17 @@ def _load_for_bot(settings: Settings) -> CouncilConfig:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.shards import parse_shard_plan, rest_share_per_s
+
+    shards = parse_shard_plan(
+        args.shards if args.shards is not None else settings.shards,
+        args.shard_count if args.shard_count is not None else settings.shard_count,
+    )
+    rest_share_per_s(settings.rest_share, shards)  # refused here, in one line, if malformed
     # The config first: on a first run its warnings name each provider key still to fill in.
     config = _load_for_bot(settings)
     _require_token(settings)
-    asyncio.run(_serve(settings, config))
+    asyncio.run(_serve(settings, config, shards=shards))
     return EXIT_OK
 
 
@@ -256,12 +272,18 @@ def _require_token(settings: Settings) -> None:
 
 
 async def _serve(
-    settings: Settings, config: CouncilConfig, *, sync_guild: int | None = None
+    settings: Settings,
+    config: CouncilConfig,
+    *,
+    sync_guild: int | None = None,
+    shards: ShardPlan | None = None,
 ) -> int:
-    """Run the bot; or, given `sync_guild` (0 for global), only register its commands."""
-    from bot.app import CouncilBot, apply_discord_endpoints
+    """Run the bot (the `shards` of it, if given); or, given `sync_guild` (0 for global), only
+    register its commands."""
+    from bot.app import CouncilBot, ShardedCouncilBot, apply_discord_endpoints
     from bot.council.screening import ModelCheck
     from bot.databases import open_store, run_lock
+    from bot.leases import CouncilLeases
     from bot.providers.moderation import build_moderation_model
     from bot.providers.registry import build_providers, connections_for, new_http_client
     from bot.sessions import SessionManager
@@ -269,7 +291,7 @@ async def _serve(
     apply_discord_endpoints(settings)
     async with AsyncExitStack() as resources:
         if sync_guild is None:
-            resources.enter_context(run_lock(settings.council_db))
+            resources.enter_context(run_lock(settings.council_db, shards))
         store = await resources.enter_async_context(open_store(settings.council_db))
         client = await resources.enter_async_context(new_http_client(connections_for(config)))
         providers = build_providers(config, os.environ, client)
@@ -279,7 +301,10 @@ async def _serve(
             providers=providers,
             store=store,
             moderation=ModelCheck.configured(config.moderation, moderation),
+            leases=CouncilLeases(store, ttl_s=settings.lease_ttl_s),
         )
+        if shards is not None:
+            log.info("running shards %s", shards.describe())
         log.info(
             "store %s open with %d sessions; %d providers ready",
             settings.council_db,
@@ -288,6 +313,15 @@ async def _serve(
         )
 
         def new_bot() -> CouncilBot:
+            if shards is not None:
+                return ShardedCouncilBot(
+                    shard_plan=shards,
+                    settings=settings,
+                    config=config,
+                    store=store,
+                    manager=manager,
+                    extensions=EXTENSIONS,
+                )
             return CouncilBot(
                 settings=settings,
                 config=config,
@@ -314,6 +348,7 @@ async def _connect(new_bot: Callable[[], CouncilBot], token: str, *, sync_guild:
         describe,
         login_refused,
         reconnect_waits,
+        shards_refused,
         unreachable_error,
     )
 
@@ -335,6 +370,10 @@ async def _connect(new_bot: Callable[[], CouncilBot], token: str, *, sync_guild:
                     return 0
             except discord.LoginFailure:
                 raise login_refused() from None
+            except discord.ConnectionClosed as exc:
+                if (refusal := shards_refused(exc)) is None:
+                    raise
+                raise refusal from None
             except UNREACHABLE as exc:
                 if sync_guild is not None:
                     raise unreachable_error(exc) from exc

@@ -31,6 +31,7 @@ from bot.i18n import localize, t
 from bot.oversight import Mutes
 from bot.personas import PersonaBook
 from bot.sessions import SessionManager
+from bot.shards import ShardPlan, rest_share_per_s
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -106,12 +107,14 @@ class CouncilBot(commands.Bot):
         store: Store,
         manager: SessionManager,
         extensions: Sequence[str] = (),
+        shard_plan: ShardPlan | None = None,
         **options: Any,
     ) -> None:
         budgets = WebhookBudgets()
+        pacer = GlobalPacer.for_share(rest_share_per_s(settings.rest_share, shard_plan))
         super().__init__(
             command_prefix=commands.when_mentioned,
-            http_trace=discord_trace(budgets, GlobalPacer()),
+            http_trace=discord_trace(budgets, pacer),
             intents=discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=CouncilTree,
@@ -121,6 +124,8 @@ class CouncilBot(commands.Bot):
         self.config = config
         self.store = store
         self.manager = manager
+        # Not `shards`: AutoShardedClient's name for its live shards.
+        self.shard_plan = shard_plan
         self.extension_names = tuple(extensions)
         self.personas = PersonaBook(config, store)
         self.councils = CouncilBook(config, store)
@@ -138,13 +143,14 @@ class CouncilBot(commands.Bot):
         )
 
     async def connect(self, *, reconnect: bool = True) -> None:
-        """Serve: sessions a previous process left running become resumable, then connect.
+        """Serve: sessions a previous process left running in our guilds become resumable here
+        (those still leased to another process once their lease expires), then connect.
 
         Raises:
             OSError, aiohttp.ClientError, TimeoutError: the first connection failed; discord.py
                 reconnects by itself only once it has been connected.
         """
-        interrupted = await self.store.mark_running_sessions_interrupted()
+        interrupted = await self.manager.take_over_interrupted(self.owns_guild)
         if interrupted:
             log.info(
                 "%d session(s) were interrupted by a restart: %s",
@@ -162,6 +168,10 @@ class CouncilBot(commands.Bot):
             if self.ws is not None or not isinstance(cause, UNREACHABLE):
                 raise
             raise cause from None
+
+    def owns_guild(self, guild_id: int | None) -> bool:
+        """Whether this process runs the guild's shard (an unsharded bot runs them all)."""
+        return self.shard_plan is None or self.shard_plan.owns(guild_id)
 
     async def setup_hook(self) -> None:
         """Register cogs, persistent buttons and the commands' translations; sync to the
@@ -229,3 +239,16 @@ class CouncilBot(commands.Bot):
     async def on_ready(self) -> None:
         """Log who we are once connected."""
         log.info("connected as %s", self.user)
+
+
+class ShardedCouncilBot(CouncilBot, commands.AutoShardedBot):
+    """`CouncilBot` running some of the bot's shards in this process (`council-bot run
+    --shards 0-3 --shard-count 8`): it receives only the events of their guilds."""
+
+    def __init__(self, *, shard_plan: ShardPlan, **options: Any) -> None:
+        super().__init__(
+            shard_plan=shard_plan,
+            shard_ids=list(shard_plan.ids),
+            shard_count=shard_plan.count,
+            **options,
+        )

@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     discord_api_base: HttpUrl | None = None
     discord_gateway_url: WebSocketUrl | None = None
     log_level: Annotated[str, AfterValidator(_log_level)] = "INFO"
+    # Running at scale (README): this process's shards out of `shard_count`, its part of the
+    # bot token's global REST limit, and how long a council's lease outlives its last renewal.
+    shards: str | None = None
+    shard_count: Annotated[int, Field(ge=1)] | None = None
+    rest_share: str | None = None
+    lease_ttl_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
 
 
 # What each setting that can be mistyped must be, to say so when it is not.
@@ -91,6 +97,8 @@ _SETTING_FORMS = {
     "discord_gateway_url": "a ws(s) URL, e.g. ws://127.0.0.1:8080/gateway, or empty for "
     "Discord itself",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
+    "shard_count": "how many shards the bot runs in all, a whole number of 1 or more",
+    "lease_ttl_s": "seconds between 1 and 3600, e.g. 30",
 }
 
 

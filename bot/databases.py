@@ -12,10 +12,11 @@ import asyncio
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 
 from bot.errors import UserFacingError
+from bot.shards import ShardPlan
 from bot.store.errors import MigrationError, SchemaTooOldError
 from bot.store.store import Store
 
@@ -78,18 +79,37 @@ async def open_store_read_only(db: Path) -> AsyncIterator[Store]:
 
 
 @contextmanager
-def run_lock(db: Path) -> Iterator[None]:
+def run_lock(db: Path, shards: ShardPlan | None = None) -> Iterator[None]:
     """Hold `DB.lock` while the bot runs: two bots on one database would each think the
     other's councils were interrupted, and both would answer every command.
+
+    A process running some shards (`council-bot run --shards`) shares `DB.lock` with the other
+    shard processes and holds `DB.shard-N.lock` for each of its shards alone. So processes with
+    disjoint shards run side by side on one SQLite file (their councils kept apart by the
+    leases in the store), while two processes claiming one shard, or an unsharded `run` beside
+    any shard process, are refused: both would answer that shard's commands.
 
     Raises:
         UserFacingError: another process holds the lock, or it can't be created.
     """
-    import fcntl
-
     if db.is_dir():
         raise _folder(db)
-    lock = db.with_name(f"{db.name}.lock")
+    with ExitStack() as held:
+        if shards is None:
+            held.enter_context(_locked(db, db.with_name(f"{db.name}.lock"), exclusive=True))
+        else:
+            held.enter_context(_locked(db, db.with_name(f"{db.name}.lock"), exclusive=False))
+            for shard in shards.ids:
+                lock = db.with_name(f"{db.name}.shard-{shard}.lock")
+                held.enter_context(_locked(db, lock, exclusive=True, shard=shard))
+        yield
+
+
+@contextmanager
+def _locked(db: Path, lock: Path, *, exclusive: bool, shard: int | None = None) -> Iterator[None]:
+    """Hold an flock on `lock`: exclusive (recording our pid in it), or shared."""
+    import fcntl
+
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)
         file = lock.open("a+", encoding="ascii")
@@ -97,18 +117,24 @@ def run_lock(db: Path) -> Iterator[None]:
         raise _cant_open(db, exc) from exc
     with file:
         try:
-            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(file, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
         except BlockingIOError:
             file.seek(0)
             holder = file.read().strip()
             by = f" (process {holder})" if holder.isdigit() else ""
+            if shard is not None:
+                raise UserFacingError(
+                    f"Another `council-bot run`{by} runs shard {shard} on the database {db}: "
+                    "give each process shards of its own (--shards)."
+                ) from None
             raise UserFacingError(
                 f"Another `council-bot run`{by} is using the database {db}: stop it first, "
                 "or set COUNCIL_DB to another file."
             ) from None
-        file.truncate(0)
-        file.write(f"{os.getpid()}\n")
-        file.flush()
+        if exclusive:
+            file.truncate(0)
+            file.write(f"{os.getpid()}\n")
+            file.flush()
         yield
 
 

@@ -34,6 +34,7 @@ from bot.store.db import (
 )
 from bot.store.errors import RecordNotFoundError, SchemaTooNewError, SchemaTooOldError
 from bot.store.guilds import GuildQueries
+from bot.store.leases import LeaseQueries
 from bot.store.member_questions import MemberQuestionQueries
 from bot.store.migrate import Migration, bundled_migrations, migrate, schema_version
 from bot.store.moderation import ModerationQueries
@@ -57,6 +58,7 @@ class Store(
     OversightQueries,
     ModerationQueries,
     MemberQuestionQueries,
+    LeaseQueries,
 ):
     """Council's embedded SQLite database. Create it with `Store.open`."""
 

@@ -162,37 +162,6 @@ async def test_thread_synthesis_and_summary_message_are_stored(store, make):
     assert await store.session_for_thread(70) == updated
 
 
-async def test_mark_running_sessions_interrupted_pauses_only_running_sessions(store, make):
-    running_a = await make.session()
-    finished = await make.session()
-    await store.set_session_status(finished.id, SessionStatus.FINISHED)
-    paused = await make.session()
-    await store.set_session_status(paused.id, SessionStatus.PAUSED, reason="host paused")
-    running_b = await make.session()
-
-    interrupted = await store.mark_running_sessions_interrupted()
-
-    assert [s.id for s in interrupted] == [running_a.id, running_b.id]
-    for session in interrupted:
-        assert session.status is SessionStatus.PAUSED
-        assert session.stop_reason == "interrupted by a restart"
-        assert session.ended_at is None
-        assert await store.get_session(session.id) == session
-    assert (await store.get_session(finished.id)).status is SessionStatus.FINISHED
-    assert (await store.get_session(paused.id)).stop_reason == "host paused"
-    assert await store.mark_running_sessions_interrupted() == []
-
-
-async def test_a_council_interrupted_by_a_restart_is_told_so_in_its_own_locale(store, make):
-    russian = await make.session(locale="ru")
-    english = await make.session(locale="en")
-
-    await store.mark_running_sessions_interrupted()
-
-    assert (await store.get_session(russian.id)).stop_reason == "прервано перезапуском бота"
-    assert (await store.get_session(english.id)).stop_reason == "interrupted by a restart"
-
-
 async def test_members_round_trip_in_seating_order(store, make):
     session = await make.session()
     seated = [
