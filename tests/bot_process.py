@@ -84,8 +84,10 @@ class BotProcess:
         # Commands are synced in setup_hook, before the gateway connects; the guild arrives
         # after IDENTIFY.
         await self.fake.wait_for(
-            lambda: process.returncode is not None
-            or len(self.fake.gateway.dispatched("GUILD_CREATE")) > guilds_sent,
+            lambda: (
+                process.returncode is not None
+                or len(self.fake.gateway.dispatched("GUILD_CREATE")) > guilds_sent
+            ),
             timeout=20,
             what="the bot to receive its guild",
         )
