@@ -396,8 +396,11 @@ class SessionManager:
         paused: list[Session] = []
         waiting: list[int] = []
         for session_id in session_ids:
-            if session_id in self._runs or session_id in self._resuming:
+            if session_id in self._runs:
                 continue  # its host resumed it here meanwhile
+            if session_id in self._resuming:
+                waiting.append(session_id)  # its host is resuming it; see how that went
+                continue
             if not await self.leases.take(session_id):
                 waiting.append(session_id)
                 continue
