@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.config import CouncilConfig
+from bot.council.asking import Asking
 from bot.council.blind import assign_aliases, identity_words, names_itself
 from bot.council.budget import Budget, BudgetExceeded
 from bot.council.charter import CharterFlag, breach_instruction, flags_to_json, parse_breaches
 from bot.council.events import (
     AgreementReached,
     Presenter,
-    QuestionsPut,
     RoundFinished,
     RoundStarted,
     SessionEnded,
@@ -58,7 +58,6 @@ from bot.council.prompts import (
     Turn,
     TurnKind,
     build_messages,
-    directed_questions,
     in_language,
     questions_put,
     round_instruction,
@@ -216,9 +215,8 @@ class SessionRun:
         self.stances: dict[str, Stance] = {}
         # Questions members put to each other, waiting for their addressee (a persona).
         self._directed: dict[str, list[MemberQuestion]] = {}
-        # The `ask:` entries of the stance footers of the answers, by (round, persona): a
-        # reply with a footer is asked nothing more; one without falls back to its text.
-        self._footer_asks: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
+        # Questions the playing round's answers put, stored with them; they wait from its end.
+        self._put_now: list[MemberQuestion] = []
         # This round's audience questions put to one member, by persona (its latest).
         self._audience_to: dict[str, AudienceQuestion] = {}
         # Whether each member's footer in a round kept its previous position (round, member).
@@ -361,9 +359,7 @@ class SessionRun:
             for q in record.questions
             if q.addressee is not None and q.answered_in_round == run._first_round
         }
-        for question in record.member_questions:
-            if question.answered_in_round is None:
-                run._directed.setdefault(question.addressee, []).append(question)
+        run._restore_questions(record.member_questions)
         for stance in record.stances:
             run.stances[stance.persona] = stance
         run.budget.record_spent(
@@ -372,6 +368,17 @@ class SessionRun:
         )
         run.current_round = run._first_round - 1
         return run
+
+    def _restore_questions(self, questions: Iterable[MemberQuestion]) -> None:
+        """Take back the questions members put that no reply has answered yet: those of the
+        round resumed (stored with its replies) wait from that round's end."""
+        for question in questions:
+            if question.answered_in_round is not None:
+                continue
+            if question.round_asked < self._first_round:
+                self._directed.setdefault(question.addressee, []).append(question)
+            else:
+                self._put_now.append(question)
 
     # ------------------------------------------------------------------ host controls
 
@@ -869,10 +876,12 @@ class SessionRun:
                     participants=participants,
                     speaker_name=shown,
                     answering=self._due(name) if is_answer else (),
+                    asking=self._asking(name) if kind is ReplyKind.ANSWER else None,
                 )
             )
         finally:
             self.speaking.discard(name)
+        self._put_now += self.turns.questions_of(reply.id)
         if reply.status is ReplyStatus.WITHHELD:
             why = f"{reply.moderation_category or '-'} ({reply.moderation_source or '-'})"
             await self._audit("reply.withhold", f"reply {reply.id} of {reply.persona}: {why}")
@@ -890,7 +899,6 @@ class SessionRun:
         footer = self.turns.stance_of(reply.id)
         if footer is None:
             return
-        self._footer_asks[(reply.round_number, reply.persona)] = footer.asks
         previous = self.stances.get(reply.persona)
         moved = previous is not None and previous.label != footer.label
         self._held[(reply.round_number, reply.persona)] = (
@@ -957,13 +965,30 @@ class SessionRun:
                 retry = self._answer_instructions(number, group)
                 replies += await self._step(number, ReplyKind.ANSWER, retry)
 
+    def _asking(self, name: str) -> Asking:
+        """Whom `name`'s answer may put questions to: any member (the chair of a chaired
+        council too), never again a question of its own that will still wait after this round
+        (one due now may be asked again: it is being answered)."""
+        askable = [*self.competing]
+        if self.spec.format == "chaired" and self.spec.chair is not None:
+            askable.append(self.spec.chair.name)
+        waiting = list(self._put_now)
+        for addressee, questions in self._directed.items():
+            answered = 0 if addressee in self._sitting_out else MAX_QUESTIONS_PER_ROUND
+            waiting += questions[answered:]
+        return Asking(
+            speaker=name,
+            names={p: self.names.get(p, p) for p in askable},
+            waiting=frozenset((q.addressee, q.text) for q in waiting if q.asker == name),
+        )
+
     async def _put_questions(self, number: int) -> dict[str, list[MemberQuestion]]:
-        """The questions waiting after round `number`, with those its answers put, stored.
+        """The questions waiting after round `number`: those it did not answer, and those its
+        answers put (already stored with them).
 
         A question due in round `number` is answered by its addressee's reply there; one it
         did not answer (it failed or sat out, or more were put to it than one round takes)
-        waits. New ones are the `ask:` entries of the answers' stance footers, or for an
-        answer without a footer, the questions its text puts by name.
+        waits.
         """
         directed: dict[str, list[MemberQuestion]] = {}
         for persona, questions in self._directed.items():
@@ -976,41 +1001,9 @@ class SessionRun:
                 )
             if waiting:
                 directed[persona] = waiting
-        askable = [*self.competing]
-        if self.spec.format == "chaired" and self.spec.chair is not None:
-            askable.append(self.spec.chair.name)
-        persona_of = {self.names.get(p, p).casefold(): p for p in askable}
-        put: list[MemberQuestion] = []
-        for (round_number, persona), reply in self.results.items():
-            if round_number != number or reply.status is not ReplyStatus.OK:
-                continue
-            if reply.kind is not ReplyKind.ANSWER:
-                continue
-            asks = self._footer_asks.get((number, persona))
-            if asks is None:
-                shown = [self.names.get(p, p) for p in askable]
-                asks = tuple(
-                    directed_questions(reply.text, self.names.get(persona, persona), shown)
-                )
-            for addressee, text in asks:
-                target = persona_of.get(addressee.strip().casefold())
-                if target is None or target == persona:
-                    continue
-                waiting = directed.setdefault(target, [])
-                if any(q.asker == persona and q.text == text for q in waiting):
-                    continue
-                question = await self.store.add_member_question(
-                    self.session.id,
-                    persona,
-                    target,
-                    text,
-                    round_asked=number,
-                    asked_in_reply=reply.id,
-                )
-                waiting.append(question)
-                put.append(question)
-        if put:
-            await self.presenter.handle(QuestionsPut(number, tuple(put)))
+        for question in sorted(self._put_now, key=lambda q: q.id):
+            directed.setdefault(question.addressee, []).append(question)
+        self._put_now = []
         return directed
 
     # ------------------------------------------------------------------ review and synthesis

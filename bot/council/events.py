@@ -60,10 +60,11 @@ class TextDelta:
 
 @dataclass(frozen=True, slots=True)
 class MemberFinished:
-    """A turn ended with a reply, already stored."""
+    """A turn ended with a reply, already stored with the questions it put to other members."""
 
     turn: TurnKey
     reply: Reply
+    questions: Sequence[MemberQuestion] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +82,6 @@ class RoundFinished:
 
     number: int
     replies: Sequence[Reply]
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionsPut:
-    """Members put questions to each other in round `number`'s answers."""
-
-    number: int
-    questions: Sequence[MemberQuestion]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +130,6 @@ Event = (
     | MemberFinished
     | MemberFailed
     | RoundFinished
-    | QuestionsPut
     | AgreementReached
     | SessionPaused
     | SessionResumed

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.config import CouncilConfig
+from bot.council.asking import Asking
 from bot.council.budget import Budget, Reservation, estimate_tokens
 from bot.council.events import (
     MemberFailed,
@@ -109,8 +110,12 @@ def failed_call_usage(
 class ReplyRecorder(Protocol):
     """The store's part in a turn."""
 
-    async def add_reply(self, reply: NewReply) -> Reply:
-        """Store a reply or failure."""
+    async def add_reply(self, new: NewReply, asks: Sequence[tuple[str, str]] = ()) -> Reply:
+        """Store a reply or failure, with the questions it puts (addressee, question)."""
+        ...
+
+    async def questions_put_in(self, reply: Reply) -> list[MemberQuestion]:
+        """The questions a stored reply put to other members."""
         ...
 
 
@@ -141,6 +146,8 @@ class TurnRequest:
     speaker_name: str
     # The questions other members put to the speaker that it is asked to answer.
     answering: Sequence[MemberQuestion] = ()
+    # Whom the reply may put questions to (None: it puts none, as a chair's turn or a review).
+    asking: Asking | None = None
 
 
 class TurnRunner:
@@ -176,6 +183,7 @@ class TurnRunner:
         self.screening = screening or Screening()
         self.guild_id = guild_id
         self._footers: dict[int, StanceFooter] = {}
+        self._questions: dict[int, list[MemberQuestion]] = {}
 
     async def run(self, turn: TurnRequest) -> Reply:
         """Make the call, streaming text to the presenter; return the stored reply or failure.
@@ -287,8 +295,14 @@ class TurnRunner:
             await self._failed(turn, "stopped", stopped, shown, started, reservation, usage)
             raise
         kept = said if verdict.is_withheld else text
+        # Read now and stored with the reply: a restart before the round ends keeps them.
+        asks = (
+            turn.asking.questions(footer, text)
+            if turn.asking is not None and not verdict.is_withheld
+            else []
+        )
         reply = await self._record(
-            turn, kept, started, reservation, usage, verdict, completion=completion
+            turn, kept, started, reservation, usage, verdict, completion=completion, asks=asks
         )
         if footer is not None and reply.status is ReplyStatus.OK:
             self._footers[reply.id] = footer
@@ -354,8 +368,10 @@ class TurnRunner:
         verdict: Verdict | None,
         *,
         completion: Completion | None = None,
+        asks: Sequence[tuple[str, str]] = (),
     ) -> Reply:
-        """Store a reply (withheld, if `verdict` says so) and tell the presenter it is done."""
+        """Store a reply (withheld, if `verdict` says so) with the questions it puts
+        (addressee, question), and tell the presenter it is done."""
         cost = self.config.models[turn.model_key].cost_usd(usage.input_tokens, usage.output_tokens)
         self.budget.settle(reservation, usage.input_tokens + usage.output_tokens, cost)
         verdict = verdict or Verdict()
@@ -387,14 +403,22 @@ class TurnRunner:
                 moderation_category=verdict.category,
                 moderation_source=verdict.source,
                 moderation_rule=verdict.rule,
-            )
+            ),
+            asks,
         )
-        await self.presenter.handle(MemberFinished(turn.key, reply))
+        questions = await self.store.questions_put_in(reply) if asks else []
+        if questions:
+            self._questions[reply.id] = questions
+        await self.presenter.handle(MemberFinished(turn.key, reply, tuple(questions)))
         return reply
 
     def stance_of(self, reply_id: int) -> StanceFooter | None:
         """The stance footer a reply ended with (once; it is forgotten after)."""
         return self._footers.pop(reply_id, None)
+
+    def questions_of(self, reply_id: int) -> list[MemberQuestion]:
+        """The questions a reply put to other members, as stored (once; forgotten after)."""
+        return self._questions.pop(reply_id, [])
 
     async def _failed(
         self,

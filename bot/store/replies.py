@@ -13,8 +13,10 @@ from bot.store.base import StoreBase, find_reply, load_reply
 class ReplyQueries(StoreBase):
     """Replies and their message ids."""
 
-    async def add_reply(self, new: NewReply) -> Reply:
-        """Store a reply (or a member's failure to reply), created now.
+    async def add_reply(self, new: NewReply, asks: Sequence[tuple[str, str]] = ()) -> Reply:
+        """Store a reply (or a member's failure to reply), created now, with the questions
+        it puts to other members (addressee persona, question) in the same transaction, so that
+        a restart never keeps the one without the other.
 
         Raises:
             sqlite3.IntegrityError: the session does not exist.
@@ -51,6 +53,15 @@ class ReplyQueries(StoreBase):
                     "moderation_rule": new.moderation_rule,
                 },
             )
+            if asks:
+                await tx.run_many(
+                    "INSERT INTO member_questions (session_id, asker, addressee, text, round_asked,"
+                    " asked_in_reply) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (new.session_id, new.persona, addressee, text, new.round_number, reply_id)
+                        for addressee, text in asks
+                    ],
+                )
             return await load_reply(tx, reply_id)
 
     async def set_reply_messages(self, reply_id: int, message_ids: Sequence[int]) -> Reply:

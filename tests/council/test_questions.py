@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.council.engine import MAX_QUESTIONS_PER_ROUND
+from bot.council.events import MemberFinished
 from bot.council.prompts import directed_questions
 from bot.council.stance import parse_footer, strip_footer
 from bot.render.html import render_html
@@ -166,3 +169,29 @@ async def test_a_restarted_council_puts_the_stored_questions_and_exports_show_th
     page = render_html(record)
     assert "↪ answering DeepSeek" in page
     assert "DeepSeek asks Claude: Why now?" in page
+
+
+async def test_a_question_stored_with_its_reply_survives_a_restart_in_the_middle_of_the_round(
+    council,
+):
+    council.fake.script("deepseek-model", reply=["Hm." + _footer("Claude: Why now?"), "Ok."])
+    council.fake.script("claude-model", reply=["One.", "Because."])
+    run = await council.open(members=["DeepSeek", "Claude"], format="debate", rounds=2)
+    task = asyncio.create_task(run.run())
+    # The process dies once DeepSeek's asking reply is stored, before Claude speaks.
+    council.presenter.on_event = lambda e: (
+        task.cancel() if isinstance(e, MemberFinished) and e.turn.persona == "DeepSeek" else None
+    )
+    await asyncio.gather(task, return_exceptions=True)
+    [put] = (await council.store.session_record(run.session.id)).member_questions
+    assert (put.asker, put.addressee, put.round_asked) == ("DeepSeek", "Claude", 1)
+
+    council.presenter.on_event = None
+    resumed = await council.restore(run.session.id)
+    session = await resumed.run()
+
+    first, second = council.requests("Claude")
+    assert "asked:" not in first.last_user_text()
+    assert "DeepSeek asked: Why now?" in second.last_user_text()
+    [question] = (await council.store.session_record(session.id)).member_questions
+    assert question.answered_in_round == 2
