@@ -299,6 +299,8 @@ class CouncilCog(
                 lines.append(t("replies.status.paused-until-resumed"))
             elif run.is_paused:
                 lines.append(t("replies.status.pausing-after-this-round"))
+        if session.format in ("debate", "chaired"):
+            lines.append(await self._order(session, run))
         muted = run.muted if run is not None else frozenset(session.muted)
         if muted:
             lines.append(t("replies.status.muted", names=await self._shown_names(session, muted)))
@@ -308,6 +310,19 @@ class CouncilCog(
             lines.append(session.stop_reason)
         text = "\n".join(localize(line, locale) for line in lines)
         await interaction.response.send_message(text, ephemeral=True)
+
+    @staticmethod
+    async def _order(session: Session, run: SessionRun | None) -> Text:
+        """The order members speak in, and in a natural order who speaks next, if known."""
+        order = t(f"choice.order.{session.speaking_order}")
+        if (
+            run is None
+            or session.speaking_order != "natural"
+            or (following := await run.next_speaker()) is None
+        ):
+            return t("replies.status.order", order=order)
+        name = run.names.get(following, following)  # its alias in a blind council
+        return t("replies.status.order-next", order=order, name=name)
 
     async def _shown_names(self, session: Session, names: frozenset[str]) -> str:
         """Members as the thread shows them: a blind council's by alias."""

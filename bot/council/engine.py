@@ -13,7 +13,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -217,6 +217,8 @@ class SessionRun:
         self._directed: dict[str, list[MemberQuestion]] = {}
         # Questions the playing round's answers put, stored with them; they wait from its end.
         self._put_now: list[MemberQuestion] = []
+        # The steps of the round under way (empty between rounds).
+        self._round_plan: list[Step] = []
         # This round's audience questions put to one member, by persona (its latest).
         self._audience_to: dict[str, AudienceQuestion] = {}
         # Whether each member's footer in a round kept its previous position (round, member).
@@ -725,25 +727,54 @@ class SessionRun:
         await self.store.set_session_status(self.session.id, SessionStatus.RUNNING)
         await self.presenter.handle(SessionResumed(self.current_round + 1))
 
-    async def _play_round(self, number: int, has_questions: bool) -> list[Reply]:
+    def _plan(
+        self, number: int, audience_to: Collection[str], sitting_out: Collection[str]
+    ) -> list[Step]:
+        """Round `number`'s steps: the format's, in the council's speaking order, members the
+        audience put a question to (`audience_to`) first."""
         chair = self.spec.chair.name if self.spec.format == "chaired" and self.spec.chair else None
         steps = plan_round(
             self.spec.format,
             number,
-            [m.name for m in self.spec.members if m.name not in self._sitting_out],
+            [m.name for m in self.spec.members if m.name not in sitting_out],
             chair,
-            addressed_first=[*self._audience_to, *self._directed],
+            addressed_first=[*audience_to, *self._directed],
             order=self.spec.speaking_order,
             spoken=self._spoken(),
         )
         # A member the audience put a question to speaks first, whatever the format's order.
-        steps = sorted(
+        return sorted(
             steps,
-            key=lambda s: (
-                s.kind is not ReplyKind.CHAIR,
-                not set(s.speakers) & set(self._audience_to),
-            ),
+            key=lambda s: (s.kind is not ReplyKind.CHAIR, not set(s.speakers) & set(audience_to)),
         )
+
+    async def next_speaker(self) -> str | None:
+        """Who speaks next in a debate, as far as is known now: the next of the round under
+        way, or between rounds the first of the next one. None when no round follows, or when
+        members speak together (other formats)."""
+        if self.spec.format != "debate":
+            return None
+        if self._round_plan:
+            number, steps = self.current_round, self._round_plan
+        else:
+            number = self.current_round + 1
+            if self.question_round != number:
+                return None
+            pending = await self.store.pending_questions(self.session.id)
+            audience_to = [q.addressee for q in pending if q.addressee is not None]
+            steps = self._plan(number, audience_to, self._muted)
+        spoken = {p for n, p in self.results if n == number} | self.speaking
+        return next((p for step in steps for p in step.speakers if p not in spoken), None)
+
+    async def _play_round(self, number: int, has_questions: bool) -> list[Reply]:
+        steps = self._plan(number, self._audience_to, self._sitting_out)
+        self._round_plan = steps
+        try:
+            return await self._play_steps(number, steps, has_questions)
+        finally:
+            self._round_plan = []
+
+    async def _play_steps(self, number: int, steps: list[Step], has_questions: bool) -> list[Reply]:
         replies: list[Reply] = []
         for planned in steps:
             # A resumed round does not ask again those who already spoke in it.
