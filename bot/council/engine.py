@@ -998,15 +998,11 @@ class SessionRun:
 
     def _asking(self, name: str) -> Asking:
         """Whom `name`'s answer may put questions to: any member (the chair of a chaired
-        council too), never again a question of its own that will still wait after this round
-        (one due now may be asked again: it is being answered)."""
+        council too), never again a question of its own that waits for its answer."""
         askable = [*self.competing]
         if self.spec.format == "chaired" and self.spec.chair is not None:
             askable.append(self.spec.chair.name)
-        waiting = list(self._put_now)
-        for addressee, questions in self._directed.items():
-            answered = 0 if addressee in self._sitting_out else MAX_QUESTIONS_PER_ROUND
-            waiting += questions[answered:]
+        waiting = [*(q for qs in self._directed.values() for q in qs), *self._put_now]
         return Asking(
             speaker=name,
             names={p: self.names.get(p, p) for p in askable},

@@ -41,7 +41,7 @@ from bot.council.stance import describe_change
 from bot.i18n import Text, localize, t, tn
 from bot.render.chart import ChartBar, votes_chart
 from bot.render.messages import defuse_masked_links, strip_invisible
-from bot.render.questions import answering_line, asks_line_words, audience_asks
+from bot.render.questions import answering_line, asks_line_words, audience_asks, question_pairs
 from bot.render.summary import (
     PEER_RANKING,
     SYNTHESIS_SECTIONS,
@@ -373,6 +373,7 @@ def _summary(
     lines.append(_synthesis(synthesis, record.replies, locale))
     lines.append(_peer_review(saved, stats, locale))
     lines.append(_changes_of_mind(record.stances, locale))
+    lines.append(_question_pairs(record, locale))
     coverage = saved.get("coverage")
     if coverage:
         said = _say(t("council.summary.coverage", coverage=_text(str(coverage))), locale)
@@ -518,6 +519,16 @@ def _changes_of_mind(stances: Sequence[Stance], locale: str | None) -> str:
         return ""
     title = _say(t("council.summary.changes"), locale)
     return f'<div class="section changes"><h3>{title}</h3><ul>{"".join(moves)}</ul></div>'
+
+
+def _question_pairs(record: SessionRecord, locale: str | None) -> str:
+    """The questions members put to each other, with the round that answered each, or that
+    none did."""
+    pairs = "".join(f"<li>{_text(pair)}</li>" for pair in question_pairs(record, locale))
+    if not pairs:
+        return ""
+    title = _say(t("council.summary.questions"), locale)
+    return f'<div class="section questions"><h3>{title}</h3><ul>{pairs}</ul></div>'
 
 
 def _totals(

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.council.engine import MAX_QUESTIONS_PER_ROUND
-from bot.council.events import MemberFinished
+from bot.council.events import MemberFinished, RoundFinished
 from bot.council.prompts import directed_questions
 from bot.council.stance import parse_footer, strip_footer
 from bot.render.html import render_html
@@ -195,3 +195,30 @@ async def test_a_question_stored_with_its_reply_survives_a_restart_in_the_middle
     assert "DeepSeek asked: Why now?" in second.last_user_text()
     [question] = (await council.store.session_record(session.id)).member_questions
     assert question.answered_in_round == 2
+
+
+async def test_questions_to_a_member_that_failed_or_was_muted_are_listed_unanswered(council):
+    council.fake.script("deepseek-model", reply="Hm." + _footer("Claude: Why now?"))
+    council.fake.script("gemini-model", reply="So." + _footer("Llama: Why so quiet?"))
+    council.fake.script("claude-model", reply=["One.", ""])  # fails its answer in round 2
+    council.fake.script("llama-model", reply="Quiet.")
+    run = await council.open(rounds=2)
+    council.presenter.on_event = lambda e: (
+        run.mute("Llama") if isinstance(e, RoundFinished) and e.number == 1 else None
+    )
+    session = await run.run()
+
+    record = await council.store.session_record(session.id)
+    assert [q.answered_in_round for q in record.member_questions] == [None, None]
+    unanswered = [
+        "DeepSeek asked Claude: Why now? — unanswered",
+        "Gemini asked Llama: Why so quiet? — unanswered",
+    ]
+    field = next(f for f in render_summary(record).fields if f.name == "Questions put and answered")
+    transcript = render_markdown(record)
+    page = render_html(record)
+    for pair in unanswered:
+        assert pair in field.value
+        assert f"- {pair}" in transcript
+        assert f"<li>{pair}</li>" in page
+    assert "## Questions put and answered" in transcript
