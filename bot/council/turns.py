@@ -25,7 +25,12 @@ from bot.council.models import MemberQuestion, NewReply, Reply, ReplyStatus
 from bot.council.moderation import Verdict
 from bot.council.prompts import clean_reply, impersonation_start
 from bot.council.screening import Screening, StreamScreen
-from bot.council.stance import StanceFooter, parse_footer, strip_footer
+from bot.council.stance import (
+    StanceFooter,
+    parse_footer,
+    strip_footer,
+    strip_streaming_footer,
+)
 from bot.errors import ProviderError, ProviderErrorKind
 from bot.i18n import Text, localize, t
 from bot.providers.types import ChatMessage, Completion, CompletionRequest, Delta, Provider
@@ -338,7 +343,9 @@ class TurnRunner:
                         continue
                     cleaned_at = now
                     raw = got.raw
-                    visible = strip_footer(clean_reply(raw, turn.speaker_name, turn.participants))
+                    visible = strip_streaming_footer(
+                        clean_reply(raw, turn.speaker_name, turn.participants)
+                    )
                     # Only text moderation has passed is ever shown.
                     passed = screen.offer(visible)
                     if screen.is_withheld:

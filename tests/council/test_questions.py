@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 
 import pytest
 
+from bot.console import ConsolePresenter
 from bot.council.engine import MAX_QUESTIONS_PER_ROUND
 from bot.council.events import MemberFinished, RoundFinished
 from bot.council.prompts import directed_questions
@@ -222,3 +224,18 @@ async def test_questions_to_a_member_that_failed_or_was_muted_are_listed_unanswe
         assert f"- {pair}" in transcript
         assert f"<li>{pair}</li>" in page
     assert "## Questions put and answered" in transcript
+
+
+async def test_the_console_prints_a_question_under_the_reply_that_put_it(council):
+    council.fake.script("deepseek-model", reply=["Hm." + _footer("Claude: Why now?"), "Ok."])
+    council.fake.script("claude-model", reply=["One.", "Because."])
+    run = await council.open(members=["DeepSeek", "Claude"], format="debate", rounds=2)
+    await run.run()
+
+    out = io.StringIO()
+    console = ConsolePresenter(out=out, use_color=False)
+    for event in council.presenter.events:
+        await console.handle(event)
+    shown = out.getvalue()
+    assert "\nDeepSeek: Hm.\n❓ DeepSeek asks Claude: Why now?\n\nClaude: One." in shown
+    assert shown.count("asks Claude") == 1
