@@ -28,6 +28,7 @@ from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
 from bot.halts import Halts
 from bot.i18n import localize, t
+from bot.metrics import Metrics
 from bot.oversight import Mutes
 from bot.personas import PersonaBook
 from bot.sessions import SessionManager
@@ -106,12 +107,16 @@ class CouncilBot(commands.Bot):
         store: Store,
         manager: SessionManager,
         extensions: Sequence[str] = (),
+        metrics: Metrics | None = None,
         **options: Any,
     ) -> None:
         budgets = WebhookBudgets()
+        self.metrics = metrics if metrics is not None else Metrics()
+        trace = discord_trace(budgets, GlobalPacer())
+        self.metrics.trace_discord(trace)
         super().__init__(
             command_prefix=commands.when_mentioned,
-            http_trace=discord_trace(budgets, GlobalPacer()),
+            http_trace=trace,
             intents=discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=CouncilTree,
@@ -127,7 +132,7 @@ class CouncilBot(commands.Bot):
         self.mutes = Mutes(store, manager)
         self.halts = Halts(store, manager)
         self.webhooks = WebhookPool(self, budgets)
-        self.vote_desk = VoteDesk(store)
+        self.vote_desk = VoteDesk(store, metrics=self.metrics)
         self.live = LiveSessions(
             client=self,
             manager=manager,
