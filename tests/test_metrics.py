@@ -13,7 +13,16 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import load_settings
-from bot.council.models import Reply, ReplyStatus
+from bot.council.events import (
+    Event,
+    MemberFailed,
+    MemberFinished,
+    RoundFinished,
+    TextDelta,
+    TurnKey,
+    Watched,
+)
+from bot.council.models import Reply, ReplyKind, ReplyStatus
 from bot.errors import UserFacingError
 from bot.metrics import LoopLag, Metrics, RouteKind, call_outcome, route_kind, status_class
 from bot.metrics_server import GatewayHealth, Health, ShardHealth, serve_metrics
@@ -63,15 +72,18 @@ def test_status_classes_keep_429_apart():
     ]
 
 
-def _reply(status: ReplyStatus, error_kind: str | None = None) -> Reply:
-    return Reply(
-        id=1,
-        session_id=1,
-        round_number=1,
-        persona="Ann",
-        status=status,
-        error_kind=error_kind,
-        created_at=datetime.now(UTC),
+def _reply(status: ReplyStatus, error_kind: str | None = None, **fields: object) -> Reply:
+    return Reply.model_validate(
+        {
+            "id": 1,
+            "session_id": 1,
+            "round_number": 1,
+            "persona": "Ann",
+            "status": status,
+            "error_kind": error_kind,
+            "created_at": datetime.now(UTC),
+            **fields,
+        }
     )
 
 
@@ -85,14 +97,73 @@ def test_a_calls_outcome_is_ok_withheld_cancelled_or_its_error_kind():
     assert call_outcome(_reply(ReplyStatus.FAILED, "something new")) == "error"
 
 
-def _sample(metrics: Metrics, name: str) -> float:
+def _sample(metrics: Metrics, name: str, **labels: str) -> float:
     text = generate_latest(metrics.registry).decode()
     return next(
         s.value
         for family in text_string_to_metric_families(text)
         for s in family.samples
-        if s.name == name
+        if s.name == name and s.labels == labels
     )
+
+
+KEY = TurnKey(1, "Ann", ReplyKind.ANSWER)
+
+
+def test_the_watch_counts_rounds_and_calls_by_provider_and_outcome():
+    metrics = Metrics()
+    watch = metrics.watch()
+    answered = _reply(
+        ReplyStatus.OK,
+        input_tokens=100,
+        output_tokens=40,
+        cost_usd=0.25,
+        latency_s=2.0,
+        first_token_s=0.5,
+    )
+    timed_out = _reply(ReplyStatus.FAILED, "timeout", input_tokens=100, latency_s=60.0)
+
+    watch.observe(MemberFinished(KEY, answered, "anthropic"))
+    watch.observe(MemberFailed(KEY, timed_out, "timed out", "gemini"))
+    watch.observe(RoundFinished(1, (answered, timed_out)))
+
+    def calls(provider: str, outcome: str) -> float:
+        return _sample(metrics, "council_model_calls_total", provider=provider, outcome=outcome)
+
+    assert calls("anthropic", "ok") == 1
+    assert calls("gemini", "timeout") == 1
+    assert _sample(metrics, "council_rounds_completed_total") == 1
+    tokens = "council_model_tokens_total"
+    assert _sample(metrics, tokens, provider="anthropic", direction="output") == 40
+    assert _sample(metrics, tokens, provider="gemini", direction="input") == 100
+    assert _sample(metrics, "council_model_spend_usd_total", provider="anthropic") == 0.25
+    # Only a call that streamed has a first token.
+    ttft = "council_model_first_token_seconds_count"
+    assert _sample(metrics, ttft, provider="anthropic") == 1
+    text = generate_latest(metrics.registry).decode()
+    assert 'council_model_first_token_seconds_count{provider="gemini"}' not in text
+
+
+class _Recorded:
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    async def handle(self, event: Event) -> None:
+        self.log.append(f"shown {type(event).__name__}")
+
+    def observe(self, event: Event) -> None:
+        self.log.append(f"watched {type(event).__name__}")
+
+
+async def test_a_watched_presenter_lets_the_watcher_see_each_event_first_but_the_text():
+    log: list[str] = []
+    watched = Watched(_Recorded(log), _Recorded(log))
+    reply = _reply(ReplyStatus.OK)
+
+    await watched.handle(TextDelta(KEY, "Hel"))
+    await watched.handle(MemberFinished(KEY, reply, "local"))
+
+    assert log == ["shown TextDelta", "watched MemberFinished", "shown MemberFinished"]
 
 
 async def test_the_loop_lag_sampler_records_while_it_runs_and_stops_after():
