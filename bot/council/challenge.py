@@ -79,8 +79,6 @@ def arithmetic_questions(count: int, *, seed: int = ARITHMETIC_SEED) -> tuple[Qu
     return tuple(questions)
 
 
-
-
 def load_questions(name: str, count: int) -> tuple[Question, ...]:
     """The first `count` questions of the set named `name`: "arithmetic", or a .json/.csv file
     in the format an admin uploads (see `parse_question_set`).
@@ -115,9 +113,7 @@ def check_count(count: int) -> None:
         QuestionSetError: `count` is not 1 to `MAX_QUESTIONS`.
     """
     if not 1 <= count <= MAX_QUESTIONS:
-        raise QuestionSetError(
-            t("replies.challenge-set.count", count=count, most=MAX_QUESTIONS)
-        )
+        raise QuestionSetError(t("replies.challenge-set.count", count=count, most=MAX_QUESTIONS))
 
 
 def set_format(filename: str) -> SetFormat:
@@ -189,7 +185,11 @@ def questions_to_json(questions: Sequence[Question]) -> str:
     """Questions, canonical, as the JSON an uploaded set is kept in (and can be read from)."""
     return json.dumps(
         [
-            {"question": q.prompt, "answer": q.answer, **({"choices": q.choices} if q.choices else {})}
+            {
+                "question": q.prompt,
+                "answer": q.answer,
+                **({"choices": q.choices} if q.choices else {}),
+            }
             for q in questions
         ],
         ensure_ascii=False,

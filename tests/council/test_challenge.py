@@ -144,7 +144,10 @@ def _refusal(data: str, kind: str = "csv") -> str:
             "The first line must name the columns question,answer or question,answer,choices.",
         ),
         ("question,answer\n", "The file holds no questions."),
-        ('question,answer\n"open,1\n', "The file is not valid CSV at line 2: unexpected end of data."),
+        (
+            'question,answer\n"open,1\n',
+            "The file is not valid CSV at line 2: unexpected end of data.",
+        ),
     ],
 )
 def test_a_bad_csv_set_is_refused_in_one_line_naming_the_row(data, message):
@@ -154,25 +157,42 @@ def test_a_bad_csv_set_is_refused_in_one_line_naming_the_row(data, message):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ("{not json", "The file is not valid JSON: Expecting property name enclosed in double "
-         "quotes at line 1, column 2."),
-        ('{"questions": []}', "The JSON must be an array of objects with question, answer and "
-         "optionally choices."),
+        (
+            "{not json",
+            "The file is not valid JSON: Expecting property name enclosed in double "
+            "quotes at line 1, column 2.",
+        ),
+        (
+            '{"questions": []}',
+            "The JSON must be an array of objects with question, answer and optionally choices.",
+        ),
         ("[]", "The file holds no questions."),
-        ('[{"question": "q", "answer": 1}, 3]', "question 2: expected an object with question "
-         "and answer."),
+        (
+            '[{"question": "q", "answer": 1}, 3]',
+            "question 2: expected an object with question and answer.",
+        ),
         ('[{"question": "q"}]', "question 1: answer is missing."),
         ('[{"question": "q", "answer": true}]', "question 1: answer must be text."),
-        ('[{"question": "q", "answer": 1, "hint": "x"}]', "question 1: unknown field hint (use "
-         "question, answer and choices)."),
-        ('[{"question": "q", "answer": "a", "choices": "a|b"}]', "question 1: choices must be a "
-         "list of texts."),
-        (json.dumps([{"question": "q" * 1001, "answer": 1}]), "question 1: question is 1001 "
-         "characters long; at most 1000."),
-        (json.dumps([{"question": "q", "answer": "B", "choices": ["a", "b" * 81]}]), "question 1: "
-         "choice 2 is longer than 80 characters."),
-        (json.dumps([{"question": f"{i}?", "answer": i} for i in range(201)]), "The file holds "
-         "201 questions; a set may hold at most 200."),
+        (
+            '[{"question": "q", "answer": 1, "hint": "x"}]',
+            "question 1: unknown field hint (use question, answer and choices).",
+        ),
+        (
+            '[{"question": "q", "answer": "a", "choices": "a|b"}]',
+            "question 1: choices must be a list of texts.",
+        ),
+        (
+            json.dumps([{"question": "q" * 1001, "answer": 1}]),
+            "question 1: question is 1001 characters long; at most 1000.",
+        ),
+        (
+            json.dumps([{"question": "q", "answer": "B", "choices": ["a", "b" * 81]}]),
+            "question 1: choice 2 is longer than 80 characters.",
+        ),
+        (
+            json.dumps([{"question": f"{i}?", "answer": i} for i in range(201)]),
+            "The file holds 201 questions; a set may hold at most 200.",
+        ),
     ],
 )
 def test_a_bad_json_set_is_refused_in_one_line_naming_the_question(data, message):
