@@ -16,6 +16,7 @@ from tests.fakediscord.reader import DriverError, SeenMessage, can_see, read, se
 from tests.fakediscord.routes_interactions import APPLICATION_COMMAND, COMPONENT, MODAL_SUBMIT
 from tests.fakediscord.rules import walk_components
 from tests.fakediscord.state import (
+    Attachment,
     Channel,
     ChannelType,
     Command,
@@ -37,7 +38,16 @@ if TYPE_CHECKING:
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
-STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
+STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a member attaches to a slash command's attachment option."""
+
+    filename: str
+    data: bytes
+    content_type: str = "application/octet-stream"
 
 
 class InteractionHandle:
@@ -514,6 +524,21 @@ class Driver:
             return value
         if otype == BOOLEAN:
             return bool(value)
+        if otype == ATTACHMENT:
+            if not isinstance(value, Upload):
+                raise DriverError(f"/{command}: {name} must be an Upload")
+            # As Discord sends it: the id as the value, the file in `resolved.attachments`
+            # (docs: interactions/receiving-and-responding, Resolved Data Structure), served
+            # from the CDN.
+            attachment = Attachment(
+                self.fake.world.snowflakes.next(), value.filename, value.content_type, value.data
+            )
+            self.fake.uploads[attachment.id] = attachment
+            data = attachment.to_json(channel.id)
+            data["url"] = data["proxy_url"] = self.fake.upload_url(attachment)
+            data["ephemeral"] = True
+            resolved.setdefault("attachments", {})[str(attachment.id)] = data
+            return str(attachment.id)
         guild = self.fake.world.guilds[channel.guild_id]
         if isinstance(value, User):
             resolved.setdefault("users", {})[str(value.id)] = value.to_json()
