@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 from tests.fakediscord import actions
 from tests.fakediscord.payloads import guild_create, interaction_json
 from tests.fakediscord.reader import DriverError, SeenMessage, can_see, read, see
-from tests.fakediscord.routes_interactions import APPLICATION_COMMAND, COMPONENT, MODAL_SUBMIT
+from tests.fakediscord.routes_interactions import (
+    APPLICATION_COMMAND,
+    AUTOCOMPLETE_INTERACTION,
+    COMPONENT,
+    MODAL_SUBMIT,
+)
 from tests.fakediscord.rules import walk_components
 from tests.fakediscord.state import (
     Attachment,
@@ -405,6 +410,39 @@ class Driver:
         Names may be the canonical ones or, as the member's client shows them, those of their
         locale; the interaction carries the canonical names, as Discord's do.
         """
+        data, _ = self._command_data(user, channel, command, options)
+        return self._start(user, channel, APPLICATION_COMMAND, data)
+
+    async def autocomplete(
+        self, user: User, channel: Channel, command: str, focused: str, typed: str, **options: Any
+    ) -> list[tuple[str, str]]:
+        """What the bot suggests while `user` types `typed` into option `focused` of a slash
+        command (other options as already filled in), as (name, value) pairs.
+
+        As Discord sends it (docs: interactions/receiving-and-responding, Autocomplete): an
+        interaction of type 4, the command's options so far, the focused one marked and its
+        partial value not validated.
+        """
+        data, leaf = self._command_data(user, channel, command, options)
+        spec = next((o for o in leaf if is_named(o, focused, user.locale)), None)
+        if spec is None or not spec.get("autocomplete"):
+            raise DriverError(f"/{command}: option {focused!r} has no autocomplete")
+        container: list[dict[str, Any]] = data["options"]
+        while container and container[0].get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP):
+            container = container[0]["options"]
+        container.append({"type": spec["type"], "name": spec["name"], "value": typed, "focused": True})
+        handle = self._start(user, channel, AUTOCOMPLETE_INTERACTION, data)
+        choices = await self.fake.wait_for(
+            lambda: handle.interaction.choices,
+            what=f"suggestions for /{command} {focused}",
+        )
+        return [(c["name"], c["value"]) for c in choices]
+
+    def _command_data(
+        self, user: User, channel: Channel, command: str, options: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The interaction data of a slash command with these options, and the schema of the
+        options at its (sub)command's level."""
         words = command.split()
         cmd = self.synced_command(channel.guild_id, words[0], user.locale)
         self._require_permitted(user, channel, cmd)
@@ -435,7 +473,7 @@ class Driver:
             data["resolved"] = resolved
         if cmd.guild_id is not None:
             data["guild_id"] = str(cmd.guild_id)
-        return self._start(user, channel, APPLICATION_COMMAND, data)
+        return data, level
 
     async def context_menu(
         self, user: User, message: Message | SeenMessage | int, name: str
