@@ -18,6 +18,7 @@ from bot.council.challenge_records import NewChallenge
 from bot.discord_ui.challenges import ChallengeChannel
 from bot.errors import UserFacingError
 from bot.i18n import localize, t, tn
+from cogs.challenge_sets import suggestions, uploaded_set_names
 from cogs.checks import ensure_host, require_guild
 
 if TYPE_CHECKING:
@@ -29,19 +30,12 @@ if TYPE_CHECKING:
 else:
     _Owner = object
 
-# Discord shows at most 25 autocomplete suggestions.
-MAX_SUGGESTIONS = 25
-
 
 async def suggest_sets(
     interaction: discord.Interaction[discord.Client], typed: str
 ) -> list[app_commands.Choice[str]]:
     """The built-in set and the server's uploaded ones whose names contain what was typed."""
-    store: Store | None = getattr(interaction.client, "store", None)
-    names = [ARITHMETIC]
-    if store is not None and interaction.guild_id is not None:
-        names += [s.name for s in await store.challenge_sets(interaction.guild_id)]
-    return _choices(names, typed)
+    return suggestions([ARITHMETIC, *await uploaded_set_names(interaction)], typed)
 
 
 async def suggest_presets(
@@ -49,14 +43,7 @@ async def suggest_presets(
 ) -> list[app_commands.Choice[str]]:
     """The operator's presets whose names contain what was typed."""
     manager = getattr(interaction.client, "manager", None)
-    return _choices(list(manager.config.presets) if manager is not None else [], typed)
-
-
-def _choices(names: list[str], typed: str) -> list[app_commands.Choice[str]]:
-    folded = typed.casefold()
-    return [
-        app_commands.Choice(name=name, value=name) for name in names if folded in name.casefold()
-    ][:MAX_SUGGESTIONS]
+    return suggestions(list(manager.config.presets) if manager is not None else [], typed)
 
 
 class ChallengeCommands(_Owner):

@@ -36,16 +36,27 @@ else:
 MAX_SUGGESTIONS = 25
 
 
+async def uploaded_set_names(interaction: discord.Interaction[discord.Client]) -> list[str]:
+    """The names of the sets the interaction's server uploaded."""
+    store: Store | None = getattr(interaction.client, "store", None)
+    if store is None or interaction.guild_id is None:
+        return []
+    return [s.name for s in await store.challenge_sets(interaction.guild_id)]
+
+
+def suggestions(names: list[str], typed: str) -> list[app_commands.Choice[str]]:
+    """Those of `names` that contain what was typed, as autocomplete suggestions."""
+    folded = typed.casefold()
+    return [
+        app_commands.Choice(name=name, value=name) for name in names if folded in name.casefold()
+    ][:MAX_SUGGESTIONS]
+
+
 async def suggest_uploaded_sets(
     interaction: discord.Interaction[discord.Client], typed: str
 ) -> list[app_commands.Choice[str]]:
     """The server's uploaded sets whose names contain what was typed."""
-    store: Store | None = getattr(interaction.client, "store", None)
-    if store is None or interaction.guild_id is None:
-        return []
-    folded = typed.casefold()
-    names = [s.name for s in await store.challenge_sets(interaction.guild_id)]
-    return [app_commands.Choice(name=n, value=n) for n in names if folded in n][:MAX_SUGGESTIONS]
+    return suggestions(await uploaded_set_names(interaction), typed)
 
 
 class ChallengeSetCommands(_Owner):
@@ -54,11 +65,12 @@ class ChallengeSetCommands(_Owner):
     store: Store
 
     challenge_set = app_commands.Group(
-        name="challenge-set", description="Question sets this server uploads for /council challenge."
+        name="challenge-set",
+        description="Question sets this server uploads for /council challenge.",
     )
 
     @challenge_set.command(name="upload")
-    async def upload(
+    async def upload_set(
         self,
         interaction: discord.Interaction[discord.Client],
         file: discord.Attachment,
@@ -124,7 +136,7 @@ class ChallengeSetCommands(_Owner):
 
     @challenge_set.command(name="remove")
     @app_commands.autocomplete(name=suggest_uploaded_sets)
-    async def remove(
+    async def remove_set(
         self,
         interaction: discord.Interaction[discord.Client],
         name: app_commands.Range[str, 1, SET_NAME_MAX_CHARS],

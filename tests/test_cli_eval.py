@@ -77,7 +77,11 @@ def test_eval_refuses_bad_input_in_one_line(tmp_path, fake):
         (("--count", "0"), "council-bot: The number of questions must be 1 to 200, not 0."),
         (("--report", "out.txt"), "council-bot: --report must name a .json or .md file"),
         (("--set", "nope"), "council-bot: 'nope' is neither 'arithmetic' nor a .json or .csv"),
-        (("--set", str(bad)), f"council-bot: {bad}: question 1: the answer y is not a number, and there are no choices."),
+        (
+            ("--set", str(bad)),
+            f"council-bot: {bad}: question 1: the answer y is not a number, and there are no "
+            "choices.",
+        ),
         (("--preset", "nope"), "council-bot: "),
     ]
     for args, message in cases:

@@ -54,7 +54,7 @@ def predict_custom_id(challenge_id: int, number: int, prediction: Prediction) ->
 
 
 class PredictionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PREDICT_ID_RE):
-    """"It will be right" or "It will be wrong" under a question. Works across restarts."""
+    """ "It will be right" or "It will be wrong" under a question. Works across restarts."""
 
     def __init__(
         self, challenge_id: int, number: int, prediction: Prediction, locale: str | None = None
@@ -97,7 +97,9 @@ class PredictionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         try:
             if not isinstance(desk, ChallengeDesk):
                 raise UserFacingError(t("replies.challenge.predictions-closed"))
-            said = await desk.predict(interaction.user, self.challenge_id, self.number, self.prediction)
+            said = await desk.predict(
+                interaction.user, self.challenge_id, self.number, self.prediction
+            )
         except UserFacingError as refused:
             await interaction.response.send_message(refused.localized(locale), ephemeral=True)
             return
@@ -247,10 +249,9 @@ class ChallengeDesk:
             )
             counts = await self.store.reveal_challenge_question(record.id, number, result)
             results[number] = result
-            try:
+            # Someone may have deleted the question; the reveal still stands.
+            with contextlib.suppress(discord.NotFound):
                 await channel.get_partial_message(message_id).edit(view=None)
-            except discord.NotFound:
-                pass  # someone deleted the question; the reveal still stands
             await say(reveal(number, result, names, counts))
         await say(summary([results[n] for n in sorted(results)], names))
 

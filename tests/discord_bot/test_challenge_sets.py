@@ -34,7 +34,9 @@ async def _upload(harness, user, filename: str, data: bytes, name: str):
         user,
         world.general,
         "council-admin challenge-set upload",
-        file=Upload(filename, data, "text/csv" if filename.endswith(".csv") else "application/json"),
+        file=Upload(
+            filename, data, "text/csv" if filename.endswith(".csv") else "application/json"
+        ),
         name=name,
     )
     reply = await upload.wait_response()
@@ -78,7 +80,12 @@ async def test_an_admin_uploads_a_csv_and_a_json_set_and_lists_and_removes_them(
     )
     assert (await removed.wait_response()).content == "Removed the question set **sums**."
     actions = [e.action for e in await harness.store.audit_log(world.guild.id)]
-    assert actions == ["challenge.remove", "challenge.upload", "challenge.upload", "challenge.upload"]
+    assert actions == [
+        "challenge.remove",
+        "challenge.upload",
+        "challenge.upload",
+        "challenge.upload",
+    ]
 
 
 async def test_a_bad_upload_is_refused_in_one_line_and_nothing_is_kept(harness):
@@ -127,7 +134,9 @@ async def test_a_challenge_on_an_uploaded_set_with_choices_shows_them_and_reveal
     await _upload(harness, admin, "trivia.csv", CSV_SET.encode(), "trivia")
     for name in NAMES:
         harness.llm.script(f"{name.lower()}-model", reply=_picks(name))
-    suggested = await driver.autocomplete(world.host, world.general, "council challenge", "preset", "")
+    suggested = await driver.autocomplete(
+        world.host, world.general, "council challenge", "preset", ""
+    )
     assert suggested == [(p, p) for p in harness.config.presets]
     started = await driver.slash(
         world.host, world.general, "council challenge", set="trivia", count=2, preset="default"
@@ -161,9 +170,7 @@ async def test_an_unknown_set_is_refused_privately(harness):
     )
 
 
-async def test_predictions_made_before_a_restart_count_at_the_reveal_after_it(
-    harness, monkeypatch
-):
+async def test_predictions_made_before_a_restart_count_at_the_reveal_after_it(harness, monkeypatch):
     world, driver, fake = harness.world, harness.driver, harness.fake
     for name in NAMES:  # the first question hangs until the restart
         harness.llm.script(f"{name.lower()}-model", reply="late", first_token_delay_s=30)
@@ -184,7 +191,9 @@ async def test_predictions_made_before_a_restart_count_at_the_reveal_after_it(
         harness.llm.script(f"{name.lower()}-model", reply="Answer: 251")
     await harness.start()
     resumed = await _message(harness, "🔄 The bot restarted")
-    assert resumed.content.startswith("🔄 The bot restarted: the challenge carries on at question 1.")
+    assert resumed.content.startswith(
+        "🔄 The bot restarted: the challenge carries on at question 1."
+    )
     # The old buttons still work after the restart.
     click = await driver.click(world.host, question, wrong)
     [said] = await click.wait_responses()

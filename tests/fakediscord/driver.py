@@ -430,7 +430,9 @@ class Driver:
         container: list[dict[str, Any]] = data["options"]
         while container and container[0].get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP):
             container = container[0]["options"]
-        container.append({"type": spec["type"], "name": spec["name"], "value": typed, "focused": True})
+        container.append(
+            {"type": spec["type"], "name": spec["name"], "value": typed, "focused": True}
+        )
         handle = self._start(user, channel, AUTOCOMPLETE_INTERACTION, data)
         choices = await self.fake.wait_for(
             lambda: handle.interaction.choices,
