@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -305,3 +307,17 @@ def test_the_three_arms_and_changes_of_mind_are_counted_exactly():
         Unparsed(4, "Bo", "final", "reply None"),
     )
     assert (score.majority_debate.low, score.majority_debate.high) == wilson_interval(2, 4)
+
+
+def test_the_readme_example_sets_are_accepted():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Challenges") : readme.index("## In Discord")]
+    blocks = re.findall(r"```(csv|json)\n(.*?)```", section, re.DOTALL)
+    assert [kind for kind, _ in blocks] == ["csv", "json"]
+    parsed = [parse_question_set(text.encode(), kind) for kind, text in blocks]
+    assert (
+        parsed[0][0]
+        == parsed[1][0]
+        == Question("Capital of Norway?", "B", ("Bergen", "Oslo", "Tromsø"))
+    )
+    assert parsed[0][2] == parsed[1][1] == Question("1,000 + 1?", "1001")
