@@ -33,6 +33,7 @@ from bot.discord_ui.posting import NO_MENTIONS
 from bot.errors import UserFacingError
 from bot.i18n import Text, localize, t
 from bot.sessions import SessionManager
+from bot.store.errors import RecordNotFoundError
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,10 @@ class ChallengeDesk:
         Raises:
             UserFacingError: the guild's voting rules keep them out, or predictions are closed.
         """
-        challenge = await self.store.challenge(challenge_id)
+        try:
+            challenge = await self.store.challenge(challenge_id)
+        except RecordNotFoundError:  # a button outliving its database
+            raise UserFacingError(t("replies.challenge.predictions-closed")) from None
         settings = await self.store.guild_settings(challenge.guild_id)
         roles = user.roles if isinstance(user, discord.Member) else []
         refusal = audience_refusal(settings, [r.id for r in roles], user.created_at, "vote")

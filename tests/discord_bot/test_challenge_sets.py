@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 from bot.council.challenge import Question
+from bot.council.challenge_scores import QuestionResult
+from bot.council.models import GuildSettings
 from bot.discord_ui import challenges as challenge_desk
 from bot.discord_ui.challenges import predict_custom_id
 from tests.council.conftest import NAMES
@@ -208,3 +210,26 @@ async def test_predictions_made_before_a_restart_count_at_the_reveal_after_it(ha
     asked = [m for m in driver.read(world.general, as_user=world.bob) if "Question" in m.content]
     assert [(m.id, m.buttons) for m in asked] == [(question.id, ())]
     assert await harness.store.unfinished_challenges() == []
+
+
+async def test_a_member_the_voting_rules_keep_out_may_not_predict(harness):
+    world, driver = harness.world, harness.driver
+    role = driver.create_role(world.guild, "Voters")
+    await harness.store.save_guild_settings(
+        GuildSettings(guild_id=world.guild.id, voter_role_id=role.id, pause_between_rounds_s=0)
+    )
+    for name in NAMES:  # the question stays open while the test runs
+        harness.llm.script(f"{name.lower()}-model", reply="late", first_token_delay_s=30)
+    started = await driver.slash(world.host, world.general, "council challenge", count=1)
+    await started.wait_response(timeout=10)
+    question = await _message(harness, "**Question 1/1:**")
+    [challenge] = await harness.store.unfinished_challenges()
+    click = await driver.click(world.bob, question, predict_custom_id(challenge.id, 1, "right"))
+    [said] = await click.wait_responses()
+    assert said.is_ephemeral
+    assert said.content == f"Only members with the <@&{role.id}> role can vote here."
+    assert await harness.store.record_prediction(challenge.id, 1, world.host.id, "wrong")
+    counts = await harness.store.reveal_challenge_question(
+        challenge.id, 1, QuestionResult(challenge.questions[0], {}, {})
+    )
+    assert (counts.right, counts.wrong) == (0, 1)
