@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     discord_api_base: HttpUrl | None = None
     discord_gateway_url: WebSocketUrl | None = None
     log_level: Annotated[str, AfterValidator(_log_level)] = "INFO"
+    # `/metrics` and `/healthz` are served here when a port is set; nowhere without one.
+    metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    metrics_host: str = "127.0.0.1"
 
 
 # What each setting that can be mistyped must be, to say so when it is not.
@@ -91,6 +94,7 @@ _SETTING_FORMS = {
     "discord_gateway_url": "a ws(s) URL, e.g. ws://127.0.0.1:8080/gateway, or empty for "
     "Discord itself",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
+    "metrics_port": "a TCP port, a whole number from 1 to 65535, or empty for no metrics",
 }
 
 

@@ -416,7 +416,8 @@ class TurnRunner:
         questions = await self.store.questions_put_in(reply) if asks else []
         if questions:
             self._questions[reply.id] = questions
-        await self.presenter.handle(MemberFinished(turn.key, reply, tuple(questions)))
+        provider = self.config.models[turn.model_key].provider
+        await self.presenter.handle(MemberFinished(turn.key, reply, provider, tuple(questions)))
         return reply
 
     def stance_of(self, reply_id: int) -> StanceFooter | None:
@@ -460,5 +461,6 @@ class TurnRunner:
         )
         label = FAILURE_LABELS.get(str(kind))
         reason = str(kind) if label is None else localize(label, self.locale)
-        await self.presenter.handle(MemberFailed(turn.key, reply, reason))
+        provider = self.config.models[turn.model_key].provider
+        await self.presenter.handle(MemberFailed(turn.key, reply, reason, provider))
         return reply

@@ -24,6 +24,7 @@ from typing import Self
 
 from bot.council.models import SessionRecord, utcnow
 from bot.store.audience import AudienceQueries
+from bot.store.challenges import ChallengeQueries
 from bot.store.councils import CouncilQueries
 from bot.store.db import (
     DEFAULT_BUSY_TIMEOUT_S,
@@ -57,6 +58,7 @@ class Store(
     OversightQueries,
     ModerationQueries,
     MemberQuestionQueries,
+    ChallengeQueries,
 ):
     """Council's embedded SQLite database. Create it with `Store.open`."""
 
