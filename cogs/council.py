@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.audience import MAX_PENDING_QUESTIONS_PER_MEMBER
+from bot.council.blind import shown_names
 from bot.council.engine import SessionRun
 from bot.council.figures import money, number
 from bot.council.models import Session, SessionStatus
@@ -321,15 +322,12 @@ class CouncilCog(
             or (following := await run.next_speaker()) is None
         ):
             return t("replies.status.order", order=order)
-        name = run.names.get(following, following)  # its alias in a blind council
-        return t("replies.status.order-next", order=order, name=name)
+        return t("replies.status.order-next", order=order, name=run.shown(following))
 
     async def _shown_names(self, session: Session, names: frozenset[str]) -> str:
         """Members as the thread shows them: a blind council's by alias."""
-        if not session.is_blind:
-            return ", ".join(sorted(names))
-        aliases = {m.persona: m.alias or "?" for m in await self.store.members(session.id)}
-        return ", ".join(sorted(aliases.get(name, "?") for name in names))
+        shown = shown_names(session, await self.store.members(session.id))
+        return ", ".join(sorted(shown.get(name, "?") for name in names))
 
     @staticmethod
     def _progress(run: SessionRun, locale: str) -> list[Text]:
@@ -337,8 +335,9 @@ class CouncilCog(
         round_now = t(
             "replies.status.round", round=max(run.current_round, 1), rounds=run.planned_rounds
         )
+        # Named as the thread names them: a blind council's by alias until its summary.
         speaking = (
-            t("replies.status.speaking", names=", ".join(sorted(run.speaking)))
+            t("replies.status.speaking", names=", ".join(sorted(map(run.shown, run.speaking))))
             if run.speaking
             else t("replies.status.speaking-nobody")
         )

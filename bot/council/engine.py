@@ -532,7 +532,11 @@ class SessionRun:
 
     def participant_names(self) -> list[str]:
         """The participants as the audience may name them (aliases in a blind council)."""
-        return [self.names.get(p, p) for p in self._participants()]
+        return [self.shown(p) for p in self._participants()]
+
+    def shown(self, persona: str) -> str:
+        """A persona as the thread and the audience know it: its alias in a blind council."""
+        return self.names.get(persona, persona)
 
     # ------------------------------------------------------------------ running
 
@@ -915,7 +919,8 @@ class SessionRun:
         self._put_now += self.turns.questions_of(reply.id)
         if reply.status is ReplyStatus.WITHHELD:
             why = f"{reply.moderation_category or '-'} ({reply.moderation_source or '-'})"
-            await self._audit("reply.withhold", f"reply {reply.id} of {reply.persona}: {why}")
+            shown = self.shown(reply.persona)
+            await self._audit("reply.withhold", f"reply {reply.id} of {shown}: {why}")
         if reply.status is ReplyStatus.OK and kind is ReplyKind.ANSWER:
             await self._record_stance(reply)
         if self.spec.is_blind and reply.status is ReplyStatus.OK and kind is ReplyKind.ANSWER:
@@ -973,7 +978,11 @@ class SessionRun:
             failed = [m for m in members if m not in answered]
             reasons = ", ".join(
                 self._say(
-                    t("council.member-failed", name=m, failure=failure_label(latest[m].error_kind))
+                    t(
+                        "council.member-failed",
+                        name=self.shown(m),
+                        failure=failure_label(latest[m].error_kind),
+                    )
                 )
                 for m in failed
                 if m in latest
