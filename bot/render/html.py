@@ -622,9 +622,11 @@ _TABLE_RULE = re.compile(r"\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*")
 
 _CODE_SPAN = re.compile(r"(`+)([^`\n]|[^`\n].*?[^`\n])\1(?!`)")
 _EMPHASIS = (
-    (re.compile(r"\*\*(?=\S)([^\n]*?\S)\*\*"), "strong"),
-    (re.compile(r"__(?=\S)([^\n]*?\S)__"), "u"),  # underline, as Discord reads it
-    (re.compile(r"~~(?=\S)([^\n]*?\S)~~"), "s"),
+    # A span's text never holds its own marker: an unclosed one then costs a scan to the next
+    # marker, not to the end of the line (which made a line of them quadratic).
+    (re.compile(r"\*\*(?=\S)((?:[^\n*]|\*(?!\*))*?\S)\*\*"), "strong"),
+    (re.compile(r"__(?=\S)((?:[^\n_]|_(?!_))*?\S)__"), "u"),  # underline, as Discord reads it
+    (re.compile(r"~~(?=\S)((?:[^\n~]|~(?!~))*?\S)~~"), "s"),
     (re.compile(r"(?<![\w*])\*(?=[^\s*])([^\n*]*?[^\s*])\*(?![\w*])"), "em"),
     (re.compile(r"(?<![\w_])_(?=[^\s_])([^\n_]*?[^\s_])_(?![\w_])"), "em"),
 )
