@@ -104,7 +104,8 @@ def parse_footer(text: str) -> StanceFooter | None:
     if any(_is_placeholder(value) for _, value in found):
         return None
     fields = dict(found)
-    label = graphemes.clip(fields.get("stance", "").strip(" .").lower(), LABEL_MAX)
+    stance = graphemes.strip_clusters(fields.get("stance", ""), " .")
+    label = graphemes.clip(stance.lower(), LABEL_MAX)
     if not label:
         return None
     changed = fields.get("changed", "")
