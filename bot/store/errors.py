@@ -1,4 +1,5 @@
-"""What the store raises on purpose, on top of sqlite3's own errors for broken constraints."""
+"""What the store raises on purpose: its own errors, and one for broken constraints on either
+database."""
 
 from __future__ import annotations
 
@@ -64,3 +65,12 @@ class SchemaTooOldError(StoreError, UserFacingError):
         )
         self.found = found
         self.known = known
+
+
+class ConstraintError(StoreError):
+    """A write broke a constraint of the schema: a missing parent (foreign key), a taken
+    unique value, or a value a check refuses. Nothing of the write was kept."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind} constraint failed: {detail}")
+        self.kind = kind
