@@ -48,8 +48,8 @@ class SchemaTooNewError(StoreError, UserFacingError):
     def __init__(self, path: str, found: int, known: int) -> None:
         super().__init__(
             f"The database {path} has schema version {found}, but this version of Council only "
-            f"knows schema versions up to {known}. Upgrade Council, or point COUNCIL_DB at "
-            "another file; the database was not changed."
+            f"knows schema versions up to {known}. Upgrade Council, or point COUNCIL_DB (or "
+            "DATABASE_URL) at another database; the database was not changed."
         )
         self.found = found
         self.known = known

@@ -17,8 +17,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, TypeAlias
 
 import asyncpg
 
@@ -29,13 +28,14 @@ from bot.store.placeholders import numbered
 
 log = logging.getLogger(__name__)
 
-URL_SCHEMES = ("postgresql://", "postgres://")
-
 # Advisory lock keys (any bigint; these spell "COUNCILW" and "COUNCILM" in ASCII).
 WRITE_LOCK = 0x434F554E43494C57
 MIGRATION_LOCK = 0x434F554E43494C4D
 
 POOL_MAX_SIZE = 10
+
+# A string: asyncpg's classes are generic only to the type checker.
+Connection: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]"
 
 _CONSTRAINTS: tuple[tuple[type[asyncpg.PostgresError], str], ...] = (
     (asyncpg.ForeignKeyViolationError, "foreign key"),
@@ -43,25 +43,6 @@ _CONSTRAINTS: tuple[tuple[type[asyncpg.PostgresError], str], ...] = (
     (asyncpg.CheckViolationError, "check"),
     (asyncpg.NotNullViolationError, "not null"),
 )
-
-
-def is_postgres_url(location: object) -> bool:
-    """Whether `location` names a PostgreSQL database rather than a SQLite file."""
-    return isinstance(location, str) and location.startswith(URL_SCHEMES)
-
-
-def redact(url: str) -> str:
-    """`url` without its password, for messages and logs."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        user = parts.username or ""
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return url.rsplit("@", maxsplit=1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
 
 
 @contextmanager
@@ -163,7 +144,7 @@ async def open_pool(url: str, *, read_only: bool = False) -> asyncpg.Pool[Any]:
     )
 
 
-async def schema_version(conn: asyncpg.pool.PoolConnectionProxy[Any]) -> int:
+async def schema_version(conn: Connection) -> int:
     """The number of the last migration applied; 0 for a database Council never opened."""
     if await conn.fetchval("SELECT to_regclass('schema_version')") is None:
         return 0
@@ -217,3 +198,17 @@ async def _apply(
     except asyncpg.PostgresError as exc:
         raise MigrationError(f"migration {name} failed and was rolled back: {exc}") from exc
     log.info("applied migration %s to %s", name, label)
+
+
+async def peek_version(url: str) -> int:
+    """The schema version of the database at `url` (0: Council never opened it), changing
+    nothing.
+
+    Raises:
+        OSError, asyncpg.PostgresError, ValueError: as for `open_pool`.
+    """
+    conn = await asyncpg.connect(url, server_settings={"default_transaction_read_only": "on"})
+    try:
+        return await schema_version(conn)
+    finally:
+        await conn.close()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Self
 
 from bot.council.models import SessionRecord, utcnow
+from bot.database_url import is_postgres_url, redact
 from bot.store import postgres
 from bot.store.audience import AudienceQueries
 from bot.store.councils import CouncilQueries
@@ -94,7 +95,7 @@ class Store(
             OSError, asyncpg.PostgresError, ValueError: the PostgreSQL server can't be reached,
                 refuses the connection, or the URL is malformed.
         """
-        if postgres.is_postgres_url(location):
+        if is_postgres_url(location):
             async with cls._open_postgres(str(location), migrations=migrations, now=now) as store:
                 yield store
             return
@@ -120,7 +121,7 @@ class Store(
         read_only: bool = False,
     ) -> AsyncIterator[Self]:
         steps = bundled_migrations(Dialect.POSTGRESQL) if migrations is None else migrations
-        label = postgres.redact(url)
+        label = redact(url)
         pool = await postgres.open_pool(url, read_only=read_only)
         try:
             if read_only:
@@ -151,7 +152,7 @@ class Store(
             SchemaTooNewError: the file was written by a newer Council.
             OSError, asyncpg.PostgresError, ValueError: as for `open`, on PostgreSQL.
         """
-        if postgres.is_postgres_url(location):
+        if is_postgres_url(location):
             async with cls._open_postgres(
                 str(location), migrations=migrations, now=utcnow, read_only=True
             ) as store:
