@@ -248,7 +248,7 @@ def _migrate_store(args: argparse.Namespace, settings: Settings) -> int:
     copied = asyncio.run(migrate_store(source, args.target))
     width = max(len(c.table) for c in copied)
     for table in copied:
-        print(f"{table.table:<{width}}  {table.source_rows:>9} → {table.target_rows:>9}")
+        print(f"{table.table:<{width}}  {table.source_rows:>9} -> {table.target_rows:>9}")
     total = sum(c.target_rows for c in copied)
     print(
         f"Copied {total} rows in {len(copied)} tables from {source} to {redact(args.target)}; "

@@ -60,7 +60,7 @@ async def copy_sqlite_to_postgres(source: Path, target: str) -> list[CopiedTable
                 if wrong:
                     raise CopyError(
                         "the copy does not add up ("
-                        + ", ".join(f"{c.table}: {c.source_rows} → {c.target_rows}" for c in wrong)
+                        + ", ".join(f"{c.table}: {c.source_rows} -> {c.target_rows}" for c in wrong)
                         + "); nothing was written"
                     )
             return copied
