@@ -114,6 +114,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the bot")
+    run.add_argument(
+        "--metrics-port",
+        type=_port,
+        help="serve /metrics and /healthz on this port (default: METRICS_PORT; none if unset)",
+    )
     run.set_defaults(handler=_run)
 
     check = commands.add_parser("check", help="validate the config and reach every model")
@@ -275,8 +280,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     # The config first: on a first run its warnings name each provider key still to fill in.
     config = _load_for_bot(settings)
     _require_token(settings)
+    if args.metrics_port is not None:
+        settings = settings.model_copy(update={"metrics_port": args.metrics_port})
     asyncio.run(_serve(settings, config))
     return EXIT_OK
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port from 1 to 65535."""
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 1 to 65535, not {text!r}")
+    return int(text)
 
 
 def _sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -304,6 +318,8 @@ async def _serve(
     from bot.council.screening import ModelCheck
     from bot.database_url import redact
     from bot.databases import open_store, run_lock
+    from bot.discord_ui.health import GatewayWatch
+    from bot.metrics import Metrics
     from bot.providers.moderation import build_moderation_model
     from bot.providers.registry import build_providers, connections_for, new_http_client
     from bot.sessions import SessionManager
@@ -316,12 +332,24 @@ async def _serve(
         client = await resources.enter_async_context(new_http_client(connections_for(config)))
         providers = build_providers(config, os.environ, client)
         moderation = build_moderation_model(config, os.environ, client)
+        metrics = Metrics()
         manager = SessionManager(
             config=config,
             providers=providers,
             store=store,
             moderation=ModelCheck.configured(config.moderation, moderation),
+            watcher=metrics.watch(),
         )
+        metrics.count_councils(manager.running)
+        gateway = GatewayWatch()
+        if sync_guild is None and settings.metrics_port is not None:
+            from bot.metrics_server import Health, serve_metrics
+
+            await resources.enter_async_context(
+                serve_metrics(
+                    settings.metrics_host, settings.metrics_port, metrics, Health(store, gateway)
+                )
+            )
         log.info(
             "store %s open with %d sessions; %d providers ready",
             redact(str(settings.store_location)),
@@ -330,13 +358,16 @@ async def _serve(
         )
 
         def new_bot() -> CouncilBot:
-            return CouncilBot(
+            bot = CouncilBot(
                 settings=settings,
                 config=config,
                 store=store,
                 manager=manager,
                 extensions=EXTENSIONS,
+                metrics=metrics,
             )
+            gateway.client = bot
+            return bot
 
         token = settings.discord_token.get_secret_value() if settings.discord_token else ""
         return await _connect(new_bot, token, sync_guild=sync_guild)

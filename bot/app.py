@@ -18,6 +18,7 @@ from discord.webhook.async_ import async_context as webhook_adapter
 
 from bot.config import CouncilConfig, Settings
 from bot.councils import CouncilBook
+from bot.discord_ui.challenges import ChallengeDesk, PredictionButton
 from bot.discord_ui.connection import UNREACHABLE
 from bot.discord_ui.live import LiveSessions
 from bot.discord_ui.ratelimits import GlobalPacer, WebhookBudgets, discord_trace
@@ -28,6 +29,7 @@ from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
 from bot.halts import Halts
 from bot.i18n import localize, t
+from bot.metrics import Metrics
 from bot.oversight import Mutes
 from bot.personas import PersonaBook
 from bot.sessions import SessionManager
@@ -106,12 +108,16 @@ class CouncilBot(commands.Bot):
         store: Store,
         manager: SessionManager,
         extensions: Sequence[str] = (),
+        metrics: Metrics | None = None,
         **options: Any,
     ) -> None:
         budgets = WebhookBudgets()
+        self.metrics = metrics if metrics is not None else Metrics()
+        trace = discord_trace(budgets, GlobalPacer())
+        self.metrics.trace_discord(trace)
         super().__init__(
             command_prefix=commands.when_mentioned,
-            http_trace=discord_trace(budgets, GlobalPacer()),
+            http_trace=trace,
             intents=discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=CouncilTree,
@@ -127,7 +133,8 @@ class CouncilBot(commands.Bot):
         self.mutes = Mutes(store, manager)
         self.halts = Halts(store, manager)
         self.webhooks = WebhookPool(self, budgets)
-        self.vote_desk = VoteDesk(store)
+        self.vote_desk = VoteDesk(store, metrics=self.metrics)
+        self.challenges = ChallengeDesk(client=self, store=store, manager=manager)
         self.live = LiveSessions(
             client=self,
             manager=manager,
@@ -138,7 +145,8 @@ class CouncilBot(commands.Bot):
         )
 
     async def connect(self, *, reconnect: bool = True) -> None:
-        """Serve: sessions a previous process left running become resumable, then connect.
+        """Serve: sessions a previous process left running become resumable (its challenges
+        carry on once connected); then connect.
 
         Raises:
             OSError, aiohttp.ClientError, TimeoutError: the first connection failed; discord.py
@@ -153,6 +161,7 @@ class CouncilBot(commands.Bot):
             )
         # Halts can come from the operator's shell, through the store, at any time.
         self.halts.start()
+        self.challenges.resume_interrupted()
         try:
             await super().connect(reconnect=reconnect)
         except AttributeError as exc:
@@ -183,7 +192,7 @@ class CouncilBot(commands.Bot):
 
     async def load_cogs(self) -> None:
         """Load the command cogs and the persistent vote buttons."""
-        self.add_dynamic_items(VoteButton)
+        self.add_dynamic_items(VoteButton, PredictionButton)
         for name in self.extension_names:
             await self.load_extension(name)
 
@@ -209,12 +218,13 @@ class CouncilBot(commands.Bot):
             ) from exc
 
     async def close(self) -> None:
-        """Interrupt running sessions (they stay resumable), then disconnect."""
+        """Interrupt running sessions and challenges (they stay resumable), then disconnect."""
         await self.halts.close()
         await self.manager.shutdown()
         for presenter in list(self.live.presenters.values()):
             await presenter.close()
         await self.vote_desk.close()
+        await self.challenges.close()
         await self.live.close()
         await super().close()
 

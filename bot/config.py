@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     discord_api_base: HttpUrl | None = None
     discord_gateway_url: WebSocketUrl | None = None
     log_level: Annotated[str, AfterValidator(_log_level)] = "INFO"
+    # `/metrics` and `/healthz` are served here when a port is set; nowhere without one.
+    metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    metrics_host: str = "127.0.0.1"
 
     @property
     def store_location(self) -> Path | str:
@@ -106,6 +109,7 @@ _SETTING_FORMS = {
     "log_level": "DEBUG, INFO, WARNING or ERROR",
     "database_url": "a PostgreSQL URL, e.g. postgresql://council:secret@db.example.org/council, "
     "or empty for the SQLite file COUNCIL_DB",
+    "metrics_port": "a TCP port, a whole number from 1 to 65535, or empty for no metrics",
 }
 
 

@@ -389,7 +389,8 @@ class TurnRunner:
                 moderation_rule=verdict.rule,
             )
         )
-        await self.presenter.handle(MemberFinished(turn.key, reply))
+        provider = self.config.models[turn.model_key].provider
+        await self.presenter.handle(MemberFinished(turn.key, reply, provider))
         return reply
 
     def stance_of(self, reply_id: int) -> StanceFooter | None:
@@ -429,5 +430,6 @@ class TurnRunner:
         )
         label = FAILURE_LABELS.get(str(kind))
         reason = str(kind) if label is None else localize(label, self.locale)
-        await self.presenter.handle(MemberFailed(turn.key, reply, reason))
+        provider = self.config.models[turn.model_key].provider
+        await self.presenter.handle(MemberFailed(turn.key, reply, reason, provider))
         return reply

@@ -27,6 +27,7 @@ from bot.council.models import SessionRecord, utcnow
 from bot.database_url import is_postgres_url, redact
 from bot.store import postgres
 from bot.store.audience import AudienceQueries
+from bot.store.challenges import ChallengeQueries
 from bot.store.councils import CouncilQueries
 from bot.store.db import (
     DEFAULT_BUSY_TIMEOUT_S,
@@ -61,6 +62,7 @@ class Store(
     OversightQueries,
     ModerationQueries,
     MemberQuestionQueries,
+    ChallengeQueries,
 ):
     """Council's database. Create it with `Store.open`."""
 
