@@ -3,16 +3,15 @@ meets it, every mistake in one line."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.council.models import NewReply, NewSession, VoteValue
 from bot.store import Store
+from tests.cli import council_bot as run_council_bot
 from tests.pg import PgServer
 from tests.ports import free_port
 
@@ -23,20 +22,10 @@ def council_bot(
     tmp_path: Path, *args: str, database_url: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`council-bot ARGS` with no config, DATABASE_URL as given and no COUNCIL_DB."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "COUNCIL_"))}
-    env.pop("DATABASE_URL", None)
-    env.update(COUNCIL_CONFIG=str(tmp_path / "missing.toml"), LC_ALL="C")
-    if database_url is not None:
-        env["DATABASE_URL"] = database_url
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
+    env = {} if database_url is None else {"DATABASE_URL": database_url}
+    done = run_council_bot(tmp_path, *args, **env)
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
     )
 
 
