@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from bot.council.models import NewReply, ReplyKind, ReplyStatus
-from bot.store import RecordNotFoundError
+from bot.store import ConstraintError, RecordNotFoundError
 
 
 async def test_add_reply_stores_every_field(store, make, clock):
@@ -72,7 +70,7 @@ async def test_a_message_id_taken_by_another_reply_is_refused_and_nothing_change
     await store.set_reply_messages(first.id, [1])
     await store.set_reply_messages(second.id, [2])
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintError):
         await store.set_reply_messages(second.id, [3, 1])
 
     assert (await store.get_reply(second.id)).message_ids == (2,), "the DELETE was rolled back"
