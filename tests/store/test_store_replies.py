@@ -131,7 +131,7 @@ async def test_a_reply_is_stored_with_the_questions_it_puts_and_where_they_are_s
 async def test_a_reply_whose_questions_cannot_be_stored_is_not_stored_either(store, make):
     session = await make.session()
     new = NewReply(session_id=session.id, round_number=1, persona="DeepSeek", text="Hm.")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintError):
         await store.add_reply(new, [("Claude", None)])  # a question with no text
     assert await store.replies(session.id) == []
     assert await store.member_questions(session.id) == []
