@@ -196,6 +196,7 @@ def _parser() -> argparse.ArgumentParser:
     resume_all.set_defaults(handler=_resume_all)
 
     _add_eval(commands)
+    _add_migrate_store(commands)
 
     # Also after the command; SUPPRESS keeps a command's default from undoing an earlier -v.
     for command in commands.choices.values():
@@ -219,6 +220,46 @@ def _add_eval(commands: argparse._SubParsersAction[_Parser]) -> None:
     evaluate.add_argument("--preset", help="the preset whose members answer (default: default)")
     evaluate.add_argument("--report", type=Path, help="write the report here (.json or .md)")
     evaluate.set_defaults(handler=_eval)
+
+
+def _add_migrate_store(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """`council-bot migrate-store`: move an installation from SQLite to PostgreSQL."""
+    migrate_store = commands.add_parser(
+        "migrate-store",
+        help="copy a SQLite installation into an empty PostgreSQL database, ids and all",
+    )
+    migrate_store.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        help="the SQLite file: sqlite:///data/council.db (relative), sqlite:////abs/council.db, "
+        "or a plain path",
+    )
+    migrate_store.add_argument(
+        "--to", dest="target", required=True, help="postgresql://user:password@host/database"
+    )
+    migrate_store.set_defaults(handler=_migrate_store)
+
+
+def _migrate_store(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.database_url import is_postgres_url, redact
+    from bot.databases import migrate_store
+
+    source = Path(args.source.removeprefix("sqlite:///"))
+    if "://" in str(source):
+        raise UserFacingError(f"--from must be a SQLite file (sqlite:///path), not {source}.")
+    if not is_postgres_url(args.target):
+        raise UserFacingError(f"--to must be a postgresql:// URL, not {redact(args.target)!r}.")
+    copied = asyncio.run(migrate_store(source, args.target))
+    width = max(len(c.table) for c in copied)
+    for table in copied:
+        print(f"{table.table:<{width}}  {table.source_rows:>9} -> {table.target_rows:>9}")
+    total = sum(c.target_rows for c in copied)
+    print(
+        f"Copied {total} rows in {len(copied)} tables from {source} to {redact(args.target)}; "
+        "every count matches. Set DATABASE_URL to it to run Council there."
+    )
+    return EXIT_OK
 
 
 def _load(settings: Settings) -> CouncilConfig:
@@ -275,6 +316,7 @@ async def _serve(
     """Run the bot; or, given `sync_guild` (0 for global), only register its commands."""
     from bot.app import CouncilBot, apply_discord_endpoints
     from bot.council.screening import ModelCheck
+    from bot.database_url import redact
     from bot.databases import open_store, run_lock
     from bot.discord_ui.health import GatewayWatch
     from bot.metrics import Metrics
@@ -285,8 +327,8 @@ async def _serve(
     apply_discord_endpoints(settings)
     async with AsyncExitStack() as resources:
         if sync_guild is None:
-            resources.enter_context(run_lock(settings.council_db))
-        store = await resources.enter_async_context(open_store(settings.council_db))
+            resources.enter_context(run_lock(settings.store_location))
+        store = await resources.enter_async_context(open_store(settings.store_location))
         client = await resources.enter_async_context(new_http_client(connections_for(config)))
         providers = build_providers(config, os.environ, client)
         moderation = build_moderation_model(config, os.environ, client)
@@ -310,7 +352,7 @@ async def _serve(
             )
         log.info(
             "store %s open with %d sessions; %d providers ready",
-            settings.council_db,
+            redact(str(settings.store_location)),
             await store.count_sessions(),
             len(providers),
         )
@@ -480,7 +522,7 @@ async def _run_console(
         use_color=wants_color(sys.stdout),
     )
     async with (
-        open_store(settings.council_db) as store,
+        open_store(settings.store_location) as store,
         new_http_client(connections_for(config)) as client,
     ):
         run = await SessionRun.open(
@@ -506,7 +548,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     if args.with_votes and args.format != "json":
         raise UserFacingError("--with-votes needs --format json: a transcript has no voters.")
     text = asyncio.run(
-        _export_text(settings.council_db, args.session, args.format, with_votes=args.with_votes)
+        _export_text(settings.store_location, args.session, args.format, with_votes=args.with_votes)
     )
     if args.output is None:
         # Bytes, so that a transcript's emoji survive a terminal with a non-UTF-8 locale.
@@ -519,7 +561,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bool) -> str:
+async def _export_text(db: Path | str, session_id: int, format: str, *, with_votes: bool) -> str:
     """The stored session as Markdown, JSON (with who voted what, if asked) or an HTML page.
 
     The database is only read: never created, migrated or written.
@@ -527,6 +569,7 @@ async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bo
     Raises:
         UserFacingError: there is no such session, or the database can't be read.
     """
+    from bot.database_url import redact
     from bot.databases import open_store_read_only
     from bot.render.export import export_json
     from bot.render.html import render_html
@@ -534,7 +577,7 @@ async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bo
 
     async with open_store_read_only(db) as store:
         if await store.get_session(session_id) is None:
-            raise UserFacingError(f"There is no council #{session_id} in {db}.")
+            raise UserFacingError(f"There is no council #{session_id} in {redact(str(db))}.")
         record = await store.session_record(session_id)
         if format == "md":
             return render_markdown(record)
@@ -550,7 +593,7 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
     from bot.databases import open_store_read_only
 
     async def entries() -> list[AuditEntry]:
-        async with open_store_read_only(settings.council_db) as store:
+        async with open_store_read_only(settings.store_location) as store:
             return await store.audit_log(guild_id, limit, user_id=user_id, action=args.action)
 
     found = asyncio.run(entries())
@@ -572,7 +615,7 @@ def _halt(args: argparse.Namespace, settings: Settings) -> int:
         raise UserFacingError(f"--reason must be at most {REASON_MAX_CHARS} characters.")
 
     async def halt() -> None:
-        async with open_existing_store(settings.council_db) as store:
+        async with open_existing_store(settings.store_location) as store:
             await record_halt(store, guild_id, reason, user_id=None)
 
     asyncio.run(halt())
@@ -589,7 +632,7 @@ def _resume_all(args: argparse.Namespace, settings: Settings) -> int:
     from bot.halts import lift_halt
 
     async def lift() -> bool:
-        async with open_existing_store(settings.council_db) as store:
+        async with open_existing_store(settings.store_location) as store:
             return await lift_halt(store, guild_id, user_id=None) is not None
 
     if not asyncio.run(lift()):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from bot.council.challenge import Question, questions_from_json, questions_to_json
 from bot.council.challenge_records import (
@@ -16,7 +15,7 @@ from bot.council.challenge_records import (
 from bot.council.challenge_scores import MemberAnswer, QuestionResult
 from bot.store import rows
 from bot.store.base import StoreBase
-from bot.store.db import Transaction
+from bot.store.db import Row, Transaction
 from bot.store.errors import RecordNotFoundError
 
 
@@ -187,7 +186,7 @@ class ChallengeQueries(StoreBase):
             )
 
 
-async def _load(tx: Transaction, row: sqlite3.Row) -> ChallengeRecord:
+async def _load(tx: Transaction, row: Row) -> ChallengeRecord:
     questions = questions_from_json(row["questions"])
     posted: dict[int, int] = {}
     results: dict[int, QuestionResult] = {}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
 from bot.council.models import MemberQuestion, Reply
 from bot.store.base import StoreBase
+from bot.store.db import Row
 
 
 class MemberQuestionQueries(StoreBase):
@@ -80,7 +80,7 @@ class MemberQuestionQueries(StoreBase):
         return [_question(row) for row in found]
 
 
-def _question(row: sqlite3.Row) -> MemberQuestion:
+def _question(row: Row) -> MemberQuestion:
     return MemberQuestion(
         id=row["id"],
         session_id=row["session_id"],
