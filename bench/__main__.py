@@ -19,7 +19,14 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from bench import cold_start, concurrent, first_text, round_overhead, vote_burst
+from bench import (
+    cold_start,
+    concurrent,
+    first_text,
+    markdown_render,
+    round_overhead,
+    vote_burst,
+)
 from bench.report import Metric, render_table, write_results
 from bench.world import PROFILE_DIR_ENV
 
@@ -30,6 +37,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     vote_burst.NAME: vote_burst.run,
     concurrent.NAME: concurrent.run,
     cold_start.NAME: cold_start.run,
+    markdown_render.NAME: markdown_render.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 # A wedged benchmark is reported as failed rather than hanging the run.

@@ -123,6 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--shard-count", type=int, help="how many shards the bot runs in all (as SHARD_COUNT)"
     )
+    run.add_argument(
+        "--metrics-port",
+        type=_port,
+        help="serve /metrics and /healthz on this port (default: METRICS_PORT; none if unset)",
+    )
     run.set_defaults(handler=_run)
 
     check = commands.add_parser("check", help="validate the config and reach every model")
@@ -200,6 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     resume_all.set_defaults(handler=_resume_all)
 
     _add_eval(commands)
+    _add_migrate_store(commands)
 
     # Also after the command; SUPPRESS keeps a command's default from undoing an earlier -v.
     for command in commands.choices.values():
@@ -223,6 +229,46 @@ def _add_eval(commands: argparse._SubParsersAction[_Parser]) -> None:
     evaluate.add_argument("--preset", help="the preset whose members answer (default: default)")
     evaluate.add_argument("--report", type=Path, help="write the report here (.json or .md)")
     evaluate.set_defaults(handler=_eval)
+
+
+def _add_migrate_store(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """`council-bot migrate-store`: move an installation from SQLite to PostgreSQL."""
+    migrate_store = commands.add_parser(
+        "migrate-store",
+        help="copy a SQLite installation into an empty PostgreSQL database, ids and all",
+    )
+    migrate_store.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        help="the SQLite file: sqlite:///data/council.db (relative), sqlite:////abs/council.db, "
+        "or a plain path",
+    )
+    migrate_store.add_argument(
+        "--to", dest="target", required=True, help="postgresql://user:password@host/database"
+    )
+    migrate_store.set_defaults(handler=_migrate_store)
+
+
+def _migrate_store(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.database_url import is_postgres_url, redact
+    from bot.databases import migrate_store
+
+    source = Path(args.source.removeprefix("sqlite:///"))
+    if "://" in str(source):
+        raise UserFacingError(f"--from must be a SQLite file (sqlite:///path), not {source}.")
+    if not is_postgres_url(args.target):
+        raise UserFacingError(f"--to must be a postgresql:// URL, not {redact(args.target)!r}.")
+    copied = asyncio.run(migrate_store(source, args.target))
+    width = max(len(c.table) for c in copied)
+    for table in copied:
+        print(f"{table.table:<{width}}  {table.source_rows:>9} -> {table.target_rows:>9}")
+    total = sum(c.target_rows for c in copied)
+    print(
+        f"Copied {total} rows in {len(copied)} tables from {source} to {redact(args.target)}; "
+        "every count matches. Set DATABASE_URL to it to run Council there."
+    )
+    return EXIT_OK
 
 
 def _load(settings: Settings) -> CouncilConfig:
@@ -250,8 +296,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     # The config first: on a first run its warnings name each provider key still to fill in.
     config = _load_for_bot(settings)
     _require_token(settings)
+    if args.metrics_port is not None:
+        settings = settings.model_copy(update={"metrics_port": args.metrics_port})
     asyncio.run(_serve(settings, config, shards=shards))
     return EXIT_OK
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port from 1 to 65535."""
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 1 to 65535, not {text!r}")
+    return int(text)
 
 
 def _sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -282,8 +337,11 @@ async def _serve(
     register its commands."""
     from bot.app import CouncilBot, ShardedCouncilBot, apply_discord_endpoints
     from bot.council.screening import ModelCheck
+    from bot.database_url import redact
     from bot.databases import open_store, run_lock
+    from bot.discord_ui.health import GatewayWatch
     from bot.leases import CouncilLeases
+    from bot.metrics import Metrics
     from bot.providers.moderation import build_moderation_model
     from bot.providers.registry import build_providers, connections_for, new_http_client
     from bot.sessions import SessionManager
@@ -291,44 +349,62 @@ async def _serve(
     apply_discord_endpoints(settings)
     async with AsyncExitStack() as resources:
         if sync_guild is None:
-            resources.enter_context(run_lock(settings.council_db, shards))
-        store = await resources.enter_async_context(open_store(settings.council_db))
+            resources.enter_context(run_lock(settings.store_location, shards))
+        store = await resources.enter_async_context(open_store(settings.store_location))
         client = await resources.enter_async_context(new_http_client(connections_for(config)))
         providers = build_providers(config, os.environ, client)
         moderation = build_moderation_model(config, os.environ, client)
+        metrics = Metrics()
         manager = SessionManager(
             config=config,
             providers=providers,
             store=store,
             moderation=ModelCheck.configured(config.moderation, moderation),
             leases=CouncilLeases(store, ttl_s=settings.lease_ttl_s),
+            watcher=metrics.watch(),
         )
+        metrics.count_councils(manager.running)
         if shards is not None:
             log.info("running shards %s", shards.describe())
+        gateway = GatewayWatch()
+        if sync_guild is None and settings.metrics_port is not None:
+            from bot.metrics_server import Health, serve_metrics
+
+            await resources.enter_async_context(
+                serve_metrics(
+                    settings.metrics_host, settings.metrics_port, metrics, Health(store, gateway)
+                )
+            )
         log.info(
             "store %s open with %d sessions; %d providers ready",
-            settings.council_db,
+            redact(str(settings.store_location)),
             await store.count_sessions(),
             len(providers),
         )
 
         def new_bot() -> CouncilBot:
-            if shards is not None:
-                return ShardedCouncilBot(
+            bot = (
+                CouncilBot(
+                    settings=settings,
+                    config=config,
+                    store=store,
+                    manager=manager,
+                    extensions=EXTENSIONS,
+                    metrics=metrics,
+                )
+                if shards is None
+                else ShardedCouncilBot(
                     shard_plan=shards,
                     settings=settings,
                     config=config,
                     store=store,
                     manager=manager,
                     extensions=EXTENSIONS,
+                    metrics=metrics,
                 )
-            return CouncilBot(
-                settings=settings,
-                config=config,
-                store=store,
-                manager=manager,
-                extensions=EXTENSIONS,
             )
+            gateway.client = bot
+            return bot
 
         token = settings.discord_token.get_secret_value() if settings.discord_token else ""
         return await _connect(new_bot, token, sync_guild=sync_guild)
@@ -488,7 +564,7 @@ async def _run_console(
         use_color=wants_color(sys.stdout),
     )
     async with (
-        open_store(settings.council_db) as store,
+        open_store(settings.store_location) as store,
         new_http_client(connections_for(config)) as client,
     ):
         run = await SessionRun.open(
@@ -514,7 +590,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     if args.with_votes and args.format != "json":
         raise UserFacingError("--with-votes needs --format json: a transcript has no voters.")
     text = asyncio.run(
-        _export_text(settings.council_db, args.session, args.format, with_votes=args.with_votes)
+        _export_text(settings.store_location, args.session, args.format, with_votes=args.with_votes)
     )
     if args.output is None:
         # Bytes, so that a transcript's emoji survive a terminal with a non-UTF-8 locale.
@@ -527,7 +603,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bool) -> str:
+async def _export_text(db: Path | str, session_id: int, format: str, *, with_votes: bool) -> str:
     """The stored session as Markdown, JSON (with who voted what, if asked) or an HTML page.
 
     The database is only read: never created, migrated or written.
@@ -535,6 +611,7 @@ async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bo
     Raises:
         UserFacingError: there is no such session, or the database can't be read.
     """
+    from bot.database_url import redact
     from bot.databases import open_store_read_only
     from bot.render.export import export_json
     from bot.render.html import render_html
@@ -542,7 +619,7 @@ async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bo
 
     async with open_store_read_only(db) as store:
         if await store.get_session(session_id) is None:
-            raise UserFacingError(f"There is no council #{session_id} in {db}.")
+            raise UserFacingError(f"There is no council #{session_id} in {redact(str(db))}.")
         record = await store.session_record(session_id)
         if format == "md":
             return render_markdown(record)
@@ -558,7 +635,7 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
     from bot.databases import open_store_read_only
 
     async def entries() -> list[AuditEntry]:
-        async with open_store_read_only(settings.council_db) as store:
+        async with open_store_read_only(settings.store_location) as store:
             return await store.audit_log(guild_id, limit, user_id=user_id, action=args.action)
 
     found = asyncio.run(entries())
@@ -580,7 +657,7 @@ def _halt(args: argparse.Namespace, settings: Settings) -> int:
         raise UserFacingError(f"--reason must be at most {REASON_MAX_CHARS} characters.")
 
     async def halt() -> None:
-        async with open_existing_store(settings.council_db) as store:
+        async with open_existing_store(settings.store_location) as store:
             await record_halt(store, guild_id, reason, user_id=None)
 
     asyncio.run(halt())
@@ -597,7 +674,7 @@ def _resume_all(args: argparse.Namespace, settings: Settings) -> int:
     from bot.halts import lift_halt
 
     async def lift() -> bool:
-        async with open_existing_store(settings.council_db) as store:
+        async with open_existing_store(settings.store_location) as store:
             return await lift_halt(store, guild_id, user_id=None) is not None
 
     if not asyncio.run(lift()):

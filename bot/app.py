@@ -18,6 +18,7 @@ from discord.webhook.async_ import async_context as webhook_adapter
 
 from bot.config import CouncilConfig, Settings
 from bot.councils import CouncilBook
+from bot.discord_ui.challenges import ChallengeDesk, PredictionButton
 from bot.discord_ui.connection import UNREACHABLE
 from bot.discord_ui.live import LiveSessions
 from bot.discord_ui.ratelimits import GlobalPacer, WebhookBudgets, discord_trace
@@ -28,6 +29,7 @@ from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
 from bot.halts import Halts
 from bot.i18n import localize, t
+from bot.metrics import Metrics
 from bot.oversight import Mutes
 from bot.personas import PersonaBook
 from bot.sessions import SessionManager
@@ -108,13 +110,17 @@ class CouncilBot(commands.Bot):
         manager: SessionManager,
         extensions: Sequence[str] = (),
         shard_plan: ShardPlan | None = None,
+        metrics: Metrics | None = None,
         **options: Any,
     ) -> None:
         budgets = WebhookBudgets()
+        self.metrics = metrics if metrics is not None else Metrics()
         pacer = GlobalPacer.for_share(rest_share_per_s(settings.rest_share, shard_plan))
+        trace = discord_trace(budgets, pacer)
+        self.metrics.trace_discord(trace)
         super().__init__(
             command_prefix=commands.when_mentioned,
-            http_trace=discord_trace(budgets, pacer),
+            http_trace=trace,
             intents=discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=CouncilTree,
@@ -132,7 +138,8 @@ class CouncilBot(commands.Bot):
         self.mutes = Mutes(store, manager)
         self.halts = Halts(store, manager)
         self.webhooks = WebhookPool(self, budgets)
-        self.vote_desk = VoteDesk(store)
+        self.vote_desk = VoteDesk(store, metrics=self.metrics)
+        self.challenges = ChallengeDesk(client=self, store=store, manager=manager)
         self.live = LiveSessions(
             client=self,
             manager=manager,
@@ -144,7 +151,8 @@ class CouncilBot(commands.Bot):
 
     async def connect(self, *, reconnect: bool = True) -> None:
         """Serve: sessions a previous process left running in our guilds become resumable here
-        (those still leased to another process once their lease expires), then connect.
+        (those still leased to another process once their lease expires; their challenges carry
+        on once connected); then connect.
 
         Raises:
             OSError, aiohttp.ClientError, TimeoutError: the first connection failed; discord.py
@@ -159,6 +167,7 @@ class CouncilBot(commands.Bot):
             )
         # Halts can come from the operator's shell, through the store, at any time.
         self.halts.start()
+        self.challenges.resume_interrupted(self.owns_guild)
         try:
             await super().connect(reconnect=reconnect)
         except AttributeError as exc:
@@ -193,7 +202,7 @@ class CouncilBot(commands.Bot):
 
     async def load_cogs(self) -> None:
         """Load the command cogs and the persistent vote buttons."""
-        self.add_dynamic_items(VoteButton)
+        self.add_dynamic_items(VoteButton, PredictionButton)
         for name in self.extension_names:
             await self.load_extension(name)
 
@@ -219,12 +228,13 @@ class CouncilBot(commands.Bot):
             ) from exc
 
     async def close(self) -> None:
-        """Interrupt running sessions (they stay resumable), then disconnect."""
+        """Interrupt running sessions and challenges (they stay resumable), then disconnect."""
         await self.halts.close()
         await self.manager.shutdown()
         for presenter in list(self.live.presenters.values()):
             await presenter.close()
         await self.vote_desk.close()
+        await self.challenges.close()
         await self.live.close()
         await super().close()
 

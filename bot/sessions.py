@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config import CouncilConfig
 from bot.council.engine import SessionRun
-from bot.council.events import Presenter
+from bot.council.events import Presenter, Watched, Watcher
 from bot.council.figures import money
 from bot.council.models import GuildHalt, GuildSettings, Session, SessionStatus
 from bot.council.screening import ModelCheck, Screening
@@ -84,6 +84,7 @@ class SessionManager:
         rng_factory: Callable[[], random.Random] = random.Random,
         moderation: ModelCheck | None = None,
         leases: CouncilLeases | None = None,
+        watcher: Watcher | None = None,
     ) -> None:
         self.config = config
         self.providers = providers
@@ -94,6 +95,8 @@ class SessionManager:
         # operator's moderation model, if one is configured.
         self.screening = Screening(policies=store, model=moderation)
         self._rng_factory = rng_factory
+        # Sees every council's events too, for the operator's metrics.
+        self._watcher = watcher
         self._runs: dict[int, SessionRun] = {}
         self._tasks: dict[int, asyncio.Task[Session]] = {}
         self._starting: set[int] = set()
@@ -110,6 +113,10 @@ class SessionManager:
     def run_for(self, session_id: int) -> SessionRun | None:
         """The live run of a session, if it runs in this process."""
         return self._runs.get(session_id)
+
+    def running(self) -> int:
+        """How many sessions are live in this process now."""
+        return len(self._runs)
 
     def running_in_guild(self, guild_id: int) -> int:
         """How many sessions of this guild are live now, or being started or resumed."""
@@ -245,7 +252,11 @@ class SessionManager:
             config=self.config,
             providers=self.providers,
             store=self.store,
-            presenter=presenter,
+            presenter=(
+                self._watched(presenter)
+                if isinstance(presenter, Presenter)
+                else _then(presenter, self._watched)
+            ),
             rng=self._rng_factory(),
             screening=self.screening,
         )
@@ -311,7 +322,7 @@ class SessionManager:
                 config=self.config,
                 providers=self.providers,
                 store=self.store,
-                presenter=presenter(session),
+                presenter=self._watched(presenter(session)),
                 rng=self._rng_factory(),
                 screening=self.screening,
             )
@@ -320,6 +331,10 @@ class SessionManager:
             raise
         self._launch(run)
         return run
+
+    def _watched(self, presenter: Presenter) -> Presenter:
+        """`presenter`, with the watcher (if there is one) beside it."""
+        return presenter if self._watcher is None else Watched(presenter, self._watcher)
 
     def _launch(self, run: SessionRun) -> None:
         session_id = run.session.id
@@ -422,3 +437,10 @@ class SessionManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _then(
+    make: Callable[[Session], Presenter], wrap: Callable[[Presenter], Presenter]
+) -> Callable[[Session], Presenter]:
+    """A presenter factory that wraps what `make` makes."""
+    return lambda session: wrap(make(session))

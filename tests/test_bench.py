@@ -37,6 +37,10 @@ TARGETED = {
         "Discord requests per persona message",
     ],
     "cold_start": ["process start → ready (median)"],
+    "markdown_render": [
+        "hostile markdown render",
+        "1,000-keyword scan of a 4,000-character reply",
+    ],
 }
 
 

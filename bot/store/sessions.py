@@ -179,7 +179,7 @@ class SessionQueries(StoreBase):
 
         Raises:
             ValueError: a member belongs to another session.
-            sqlite3.IntegrityError: no such session, or a position or persona is taken.
+            ConstraintError: no such session, or a position or persona is taken.
         """
         strays = [m.persona for m in members if m.session_id != session_id]
         if strays:

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
 GATEWAY_PATH = "/gateway"
+UPLOADS_PATH = "/ephemeral-attachments"
 DEFAULT_TOKEN = "ODk4NzY1NDMyMTA5ODc2NTQz.FakeDs.fake-discord-bot-token-for-tests-only"
 T = TypeVar("T")
 RECHECK_S = 0.05
@@ -193,6 +194,8 @@ class FakeDiscord:
         self.gateway = Gateway(self)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        # Files members attached to slash command options, served as the CDN serves them.
+        self.uploads: dict[int, Attachment] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -212,6 +215,7 @@ class FakeDiscord:
             for spec in module.ROUTES:
                 path = API_PREFIX + _with_snowflake_patterns(spec.path)
                 app.router.add_route(spec.method, path, self._serve_with(spec))
+        app.router.add_get(UPLOADS_PATH + "/{app}/{id}/{filename}", self._serve_upload)
         app.router.add_route("*", "/{tail:.*}", self._unimplemented)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -586,6 +590,20 @@ class FakeDiscord:
             "global": is_global,
         }
         return 429, body, headers
+
+    def upload_url(self, attachment: Attachment) -> str:
+        """Where the fake CDN serves a file attached to a command option: Discord's
+        `cdn.discordapp.com/ephemeral-attachments/<application>/<attachment>/<filename>`, here."""
+        path = f"{UPLOADS_PATH}/{self.application_id}/{attachment.id}/{attachment.filename}"
+        return self.base_url + path
+
+    async def _serve_upload(self, request: web.Request) -> web.StreamResponse:
+        """A file attached to a command option, as the CDN sends it (404 if unknown)."""
+        raw = request.match_info["id"]
+        found = self.uploads.get(int(raw)) if raw.isdigit() else None
+        if found is None or found.filename != request.match_info["filename"]:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=found.data, content_type=found.content_type or None)
 
     async def _unimplemented(self, request: web.Request) -> web.StreamResponse:
         route = request.path.removeprefix(API_PREFIX)

@@ -604,6 +604,8 @@ class Interaction:
     original_message_id: int | None = None
     followup_ids: list[int] = field(default_factory=list)
     modal: dict[str, Any] | None = None
+    # The suggestions the bot answered an autocomplete interaction with.
+    choices: list[dict[str, Any]] | None = None
     # After a deferred (type 5) response the first followup replaces the loading message.
     loading_pending: bool = False
 

@@ -34,10 +34,13 @@ class SharedStore:
     open: Callable[[], AbstractAsyncContextManager[Store]]
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> SharedStore:
-    """One SQLite file in WAL mode, which processes on one machine share. (A PostgreSQL
-    param passes DATABASE_URL instead.)"""
+    """The store both processes use: one SQLite file in WAL mode (processes on one machine
+    share it), or one PostgreSQL database named by DATABASE_URL."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("pg_url")
+        return SharedStore(env={"DATABASE_URL": url}, open=lambda: Store.open(url))
     db = tmp_path / "shared.db"
     return SharedStore(env={"COUNCIL_DB": str(db)}, open=lambda: Store.open(db))
 

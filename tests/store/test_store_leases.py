@@ -43,9 +43,11 @@ async def test_releasing_frees_the_lease_but_only_for_its_owner(store: Store, ma
     assert await store.take_lease(session.id, "b", TTL_S)
 
 
-async def test_two_stores_on_one_file_never_both_take_a_lease(db_path, make, store: Store, clock):
+async def test_two_stores_on_one_database_never_both_take_a_lease(
+    location, make, store: Store, clock
+):
     session = await make.session()
-    async with Store.open(db_path, now=clock) as other:
+    async with Store.open(location, now=clock) as other:
         taken = [
             await store.take_lease(session.id, "a", TTL_S),
             await other.take_lease(session.id, "b", TTL_S),

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import UTC, timedelta
 
 import pytest
 
 from bot.council.models import MemberRole, NewSession, ReplyStatus, SessionStatus
-from bot.store import RecordNotFoundError
+from bot.store import ConstraintError, RecordNotFoundError
 
 
 async def test_create_session_stores_every_field_and_starts_running(store, clock):
@@ -42,10 +40,9 @@ async def test_get_session_returns_none_for_an_unknown_id(store):
     assert await store.get_session(404) is None
 
 
-async def test_session_ids_are_never_reused_after_a_delete(store, make, db_path):
+async def test_session_ids_are_never_reused_after_a_delete(store, make, raw_sql):
     first = await make.session()
-    with closing(sqlite3.connect(db_path)) as raw, raw:
-        raw.execute("DELETE FROM sessions WHERE id = ?", (first.id,))
+    await raw_sql("DELETE FROM sessions WHERE id = ?", (first.id,))
     second = await make.session()
     assert second.id > first.id
 
@@ -179,7 +176,7 @@ async def test_add_members_is_all_or_nothing(store, make):
     session = await make.session()
     clash = [make.member(session.id, 0, "Claude"), make.member(session.id, 1, "Claude")]
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintError):
         await store.add_members(session.id, clash)
     assert await store.members(session.id) == []
 
