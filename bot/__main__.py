@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import os
 import re
@@ -382,26 +383,21 @@ async def _serve(
             len(providers),
         )
 
+        # Some shards of the bot in this process, or the whole bot unsharded.
+        bot_class: Callable[..., CouncilBot] = (
+            CouncilBot
+            if shards is None
+            else functools.partial(ShardedCouncilBot, shard_plan=shards)
+        )
+
         def new_bot() -> CouncilBot:
-            bot = (
-                CouncilBot(
-                    settings=settings,
-                    config=config,
-                    store=store,
-                    manager=manager,
-                    extensions=EXTENSIONS,
-                    metrics=metrics,
-                )
-                if shards is None
-                else ShardedCouncilBot(
-                    shard_plan=shards,
-                    settings=settings,
-                    config=config,
-                    store=store,
-                    manager=manager,
-                    extensions=EXTENSIONS,
-                    metrics=metrics,
-                )
+            bot = bot_class(
+                settings=settings,
+                config=config,
+                store=store,
+                manager=manager,
+                extensions=EXTENSIONS,
+                metrics=metrics,
             )
             gateway.client = bot
             return bot
