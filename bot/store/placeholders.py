@@ -1,17 +1,23 @@
 """The store's parameter styles (`?` and `:name`, as sqlite3 takes them) as PostgreSQL's `$n`.
 
-Only placeholders in SQL proper are converted: quoted strings, quoted identifiers, comments and
-`::` casts are left as they are. A statement uses one style; a `:name` used twice becomes one
+Only placeholders in SQL proper are converted: quoted strings (`E'...'` with its backslash
+escapes and `$tag$...$tag$` dollar quoting included), quoted identifiers, comments and `::` casts
+are left as they are. A statement uses one style; a `:name` used twice becomes one
 `$n`. Conversions are cached, since the store sends the same few statements again and again.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.store.db import Params, SqlValue
+
+
+# The opening of a dollar-quoted string: $$ or $tag$ (a tag is an identifier without `$`).
+_DOLLAR_QUOTE = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +65,24 @@ def numbered(sql: str) -> Numbered:
     i, end = 0, len(sql)
     while i < end:
         char = sql[i]
-        if char in "'\"":
+        # A letter or `$` before a quote or `$` belongs to an identifier (`e'`, `a$b`), except
+        # for the E of an escape string.
+        after_word = i > 0 and (sql[i - 1].isalnum() or sql[i - 1] in "_$")
+        if char in "Ee" and sql.startswith("'", i + 1) and not after_word:
+            close = _closing_quote(sql, i + 1, backslash=True)
+            out.append(sql[i : close + 1])
+            i = close + 1
+        elif char in "'\"":
             close = _closing_quote(sql, i)
             out.append(sql[i : close + 1])
             i = close + 1
+        elif char == "$" and not after_word and (tag := _DOLLAR_QUOTE.match(sql, i)):
+            close = sql.find(tag.group(), tag.end())
+            if close == -1:
+                raise ValueError(f"unclosed {tag.group()} in {sql!r}")
+            stop = close + len(tag.group())
+            out.append(sql[i:stop])
+            i = stop
         elif sql.startswith("--", i):
             newline = sql.find("\n", i)
             stop = end if newline == -1 else newline
@@ -98,14 +118,18 @@ def numbered(sql: str) -> Numbered:
     return Numbered("".join(out), tuple(names), positional or len(names))
 
 
-def _closing_quote(sql: str, start: int) -> int:
-    """The index of the quote closing the one at `start` (a doubled quote is an escape)."""
+def _closing_quote(sql: str, start: int, *, backslash: bool = False) -> int:
+    """The index of the quote closing the one at `start` (a doubled quote is an escape; so is a
+    backslash before any character, in an `E'...'` string)."""
     quote = sql[start]
     i = start + 1
     while True:
         close = sql.find(quote, i)
         if close == -1:
             raise ValueError(f"unclosed {quote} in {sql!r}")
+        if backslash and (escape := sql.find("\\", i, close)) != -1:
+            i = escape + 2
+            continue
         if sql.startswith(quote * 2, close):
             i = close + 2
             continue
