@@ -76,6 +76,20 @@ def sql_for(sql: Sql, dialect: Dialect) -> str:
     return sql if isinstance(sql, str) else sql.text(dialect)
 
 
+def ordered_by_text(sql: str, column: str) -> PerDialect:
+    """`sql` ORDER BY the text `column` as people read a list of names, the same on both
+    databases: ASCII letters regardless of case, then by code point ("a", "B", "b", "É").
+
+    A bare ORDER BY follows the column's collation, which differs (SQLite's BINARY or NOCASE,
+    PostgreSQL's database locale or ICU): this spells the order out. Both lower() fold ASCII
+    letters only (PostgreSQL's under the "C" collation), and code point order is byte order.
+    """
+    return PerDialect(
+        sqlite=f"{sql} ORDER BY lower({column}) COLLATE BINARY, {column} COLLATE BINARY",
+        postgresql=f'{sql} ORDER BY lower({column} COLLATE "C") COLLATE "C", {column} COLLATE "C"',
+    )
+
+
 class Row(Protocol):
     """A result row, by column name or position (sqlite3.Row and asyncpg.Record both are)."""
 

@@ -131,7 +131,7 @@ async def test_a_write_waits_for_a_held_write_lock_no_longer_than_the_busy_timeo
         async with _write_lock_held(location):
             # Bounded only so that a write that would wait forever fails the test instead.
             async with asyncio.timeout(10):
-                with pytest.raises(DRIVER_ERRORS, match="locked|lock timeout"):
+                with pytest.raises(DRIVER_ERRORS, match=r"locked|lock timeout"):
                     await store.add_reply(
                         NewReply(session_id=session.id, round_number=1, persona="A")
                     )

@@ -91,7 +91,7 @@ async def test_council_names_differing_in_case_beyond_ascii_are_refused_by_name(
 async def test_a_row_postgresql_refuses_stops_the_copy_naming_its_table(db_path, target):
     # An orphan row, left while foreign keys were off, breaks the target's foreign key.
     await _session(db_path)
-    _sql(db_path, "INSERT INTO votes (reply_id, user_id, value, updated_at) VALUES (404, 7, 'up', '')")
+    _sql(db_path, "INSERT INTO votes VALUES (404, 7, 'up', '2025-01-31T12:00:00+00:00')")
 
     with pytest.raises(CopyError, match=r"PostgreSQL refused a row of table votes \(.*404"):
         await copy_sqlite_to_postgres(db_path, target)
