@@ -126,9 +126,10 @@ async def _copy_table(
             records = [tuple(storable(value) for value in row) for row in batch]
             try:
                 await pg.copy_records_to_table(table, records=records, columns=columns)
-            except (asyncpg.PostgresError, asyncpg.exceptions._base.DataError) as exc:
+            except (asyncpg.PostgresError, TypeError, ValueError) as exc:
                 # A row SQLite took that PostgreSQL refuses: an orphan left while foreign keys
-                # were off, text in a number column. The operator must see which table.
+                # were off (the server says so), text in a number column (the driver can't
+                # encode it). The operator must see which table.
                 detail = " ".join(str(exc).split()).rstrip(".")
                 raise CopyError(
                     f"PostgreSQL refused a row of table {table} ({detail}): fix that row in the "

@@ -88,12 +88,31 @@ async def test_council_names_differing_in_case_beyond_ascii_are_refused_by_name(
         assert await untouched.councils(GUILD) == []
 
 
-async def test_a_row_postgresql_refuses_stops_the_copy_naming_its_table(db_path, target):
-    # An orphan row, left while foreign keys were off, breaks the target's foreign key.
+@pytest.mark.parametrize(
+    ("table", "bad_row", "detail"),
+    [
+        # An orphan row, left while foreign keys were off, breaks the target's foreign key.
+        (
+            "votes",
+            "INSERT INTO votes VALUES (404, 7, 'up', '2025-01-31T12:00:00+00:00')",
+            r"\(reply_id\)=\(404\) is not present",
+        ),
+        # SQLite keeps text in an INTEGER column; no PostgreSQL bigint takes it.
+        (
+            "sessions",
+            "UPDATE sessions SET guild_id = 'five'",
+            "cannot be interpreted as an integer",
+        ),
+    ],
+    ids=["orphan", "text-in-a-number"],
+)
+async def test_a_row_postgresql_refuses_stops_the_copy_naming_its_table(
+    db_path, target, table, bad_row, detail
+):
     await _session(db_path)
-    _sql(db_path, "INSERT INTO votes VALUES (404, 7, 'up', '2025-01-31T12:00:00+00:00')")
+    _sql(db_path, bad_row)
 
-    with pytest.raises(CopyError, match=r"PostgreSQL refused a row of table votes \(.*404"):
+    with pytest.raises(CopyError, match=rf"PostgreSQL refused a row of table {table} \(.*{detail}"):
         await copy_sqlite_to_postgres(db_path, target)
 
     async with Store.open(target) as untouched:
