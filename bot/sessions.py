@@ -344,10 +344,11 @@ class SessionManager:
         task.add_done_callback(lambda t: self._finished(session_id, t))
 
     def _finished(self, session_id: int, task: asyncio.Task[Session]) -> None:
-        self._runs.pop(session_id, None)
+        run = self._runs.pop(session_id, None)
         self._tasks.pop(session_id, None)
         if task.cancelled():
-            log.info("session %d was interrupted (shutdown)", session_id)
+            if run is None or not run.is_abandoned:  # an abandoned one was logged already
+                log.info("session %d was interrupted (shutdown)", session_id)
             return
         if (exc := task.exception()) is not None:
             log.error("session %d crashed", session_id, exc_info=exc)
@@ -359,15 +360,13 @@ class SessionManager:
         council stops here at once, recording nothing: it runs there now.
         """
         session_id = run.session.id
-        runner = asyncio.current_task()
 
         async def renew() -> None:
             await self.leases.keep(session_id)
             log.warning(
                 "council %d: another process took its lease over; stopping here", session_id
             )
-            if runner is not None:
-                runner.cancel()
+            run.abandon()
 
         renewing = asyncio.create_task(renew(), name=f"council-lease-{session_id}")
         try:
