@@ -390,9 +390,18 @@ class SessionManager:
             if owns(s.guild_id) and s.id not in self._runs
         ]
         paused, waiting = await self._pause_orphans(found)
+        # Each connection attempt looks again at every council: the last look's list replaces
+        # the one watched before.
+        await self._stop_watching_orphans()
         if waiting:
             self._orphans = asyncio.create_task(self._watch_orphans(waiting), name="orphans")
         return paused
+
+    async def _stop_watching_orphans(self) -> None:
+        if self._orphans is not None:
+            self._orphans.cancel()
+            await asyncio.gather(self._orphans, return_exceptions=True)
+            self._orphans = None
 
     async def _watch_orphans(self, waiting: list[int]) -> None:
         while waiting:
@@ -429,9 +438,7 @@ class SessionManager:
 
     async def shutdown(self) -> None:
         """Cancel every live session without ending it, so each can be resumed later."""
-        if self._orphans is not None:
-            self._orphans.cancel()
-            await asyncio.gather(self._orphans, return_exceptions=True)
+        await self._stop_watching_orphans()
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()

@@ -16,8 +16,10 @@ from bot.databases import run_lock
 from bot.discord_ui.ratelimits import GlobalPacer
 from bot.errors import UserFacingError
 from bot.leases import CouncilLeases, is_gone_here, new_owner_id
+from bot.sessions import SessionManager
 from bot.shards import ShardPlan, parse_shard_plan, rest_share_per_s, shard_of
 from bot.store import Store
+from tests.council.conftest import make_config
 from tests.records import Make
 
 
@@ -173,3 +175,22 @@ async def test_keeping_a_lease_ends_when_another_process_took_it_over(store: Sto
     await asyncio.sleep(0.35)
     assert await store.take_lease(session.id, "there.example:2:fast", 30)
     await asyncio.wait_for(slow.keep(session.id), 2)
+
+
+async def test_looking_for_interrupted_councils_again_replaces_the_watch_on_the_last_look(
+    store: Store, fake_llm
+):
+    session = await Make(store).session()
+    assert await store.take_lease(session.id, "elsewhere.example:1:alive", 30)
+    manager = SessionManager(config=make_config(fake_llm), providers={}, store=store)
+
+    def watching() -> list[asyncio.Task[object]]:
+        return [t for t in asyncio.all_tasks() if t.get_name() == "orphans" and not t.done()]
+
+    try:
+        for _ in range(3):  # as each attempt to connect does
+            assert await manager.take_over_interrupted(lambda guild_id: True) == []
+        assert len(watching()) == 1
+    finally:
+        await manager.shutdown()
+    assert watching() == []
