@@ -15,7 +15,7 @@ from bot.__main__ import main
 from bot.databases import run_lock
 from bot.discord_ui.ratelimits import GlobalPacer
 from bot.errors import UserFacingError
-from bot.leases import CouncilLeases, is_gone_here, new_owner_id
+from bot.leases import CouncilLeases, is_gone_here, new_owner_id, pid_namespace
 from bot.sessions import SessionManager
 from bot.shards import ShardPlan, parse_shard_plan, rest_share_per_s, shard_of
 from bot.store import Store
@@ -124,21 +124,52 @@ def test_processes_with_disjoint_shards_share_a_database_and_overlapping_ones_ar
         pass
 
 
-def test_an_owner_is_gone_when_its_process_on_this_host_has_exited():
-    me = new_owner_id()
-    host = socket.gethostname()
+def _exited_pid() -> int:
     child = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         check=True,
         capture_output=True,
         text=True,
     )
-    exited = f"{host}:{int(child.stdout)}:abcd"
-    assert is_gone_here(exited, me)
-    assert is_gone_here(f"{host}:{os.getpid()}:earlier-life", me)
+    return int(child.stdout)
+
+
+def test_an_owner_is_gone_when_its_process_in_this_pid_namespace_has_exited():
+    me = new_owner_id()
+    here = f"{socket.gethostname()}:{{pid}}:{pid_namespace()}:{{token}}"
+    assert pid_namespace() != "-"  # Linux, where the tests run
+    assert is_gone_here(here.format(pid=_exited_pid(), token="abcd"), me)
+    assert is_gone_here(here.format(pid=os.getpid(), token="earlier-life"), me)
     assert not is_gone_here(me, me)
-    assert not is_gone_here(f"{host}:{os.getppid()}:alive", me)
-    assert not is_gone_here(f"elsewhere.example:{int(child.stdout)}:abcd", me)
+    assert not is_gone_here(here.format(pid=os.getppid(), token="alive"), me)
+    assert not is_gone_here(f"elsewhere.example:{_exited_pid()}:{pid_namespace()}:abcd", me)
+
+
+@pytest.mark.parametrize(
+    "namespace",
+    [
+        "{boot}.4026532001",  # another container on this machine, with the same host name
+        "00000000-0000-0000-0000-000000000000.4026531836",  # another machine's first namespace
+        "-",  # a process that could not tell its namespace
+    ],
+)
+def test_an_owner_in_another_pid_namespace_is_never_judged_gone(namespace):
+    me = new_owner_id()
+    host = socket.gethostname()
+    namespace = namespace.format(boot=pid_namespace().partition(".")[0])
+    # Its pid means another process than here: ours, or one that exited here, proves nothing.
+    assert not is_gone_here(f"{host}:{os.getpid()}:{namespace}:other", me)
+    assert not is_gone_here(f"{host}:{_exited_pid()}:{namespace}:other", me)
+    assert not is_gone_here(f"{host}:1:{namespace}:other", me)
+
+
+def test_an_owner_id_of_another_form_is_never_judged_gone():
+    me = new_owner_id()
+    host = socket.gethostname()
+    # The form before namespaces were recorded: nothing says where its pid lived.
+    assert not is_gone_here(f"{host}:{_exited_pid()}:abcd", me)
+    assert not is_gone_here(f"{host}:{os.getpid()}:abcd", me)
+    assert not is_gone_here(f"{host}:x:{pid_namespace()}:abcd", me)
 
 
 @pytest.fixture
