@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.databases import run_lock
+from bot.database_url import redact
+from bot.databases import claim_shards, run_lock
 from bot.discord_ui.ratelimits import GlobalPacer
 from bot.errors import UserFacingError
 from bot.leases import CouncilLeases, is_gone_here, new_owner_id, pid_namespace
@@ -122,6 +123,65 @@ def test_processes_with_disjoint_shards_share_a_database_and_overlapping_ones_ar
         run_lock(db, ShardPlan((0,), 2)),
     ):
         pass
+
+
+def test_a_process_with_another_shard_count_is_refused_on_a_sqlite_file(tmp_path: Path):
+    db = tmp_path / "council.db"
+    # Shard 0 of 2 and shard 2 of 4 both own the guilds with (id >> 22) % 4 == 0.
+    with run_lock(db, ShardPlan((0,), 2)):
+        with pytest.raises(UserFacingError) as refused, run_lock(db, ShardPlan((2,), 4)):
+            pass
+        assert refused.value.message == (
+            f"Another `council-bot run` runs the bot in 2 shards on the database {db}: "
+            "give every process of the bot the same --shard-count."
+        )
+        with run_lock(db, ShardPlan((1,), 2)):
+            pass
+    with run_lock(db, ShardPlan((2,), 4)):
+        with pytest.raises(UserFacingError, match="in 4 shards"), run_lock(db, ShardPlan((0,), 2)):
+            pass
+
+
+async def test_processes_on_one_postgresql_database_claim_their_shards_alone(pg_url):
+    async with Store.open(pg_url) as first, Store.open(pg_url) as second:
+        async with claim_shards(first, pg_url, ShardPlan((0, 1), 4)):
+            async with claim_shards(second, pg_url, ShardPlan((2, 3), 4)):
+                pass
+            with pytest.raises(UserFacingError) as overlap:
+                async with claim_shards(second, pg_url, ShardPlan((1, 2), 4)):
+                    pass
+            assert overlap.value.message == (
+                f"Another `council-bot run` runs shard 1 on the database {redact(pg_url)}: "
+                "give each process shards of its own (--shards)."
+            )
+            with pytest.raises(UserFacingError) as unsharded:
+                async with claim_shards(second, pg_url, None):
+                    pass
+            assert unsharded.value.message == (
+                f"Another `council-bot run` is using the database {redact(pg_url)}: stop it "
+                "first, or set DATABASE_URL to another database."
+            )
+            # The refused claims let go of what they held: shards 2 and 3 are free.
+            async with claim_shards(second, pg_url, ShardPlan((2, 3), 4)):
+                pass
+        async with claim_shards(first, pg_url, None):
+            with pytest.raises(UserFacingError, match="is using the database"):
+                async with claim_shards(second, pg_url, ShardPlan((0,), 1)):
+                    pass
+
+
+async def test_a_process_with_another_shard_count_is_refused_on_postgresql(pg_url):
+    async with Store.open(pg_url) as first, Store.open(pg_url) as second:
+        async with claim_shards(first, pg_url, ShardPlan((0,), 2)):
+            with pytest.raises(UserFacingError) as refused:
+                async with claim_shards(second, pg_url, ShardPlan((2,), 4)):
+                    pass
+            assert refused.value.message == (
+                f"Another `council-bot run` runs the bot in 2 shards on the database "
+                f"{redact(pg_url)}: give every process of the bot the same --shard-count."
+            )
+            async with claim_shards(second, pg_url, ShardPlan((1,), 2)):
+                pass
 
 
 def _exited_pid() -> int:

@@ -580,13 +580,13 @@ class SessionRun:
             await self._synthesise()
             return await self._finish(SessionStatus.FINISHED, None)
         except asyncio.CancelledError:
-            if self._is_abandoned:
-                raise  # it runs in another process now, which records and shows the rest
-            if self._interruption is not None:
+            if self._interruption is not None and not self._is_abandoned:
                 _uncancel()
                 return await self._interrupted()
-            if self._stop_reason is None:
-                raise  # the process is shutting down; leave the session to be resumed
+            if self._stop_reason is None or self._is_abandoned:
+                # The process is shutting down (the session is left to be resumed), or the
+                # session runs in another process now, which records and shows the rest.
+                raise
             _uncancel()
             return await self._finish(
                 SessionStatus.STOPPED, self._stop_reason, is_automatic=self._is_auto_stop
