@@ -137,9 +137,12 @@ def test_a_process_with_another_shard_count_is_refused_on_a_sqlite_file(tmp_path
         )
         with run_lock(db, ShardPlan((1,), 2)):
             pass
-    with run_lock(db, ShardPlan((2,), 4)):
-        with pytest.raises(UserFacingError, match="in 4 shards"), run_lock(db, ShardPlan((0,), 2)):
-            pass
+    with (
+        run_lock(db, ShardPlan((2,), 4)),
+        pytest.raises(UserFacingError, match="in 4 shards"),
+        run_lock(db, ShardPlan((0,), 2)),
+    ):
+        pass
 
 
 async def test_processes_on_one_postgresql_database_claim_their_shards_alone(pg_url):
@@ -171,17 +174,20 @@ async def test_processes_on_one_postgresql_database_claim_their_shards_alone(pg_
 
 
 async def test_a_process_with_another_shard_count_is_refused_on_postgresql(pg_url):
-    async with Store.open(pg_url) as first, Store.open(pg_url) as second:
-        async with claim_shards(first, pg_url, ShardPlan((0,), 2)):
-            with pytest.raises(UserFacingError) as refused:
-                async with claim_shards(second, pg_url, ShardPlan((2,), 4)):
-                    pass
-            assert refused.value.message == (
-                f"Another `council-bot run` runs the bot in 2 shards on the database "
-                f"{redact(pg_url)}: give every process of the bot the same --shard-count."
-            )
-            async with claim_shards(second, pg_url, ShardPlan((1,), 2)):
+    async with (
+        Store.open(pg_url) as first,
+        Store.open(pg_url) as second,
+        claim_shards(first, pg_url, ShardPlan((0,), 2)),
+    ):
+        with pytest.raises(UserFacingError) as refused:
+            async with claim_shards(second, pg_url, ShardPlan((2,), 4)):
                 pass
+        assert refused.value.message == (
+            f"Another `council-bot run` runs the bot in 2 shards on the database "
+            f"{redact(pg_url)}: give every process of the bot the same --shard-count."
+        )
+        async with claim_shards(second, pg_url, ShardPlan((1,), 2)):
+            pass
 
 
 def _exited_pid() -> int:

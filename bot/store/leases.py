@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # The server's clock now, encoded as `rows.to_db_time` encodes times (fixed-width UTC ISO text,
 # so that text comparison is time order).
 _PG_UTC_NOW = "(clock_timestamp() AT TIME ZONE 'UTC')"
-_PG_TEXT = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'"
+_PG_TEXT = '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\''
 _TAKE_LEASE_SQL = (
     "INSERT INTO council_leases (session_id, owner, expires_at) VALUES (:session_id, :owner, {})"
     " ON CONFLICT (session_id) DO UPDATE"
