@@ -175,6 +175,28 @@ class Store(
         finally:
             await conn.close()
 
+    @asynccontextmanager
+    async def claim_shards(
+        self, shard_ids: Sequence[int] | None, shard_count: int | None
+    ) -> AsyncIterator[None]:
+        """Hold, while the block runs, this process's claim to run shards `shard_ids` of
+        `shard_count` (None: the whole bot, unsharded) on a PostgreSQL database, which several
+        processes share: each shard is run by one process, all with one shard count, and an
+        unsharded process runs alone. A process that dies lets its claim go.
+
+        On SQLite this holds nothing: lock files beside the database, taken before it is
+        opened, do the same (`bot.databases.run_lock`).
+
+        Raises:
+            ShardsTakenError: another process runs one of the shards, or the bot with another
+                shard count, or unsharded; or this one is unsharded and another runs.
+        """
+        if not isinstance(self._db, postgres.PgDatabase):
+            yield
+            return
+        async with postgres.claim_shards(self._db, shard_ids, shard_count):
+            yield
+
     async def session_record(self, session_id: int) -> SessionRecord:
         """Everything stored about a session, for transcripts, summaries and exports.
 
