@@ -38,7 +38,7 @@ from bench.world import (
     start_council,
     wait_for_sessions,
 )
-from bot.council.models import GuildSettings, ReplyStatus, SessionStatus
+from bot.council.models import GuildSettings, ReplyStatus, Session, SessionStatus
 from bot.shards import parse_shard_plan
 from bot.store.store import Store
 from tests.fakediscord import Kind, Perm
@@ -279,6 +279,12 @@ async def _run_arm(
                     after = await _scrape(client, process.metrics_url)
                     process.rounds = _total(after, ROUNDS) - _total(before, ROUNDS)
                     process.histogram_p99_s = _lag_bucket_percentile(before, after, 0.99)
+            # Stopping a bot while it still links a summary from the channel would cut that off.
+            await fakes.discord.wait_for(
+                lambda: _linked(fakes, wire_before, done),
+                timeout=30,
+                what="every summary to be linked from its channel",
+            )
             arm.finished = sum(1 for s in done if s.status is SessionStatus.FINISHED)
             for session in done:
                 arm.failed_replies += sum(
@@ -296,6 +302,16 @@ async def _run_arm(
         for v in fakes.discord.violations[violations_before:]
         if v.kind not in (Kind.RATE_LIMITED, Kind.ACK_DEADLINE)
     )
+
+
+def _linked(fakes: Fakes, wire_before: int, sessions: Sequence[Session]) -> bool:
+    """Whether every council's closing message, linking its summary, has been posted."""
+    said = [
+        str(e.body.get("content"))
+        for e in fakes.discord.wire[wire_before:]
+        if e.method == "POST" and e.status < 300 and isinstance(e.body, dict)
+    ]
+    return all(any(f"/{s.summary_message_id}" in text for text in said) for s in sessions)
 
 
 def _figures(arm: Arm, size: Size) -> list[Metric]:
@@ -318,7 +334,8 @@ def _figures(arm: Arm, size: Size) -> list[Metric]:
             target=at_most(0),
             detail=f"{arm.unstarted} councils not started, {arm.failed_replies} failed replies, "
             f"{sum(len(p.problems) for p in arm.processes)} error log lines, "
-            f"{arm.violations} Discord rule violations",
+            f"{arm.violations} Discord rule violations"
+            + "".join(f"; first: {p.problems[0]}" for p in arm.processes if p.problems),
         ),
         Metric(
             NAME,
