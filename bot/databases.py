@@ -236,8 +236,7 @@ def _no_councils_postgres(url: str) -> UserFacingError:
 def _cant_open_postgres(url: str, exc: BaseException) -> UserFacingError:
     """One line for each way a PostgreSQL database can't be opened; never the password."""
     shown = redact(url)
-    # A driver's message may quote the URL, password included, or run over several lines.
-    detail = " ".join(str(exc).replace(url, shown).split())
+    detail = _detail(url, exc)
     if isinstance(exc, MigrationError):
         return UserFacingError(
             f"Can't upgrade the database {shown}: {detail}. Restore a backup, or set "
@@ -268,13 +267,20 @@ def _cant_open_postgres(url: str, exc: BaseException) -> UserFacingError:
     return UserFacingError(f"Can't open the database {shown}: {detail}.")
 
 
+def _detail(url: str, exc: BaseException) -> str:
+    """A driver's message as part of one line: it may quote the URL, password included, run
+    over several lines, or end in the period the line adds."""
+    return " ".join(str(exc).replace(url, redact(url)).split()).rstrip(".")
+
+
 async def migrate_store(source: Path, target: str) -> list[CopiedTable]:
     """Copy the SQLite installation at `source` into the empty PostgreSQL database `target`,
     migrating the target to this Council's schema first; return each table's counts.
 
     Raises:
         UserFacingError: either database can't be opened, the source's schema is not this
-            Council's, the target holds data already, or the copy did not add up.
+            Council's, the target holds data already, PostgreSQL refused some of the data
+            (naming the table), or the copy did not add up.
     """
     from bot.store.copy import CopyError, copy_sqlite_to_postgres
 
@@ -286,5 +292,11 @@ async def migrate_store(source: Path, target: str) -> list[CopiedTable]:
         raise UserFacingError(f"Can't copy {source} into {redact(target)}: {exc}.") from exc
     except sqlite3.Error as exc:
         raise UserFacingError(f"Can't read the database {source}: {exc}.") from exc
-    except (OSError, asyncpg.PostgresError, *_BAD_URL) as exc:
+    except asyncpg.PostgresError as exc:
+        # Both databases opened a moment ago: PostgreSQL refused the copy itself.
+        raise UserFacingError(
+            f"The copy of {source} into {redact(target)} failed ({_detail(target, exc)}); "
+            "nothing was written to it."
+        ) from exc
+    except (OSError, *_BAD_URL) as exc:
         raise _cant_open_postgres(target, exc) from exc

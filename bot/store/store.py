@@ -90,7 +90,8 @@ class Store(
                 missing).
             migrations: The schema steps to apply (in the database's dialect); the bundled ones
                 unless a test says otherwise.
-            busy_timeout_s: How long a write waits while another process writes the same file.
+            busy_timeout_s: How long a write waits while another process writes the same file
+                (on PostgreSQL: the same database) before it fails.
             now: The clock for every timestamp the store sets; must return aware datetimes.
 
         Raises:
@@ -100,7 +101,9 @@ class Store(
                 refuses the connection, or the URL is malformed.
         """
         if is_postgres_url(location):
-            async with cls._open_postgres(str(location), migrations=migrations, now=now) as store:
+            async with cls._open_postgres(
+                str(location), migrations=migrations, now=now, lock_timeout_s=busy_timeout_s
+            ) as store:
                 yield store
             return
         path = Path(location)
@@ -123,10 +126,11 @@ class Store(
         migrations: Sequence[Migration] | None,
         now: Callable[[], datetime],
         read_only: bool = False,
+        lock_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     ) -> AsyncIterator[Self]:
         steps = bundled_migrations(Dialect.POSTGRESQL) if migrations is None else migrations
         label = redact(url)
-        pool = await postgres.open_pool(url, read_only=read_only)
+        pool = await postgres.open_pool(url, read_only=read_only, lock_timeout_s=lock_timeout_s)
         try:
             if read_only:
                 async with pool.acquire() as conn:
