@@ -25,6 +25,7 @@ from bench import (
     first_text,
     markdown_render,
     round_overhead,
+    shards,
     vote_burst,
 )
 from bench.report import Metric, render_table, write_results
@@ -38,6 +39,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     concurrent.NAME: concurrent.run,
     cold_start.NAME: cold_start.run,
     markdown_render.NAME: markdown_render.run,
+    shards.NAME: shards.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 # A wedged benchmark is reported as failed rather than hanging the run.
