@@ -18,6 +18,7 @@ from pathlib import Path
 from bench.botrun import LagProbe
 from bench.observe import EXECUTE_ROUTE
 from bench.report import Metric, at_least, at_most, percentile
+from bench.stream_cost import cost_metrics, measure_floor, streamed_tokens
 from bench.world import (
     PERSONAS,
     Fakes,
@@ -124,6 +125,8 @@ async def run(quick: bool, workdir: Path) -> list[Metric]:
                     )
             probe = await bot.stop()
             problems = bot.log_problems()
+        model_calls = [r for r in fakes.llm.requests if started <= r.received_at <= finished]
+        floor = await measure_floor(fakes, workdir, model_calls)
 
     wire = fakes.discord.wire[wire_before:]
     persona_messages = sum(
@@ -141,7 +144,7 @@ async def run(quick: bool, workdir: Path) -> list[Metric]:
     ]
     completed = sum(1 for s in done if s.status is SessionStatus.FINISHED)
     lag = probe.lag_between(started, finished)
-    calls = [(r.received_at, r.finished_at or r.received_at) for r in fakes.llm.requests]
+    calls = [(r.received_at, r.finished_at or r.received_at) for r in model_calls]
     errors = len(unstarted) + failed_replies + len(problems) + len(violations)
     return [
         Metric(
@@ -202,6 +205,7 @@ async def run(quick: bool, workdir: Path) -> list[Metric]:
             "%",
             detail=f"{cpu_s:.1f} s of CPU (user + system) in {finished - started:.1f} s",
         ),
+        *cost_metrics(NAME, cpu_s, streamed_tokens(fakes, model_calls), floor),
         Metric(
             NAME,
             "429 answers",
