@@ -2,7 +2,7 @@
 
 ``python -m bench.floor PLAN RESULT`` replays the model calls in PLAN (JSON: the server's root
 URL, the connections to allow, and each call's path, body and start offset) with a plain
-``httpx.AsyncClient`` configured as the bot's (`new_http_client`), reads
+``httpx.AsyncClient`` given the bot's limits and timeouts, reads
 every streamed body to its end counting bytes and nothing more, and writes to RESULT the CPU
 time the process spent doing so. Set against the bot's CPU for the same streams, it says how
 much of the bot's cost is its own rather than the HTTP stack's and the kernel's.
@@ -20,7 +20,12 @@ from typing import Any
 
 import httpx
 
-from bot.providers.registry import new_http_client
+from bot.providers.registry import (
+    CLIENT_CONNECT_TIMEOUT_S,
+    CLIENT_TIMEOUT_S,
+    KEEPALIVE_EXPIRY_S,
+    MAX_KEEPALIVE_CONNECTIONS,
+)
 
 
 async def _read(client: httpx.AsyncClient, url: str, at: float, call: dict[str, Any]) -> int:
@@ -37,8 +42,14 @@ async def _read(client: httpx.AsyncClient, url: str, at: float, call: dict[str, 
 async def replay(plan: dict[str, Any]) -> dict[str, float]:
     """Run the plan's calls at their offsets; return CPU seconds, wall seconds and bytes read."""
     calls, url = plan["calls"], plan["url"]
-    # The bot's own client: the same connection pool, limits and timeouts.
-    async with new_http_client(int(plan["connections"])) as client:
+    # httpx as it comes, with the bot's connection limits and timeouts.
+    limits = httpx.Limits(
+        max_connections=int(plan["connections"]),
+        max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+        keepalive_expiry=KEEPALIVE_EXPIRY_S,
+    )
+    timeout = httpx.Timeout(CLIENT_TIMEOUT_S, connect=CLIENT_CONNECT_TIMEOUT_S)
+    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
         # The first request imports and sets up what the rest reuse, as the bot's did long ago.
         await client.get(url)
         cpu_before, started = time.process_time(), time.monotonic()
