@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from bench import cold_start, concurrent, first_text, round_overhead, vote_burst
+from bench import cold_start, concurrent, crowd, first_text, round_overhead, vote_burst
 from bench.report import Metric, render_table, write_results
 from bench.world import PROFILE_DIR_ENV
 
@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     first_text.NAME: first_text.run,
     vote_burst.NAME: vote_burst.run,
     concurrent.NAME: concurrent.run,
+    crowd.NAME: crowd.run,
     cold_start.NAME: cold_start.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
