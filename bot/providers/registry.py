@@ -47,7 +47,8 @@ def new_http_client(max_connections: int = DEFAULT_MAX_CONNECTIONS) -> httpx.Asy
         keepalive_expiry=KEEPALIVE_EXPIRY_S,
     )
     # Behind a proxy (HTTP_PROXY and friends) httpx's own transports do the routing.
-    transport = None if urllib.request.getproxies() else AsyncioTransport(limits)
+    is_proxied = any(scheme != "no" for scheme in urllib.request.getproxies())
+    transport = None if is_proxied else AsyncioTransport(limits)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(CLIENT_TIMEOUT_S, connect=CLIENT_CONNECT_TIMEOUT_S),
         limits=limits,
