@@ -4,7 +4,9 @@ The issue's ceiling for one process: four times the `concurrent` benchmark's cou
 started at once, every one finished without an error, the event loop lagging at most 100 ms
 at the 99th percentile, the process within 400 MB, no 429s; and meanwhile 300 members click
 vote buttons on answers already shown, each acknowledged within 150 ms at the 99th
-percentile. The scenario itself is `bench.concurrent`'s.
+percentile. The scenario itself is `bench.concurrent`'s; the bot's CPU per streamed token is
+reported without a floor (the clicks' work counts in it, and replaying 400 councils' streams
+would double the run).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ FULL = Scenario(
     voters=300,
     voted_messages=10,
     max_429s=0,
-    finish_timeout_s=480,
+    has_floor=False,
+    finish_timeout_s=900,
 )
 QUICK = Scenario(
     NAME,
@@ -41,7 +44,10 @@ QUICK = Scenario(
     voted_messages=2,
     click_window_s=1.0,
     max_429s=0,
+    has_floor=False,
 )
+# Opening 400 councils takes minutes under Discord's global limit of 50 requests a second.
+FULL_LIMIT_S = 1200.0
 
 
 async def run(quick: bool, workdir: Path) -> list[Metric]:

@@ -43,6 +43,7 @@ TARGETED = {
         "event-loop lag p99",
         "peak RSS",
         "429 answers",
+        "bot CPU per 1,000 streamed tokens",
         "vote acknowledgement p99 while councils stream",
     ],
     "cold_start": ["process start → ready (median)"],
