@@ -11,6 +11,7 @@ would double the run).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from bench.concurrent import Scenario, run_scenario
@@ -32,19 +33,16 @@ FULL = Scenario(
     has_floor=False,
     finish_timeout_s=900,
 )
-QUICK = Scenario(
-    NAME,
-    3,
-    1,
-    0.1,
-    QUICK_FOUR_PACES,
-    lag_p99_ms=100,
-    rss_mb=400,
+QUICK = dataclasses.replace(
+    FULL,
+    sessions=3,
+    rounds=1,
+    stagger_s=0.1,
+    paces=QUICK_FOUR_PACES,
     voters=5,
     voted_messages=2,
     click_window_s=1.0,
-    max_429s=0,
-    has_floor=False,
+    finish_timeout_s=300,
 )
 # Opening 400 councils takes minutes under Discord's global limit of 50 requests a second.
 FULL_LIMIT_S = 1200.0
