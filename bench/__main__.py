@@ -19,7 +19,15 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from bench import cold_start, concurrent, crowd, first_text, round_overhead, vote_burst
+from bench import (
+    cold_start,
+    concurrent,
+    crowd,
+    first_text,
+    markdown_render,
+    round_overhead,
+    vote_burst,
+)
 from bench.report import Metric, render_table, write_results
 from bench.world import PROFILE_DIR_ENV
 
@@ -31,6 +39,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     concurrent.NAME: concurrent.run,
     crowd.NAME: crowd.run,
     cold_start.NAME: cold_start.run,
+    markdown_render.NAME: markdown_render.run,
 }
 # A longer limit for benchmarks that need one in the full run.
 FULL_LIMITS_S = {crowd.NAME: crowd.FULL_LIMIT_S}

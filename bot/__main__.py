@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import os
 import re
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from bot.council.challenge_scores import QuestionResult
     from bot.council.models import AuditEntry
     from bot.council.spec import SessionSpec
+    from bot.shards import ShardPlan
 
 log = logging.getLogger("bot")
 
@@ -114,6 +116,19 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the bot")
+    run.add_argument(
+        "--shards",
+        help="run only these shards in this process, e.g. 0-3 or 0,2 (as SHARDS; see "
+        "README, Running at scale)",
+    )
+    run.add_argument(
+        "--shard-count", type=int, help="how many shards the bot runs in all (as SHARD_COUNT)"
+    )
+    run.add_argument(
+        "--metrics-port",
+        type=_port,
+        help="serve /metrics and /healthz on this port (default: METRICS_PORT; none if unset)",
+    )
     run.set_defaults(handler=_run)
 
     check = commands.add_parser("check", help="validate the config and reach every model")
@@ -191,6 +206,7 @@ def _parser() -> argparse.ArgumentParser:
     resume_all.set_defaults(handler=_resume_all)
 
     _add_eval(commands)
+    _add_migrate_store(commands)
 
     # Also after the command; SUPPRESS keeps a command's default from undoing an earlier -v.
     for command in commands.choices.values():
@@ -216,6 +232,46 @@ def _add_eval(commands: argparse._SubParsersAction[_Parser]) -> None:
     evaluate.set_defaults(handler=_eval)
 
 
+def _add_migrate_store(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """`council-bot migrate-store`: move an installation from SQLite to PostgreSQL."""
+    migrate_store = commands.add_parser(
+        "migrate-store",
+        help="copy a SQLite installation into an empty PostgreSQL database, ids and all",
+    )
+    migrate_store.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        help="the SQLite file: sqlite:///data/council.db (relative), sqlite:////abs/council.db, "
+        "or a plain path",
+    )
+    migrate_store.add_argument(
+        "--to", dest="target", required=True, help="postgresql://user:password@host/database"
+    )
+    migrate_store.set_defaults(handler=_migrate_store)
+
+
+def _migrate_store(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.database_url import is_postgres_url, redact
+    from bot.databases import migrate_store
+
+    source = Path(args.source.removeprefix("sqlite:///"))
+    if "://" in str(source):
+        raise UserFacingError(f"--from must be a SQLite file (sqlite:///path), not {source}.")
+    if not is_postgres_url(args.target):
+        raise UserFacingError(f"--to must be a postgresql:// URL, not {redact(args.target)!r}.")
+    copied = asyncio.run(migrate_store(source, args.target))
+    width = max(len(c.table) for c in copied)
+    for table in copied:
+        print(f"{table.table:<{width}}  {table.source_rows:>9} -> {table.target_rows:>9}")
+    total = sum(c.target_rows for c in copied)
+    print(
+        f"Copied {total} rows in {len(copied)} tables from {source} to {redact(args.target)}; "
+        "every count matches. Set DATABASE_URL to it to run Council there."
+    )
+    return EXIT_OK
+
+
 def _load(settings: Settings) -> CouncilConfig:
     return load_config(settings.council_config, os.environ)
 
@@ -231,11 +287,27 @@ def _load_for_bot(settings: Settings) -> CouncilConfig:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.shards import parse_shard_plan, rest_share_per_s
+
+    shards = parse_shard_plan(
+        args.shards if args.shards is not None else settings.shards,
+        args.shard_count if args.shard_count is not None else settings.shard_count,
+    )
+    rest_share_per_s(settings.rest_share, shards)  # refused here, in one line, if malformed
     # The config first: on a first run its warnings name each provider key still to fill in.
     config = _load_for_bot(settings)
     _require_token(settings)
-    asyncio.run(_serve(settings, config))
+    if args.metrics_port is not None:
+        settings = settings.model_copy(update={"metrics_port": args.metrics_port})
+    asyncio.run(_serve(settings, config, shards=shards))
     return EXIT_OK
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port from 1 to 65535."""
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 1 to 65535, not {text!r}")
+    return int(text)
 
 
 def _sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -256,12 +328,21 @@ def _require_token(settings: Settings) -> None:
 
 
 async def _serve(
-    settings: Settings, config: CouncilConfig, *, sync_guild: int | None = None
+    settings: Settings,
+    config: CouncilConfig,
+    *,
+    sync_guild: int | None = None,
+    shards: ShardPlan | None = None,
 ) -> int:
-    """Run the bot; or, given `sync_guild` (0 for global), only register its commands."""
-    from bot.app import CouncilBot, apply_discord_endpoints
+    """Run the bot (the `shards` of it, if given); or, given `sync_guild` (0 for global), only
+    register its commands."""
+    from bot.app import CouncilBot, ShardedCouncilBot, apply_discord_endpoints
     from bot.council.screening import ModelCheck
+    from bot.database_url import redact
     from bot.databases import open_store, run_lock
+    from bot.discord_ui.health import GatewayWatch
+    from bot.leases import CouncilLeases
+    from bot.metrics import Metrics
     from bot.providers.moderation import build_moderation_model
     from bot.providers.registry import build_providers, connections_for, new_http_client
     from bot.sessions import SessionManager
@@ -269,32 +350,57 @@ async def _serve(
     apply_discord_endpoints(settings)
     async with AsyncExitStack() as resources:
         if sync_guild is None:
-            resources.enter_context(run_lock(settings.council_db))
-        store = await resources.enter_async_context(open_store(settings.council_db))
+            resources.enter_context(run_lock(settings.store_location, shards))
+        store = await resources.enter_async_context(open_store(settings.store_location))
         client = await resources.enter_async_context(new_http_client(connections_for(config)))
         providers = build_providers(config, os.environ, client)
         moderation = build_moderation_model(config, os.environ, client)
+        metrics = Metrics()
         manager = SessionManager(
             config=config,
             providers=providers,
             store=store,
             moderation=ModelCheck.configured(config.moderation, moderation),
+            leases=CouncilLeases(store, ttl_s=settings.lease_ttl_s),
+            watcher=metrics.watch(),
         )
+        metrics.count_councils(manager.running)
+        if shards is not None:
+            log.info("running shards %s", shards.describe())
+        gateway = GatewayWatch()
+        if sync_guild is None and settings.metrics_port is not None:
+            from bot.metrics_server import Health, serve_metrics
+
+            await resources.enter_async_context(
+                serve_metrics(
+                    settings.metrics_host, settings.metrics_port, metrics, Health(store, gateway)
+                )
+            )
         log.info(
             "store %s open with %d sessions; %d providers ready",
-            settings.council_db,
+            redact(str(settings.store_location)),
             await store.count_sessions(),
             len(providers),
         )
 
+        # Some shards of the bot in this process, or the whole bot unsharded.
+        bot_class: Callable[..., CouncilBot] = (
+            CouncilBot
+            if shards is None
+            else functools.partial(ShardedCouncilBot, shard_plan=shards)
+        )
+
         def new_bot() -> CouncilBot:
-            return CouncilBot(
+            bot = bot_class(
                 settings=settings,
                 config=config,
                 store=store,
                 manager=manager,
                 extensions=EXTENSIONS,
+                metrics=metrics,
             )
+            gateway.client = bot
+            return bot
 
         token = settings.discord_token.get_secret_value() if settings.discord_token else ""
         return await _connect(new_bot, token, sync_guild=sync_guild)
@@ -314,6 +420,7 @@ async def _connect(new_bot: Callable[[], CouncilBot], token: str, *, sync_guild:
         describe,
         login_refused,
         reconnect_waits,
+        shards_refused,
         unreachable_error,
     )
 
@@ -335,6 +442,10 @@ async def _connect(new_bot: Callable[[], CouncilBot], token: str, *, sync_guild:
                     return 0
             except discord.LoginFailure:
                 raise login_refused() from None
+            except discord.ConnectionClosed as exc:
+                if (refusal := shards_refused(exc)) is None:
+                    raise
+                raise refusal from None
             except UNREACHABLE as exc:
                 if sync_guild is not None:
                     raise unreachable_error(exc) from exc
@@ -449,7 +560,7 @@ async def _run_console(
         use_color=wants_color(sys.stdout),
     )
     async with (
-        open_store(settings.council_db) as store,
+        open_store(settings.store_location) as store,
         new_http_client(connections_for(config)) as client,
     ):
         run = await SessionRun.open(
@@ -475,7 +586,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     if args.with_votes and args.format != "json":
         raise UserFacingError("--with-votes needs --format json: a transcript has no voters.")
     text = asyncio.run(
-        _export_text(settings.council_db, args.session, args.format, with_votes=args.with_votes)
+        _export_text(settings.store_location, args.session, args.format, with_votes=args.with_votes)
     )
     if args.output is None:
         # Bytes, so that a transcript's emoji survive a terminal with a non-UTF-8 locale.
@@ -488,7 +599,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bool) -> str:
+async def _export_text(db: Path | str, session_id: int, format: str, *, with_votes: bool) -> str:
     """The stored session as Markdown, JSON (with who voted what, if asked) or an HTML page.
 
     The database is only read: never created, migrated or written.
@@ -496,6 +607,7 @@ async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bo
     Raises:
         UserFacingError: there is no such session, or the database can't be read.
     """
+    from bot.database_url import redact
     from bot.databases import open_store_read_only
     from bot.render.export import export_json
     from bot.render.html import render_html
@@ -503,7 +615,7 @@ async def _export_text(db: Path, session_id: int, format: str, *, with_votes: bo
 
     async with open_store_read_only(db) as store:
         if await store.get_session(session_id) is None:
-            raise UserFacingError(f"There is no council #{session_id} in {db}.")
+            raise UserFacingError(f"There is no council #{session_id} in {redact(str(db))}.")
         record = await store.session_record(session_id)
         if format == "md":
             return render_markdown(record)
@@ -519,7 +631,7 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
     from bot.databases import open_store_read_only
 
     async def entries() -> list[AuditEntry]:
-        async with open_store_read_only(settings.council_db) as store:
+        async with open_store_read_only(settings.store_location) as store:
             return await store.audit_log(guild_id, limit, user_id=user_id, action=args.action)
 
     found = asyncio.run(entries())
@@ -541,7 +653,7 @@ def _halt(args: argparse.Namespace, settings: Settings) -> int:
         raise UserFacingError(f"--reason must be at most {REASON_MAX_CHARS} characters.")
 
     async def halt() -> None:
-        async with open_existing_store(settings.council_db) as store:
+        async with open_existing_store(settings.store_location) as store:
             await record_halt(store, guild_id, reason, user_id=None)
 
     asyncio.run(halt())
@@ -558,7 +670,7 @@ def _resume_all(args: argparse.Namespace, settings: Settings) -> int:
     from bot.halts import lift_halt
 
     async def lift() -> bool:
-        async with open_existing_store(settings.council_db) as store:
+        async with open_existing_store(settings.store_location) as store:
             return await lift_halt(store, guild_id, user_id=None) is not None
 
     if not asyncio.run(lift()):

@@ -18,6 +18,7 @@ from discord.webhook.async_ import async_context as webhook_adapter
 
 from bot.config import CouncilConfig, Settings
 from bot.councils import CouncilBook
+from bot.discord_ui.challenges import ChallengeDesk, PredictionButton
 from bot.discord_ui.connection import UNREACHABLE
 from bot.discord_ui.live import LiveSessions
 from bot.discord_ui.ratelimits import GlobalPacer, WebhookBudgets, discord_trace
@@ -28,9 +29,11 @@ from bot.discord_ui.webhooks import WebhookPool
 from bot.errors import UserFacingError
 from bot.halts import Halts
 from bot.i18n import localize, t
+from bot.metrics import Metrics
 from bot.oversight import Mutes
 from bot.personas import PersonaBook
 from bot.sessions import SessionManager
+from bot.shards import ShardPlan, rest_share_per_s
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -106,12 +109,18 @@ class CouncilBot(commands.Bot):
         store: Store,
         manager: SessionManager,
         extensions: Sequence[str] = (),
+        shard_plan: ShardPlan | None = None,
+        metrics: Metrics | None = None,
         **options: Any,
     ) -> None:
         budgets = WebhookBudgets()
+        self.metrics = metrics if metrics is not None else Metrics()
+        pacer = GlobalPacer.for_share(rest_share_per_s(settings.rest_share, shard_plan))
+        trace = discord_trace(budgets, pacer)
+        self.metrics.trace_discord(trace)
         super().__init__(
             command_prefix=commands.when_mentioned,
-            http_trace=discord_trace(budgets, GlobalPacer()),
+            http_trace=trace,
             intents=discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=CouncilTree,
@@ -121,13 +130,16 @@ class CouncilBot(commands.Bot):
         self.config = config
         self.store = store
         self.manager = manager
+        # Not `shards`: AutoShardedClient's name for its live shards.
+        self.shard_plan = shard_plan
         self.extension_names = tuple(extensions)
         self.personas = PersonaBook(config, store)
         self.councils = CouncilBook(config, store)
         self.mutes = Mutes(store, manager)
         self.halts = Halts(store, manager)
         self.webhooks = WebhookPool(self, budgets)
-        self.vote_desk = VoteDesk(store)
+        self.vote_desk = VoteDesk(store, metrics=self.metrics)
+        self.challenges = ChallengeDesk(client=self, store=store, manager=manager)
         self.live = LiveSessions(
             client=self,
             manager=manager,
@@ -138,13 +150,15 @@ class CouncilBot(commands.Bot):
         )
 
     async def connect(self, *, reconnect: bool = True) -> None:
-        """Serve: sessions a previous process left running become resumable, then connect.
+        """Serve: sessions a previous process left running in our guilds become resumable here
+        (those still leased to another process once their lease expires; their challenges carry
+        on once connected); then connect.
 
         Raises:
             OSError, aiohttp.ClientError, TimeoutError: the first connection failed; discord.py
                 reconnects by itself only once it has been connected.
         """
-        interrupted = await self.store.mark_running_sessions_interrupted()
+        interrupted = await self.manager.take_over_interrupted(self.owns_guild)
         if interrupted:
             log.info(
                 "%d session(s) were interrupted by a restart: %s",
@@ -153,6 +167,7 @@ class CouncilBot(commands.Bot):
             )
         # Halts can come from the operator's shell, through the store, at any time.
         self.halts.start()
+        self.challenges.resume_interrupted(self.owns_guild)
         try:
             await super().connect(reconnect=reconnect)
         except AttributeError as exc:
@@ -162,6 +177,10 @@ class CouncilBot(commands.Bot):
             if self.ws is not None or not isinstance(cause, UNREACHABLE):
                 raise
             raise cause from None
+
+    def owns_guild(self, guild_id: int | None) -> bool:
+        """Whether this process runs the guild's shard (an unsharded bot runs them all)."""
+        return self.shard_plan is None or self.shard_plan.owns(guild_id)
 
     async def setup_hook(self) -> None:
         """Register cogs, persistent buttons and the commands' translations; sync to the
@@ -183,7 +202,7 @@ class CouncilBot(commands.Bot):
 
     async def load_cogs(self) -> None:
         """Load the command cogs and the persistent vote buttons."""
-        self.add_dynamic_items(VoteButton)
+        self.add_dynamic_items(VoteButton, PredictionButton)
         for name in self.extension_names:
             await self.load_extension(name)
 
@@ -209,12 +228,13 @@ class CouncilBot(commands.Bot):
             ) from exc
 
     async def close(self) -> None:
-        """Interrupt running sessions (they stay resumable), then disconnect."""
+        """Interrupt running sessions and challenges (they stay resumable), then disconnect."""
         await self.halts.close()
         await self.manager.shutdown()
         for presenter in list(self.live.presenters.values()):
             await presenter.close()
         await self.vote_desk.close()
+        await self.challenges.close()
         await self.live.close()
         await super().close()
 
@@ -229,3 +249,16 @@ class CouncilBot(commands.Bot):
     async def on_ready(self) -> None:
         """Log who we are once connected."""
         log.info("connected as %s", self.user)
+
+
+class ShardedCouncilBot(CouncilBot, commands.AutoShardedBot):
+    """`CouncilBot` running some of the bot's shards in this process (`council-bot run
+    --shards 0-3 --shard-count 8`): it receives only the events of their guilds."""
+
+    def __init__(self, *, shard_plan: ShardPlan, **options: Any) -> None:
+        super().__init__(
+            shard_plan=shard_plan,
+            shard_ids=list(shard_plan.ids),
+            shard_count=shard_plan.count,
+            **options,
+        )

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.council.languages import language_code
+from bot.database_url import is_postgres_url, redact
 from bot.errors import ConfigError, ConfigProblem, SeatProblem, UserFacingError
 
 ProviderKind = Literal["openai", "anthropic", "gemini"]
@@ -47,6 +48,12 @@ def _log_level(value: str) -> str:
     if value.strip().upper() not in LOG_LEVELS:
         raise ValueError("not a log level")
     return value.strip().upper()
+
+
+def _database_url(value: str) -> str:
+    if not is_postgres_url(value) or not urlsplit(value).netloc:
+        raise ValueError("not a postgresql:// URL")
+    return value
 
 
 def _url_with_scheme(*schemes: str) -> Callable[[str], str]:
@@ -76,10 +83,25 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     council_config: Path = Path("council.toml")
     council_db: Path = Path("data/council.db")
+    database_url: Annotated[str, AfterValidator(_database_url)] | None = None
     council_dev_guild_id: Annotated[int, Field(gt=0)] | None = None
     discord_api_base: HttpUrl | None = None
     discord_gateway_url: WebSocketUrl | None = None
     log_level: Annotated[str, AfterValidator(_log_level)] = "INFO"
+    # Running at scale (README): this process's shards out of `shard_count`, its part of the
+    # bot token's global REST limit, and how long a council's lease outlives its last renewal.
+    shards: str | None = None
+    shard_count: Annotated[int, Field(ge=1)] | None = None
+    rest_share: str | None = None
+    lease_ttl_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
+    # `/metrics` and `/healthz` are served here when a port is set; nowhere without one.
+    metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    metrics_host: str = "127.0.0.1"
+
+    @property
+    def store_location(self) -> Path | str:
+        """The database: `DATABASE_URL` (PostgreSQL) if set, else the SQLite file `COUNCIL_DB`."""
+        return self.database_url or self.council_db
 
 
 # What each setting that can be mistyped must be, to say so when it is not.
@@ -91,6 +113,11 @@ _SETTING_FORMS = {
     "discord_gateway_url": "a ws(s) URL, e.g. ws://127.0.0.1:8080/gateway, or empty for "
     "Discord itself",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
+    "shard_count": "how many shards the bot runs in all, a whole number of 1 or more",
+    "lease_ttl_s": "seconds between 1 and 3600, e.g. 30",
+    "database_url": "a PostgreSQL URL, e.g. postgresql://council:secret@db.example.org/council, "
+    "or empty for the SQLite file COUNCIL_DB",
+    "metrics_port": "a TCP port, a whole number from 1 to 65535, or empty for no metrics",
 }
 
 
@@ -109,8 +136,9 @@ def load_settings() -> Settings:
             field = str(error["loc"][0]) if error["loc"] else ""
             form = _SETTING_FORMS.get(field)
             name = field.upper()
+            shown = redact(str(error["input"])) if field == "database_url" else error["input"]
             lines[field] = (
-                f"{name} must be {form}, not {error['input']!r}."
+                f"{name} must be {form}, not {shown!r}."
                 if form is not None
                 else f"{name} is not valid: {error['msg']}."
             )

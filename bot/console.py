@@ -25,7 +25,6 @@ from bot.council.events import (
     MemberFailed,
     MemberFinished,
     MemberStarted,
-    QuestionsPut,
     RoundFinished,
     RoundStarted,
     SessionEnded,
@@ -64,6 +63,8 @@ class _Turn:
     failure: str | None = None
     # What moderation said of the reply (withheld, or a content note), printed after it.
     note: str | None = None
+    # The "asks" lines of the questions the reply put, printed under it.
+    asks: tuple[str, ...] = ()
     headed: bool = False
 
 
@@ -121,12 +122,13 @@ class ConsolePresenter:
                     ended.text = reply.text
                 ended.failure = event.reason if isinstance(event, MemberFailed) else None
                 ended.note = self._moderation_note(ended.name, reply)
+                if isinstance(event, MemberFinished):
+                    ended.asks = tuple(
+                        asks_line(q, q.asker, q.addressee, self.locale) for q in event.questions
+                    )
                 ended.is_done = True
                 self._flush()
                 self._status()
-        elif isinstance(event, QuestionsPut):
-            for put in event.questions:
-                self._line(f"{DIM}{asks_line(put, put.asker, put.addressee, self.locale)}{RESET}")
         elif isinstance(event, RoundFinished):
             self._turns.clear()
             self._order.clear()
@@ -185,6 +187,9 @@ class ConsolePresenter:
             if turn.note:
                 self._resume_line()
                 self.out.write(self._plain(f"{DIM}[{turn.note}]{RESET}"))
+            for line in turn.asks:
+                self._resume_line()
+                self.out.write(self._plain(f"\n{DIM}{line}{RESET}"))
             if self._resume_head is None:  # else a log record has ended the line already
                 self.out.write("\n")
             self._live_head, self._resume_head, self._at_line_start = None, None, True

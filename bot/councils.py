@@ -6,7 +6,6 @@ Discord-free: the cog passes names and options in and shows what comes back.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Sequence
 
 from bot.config import CouncilConfig
@@ -16,6 +15,7 @@ from bot.council.models import PermanentCouncil
 from bot.council.spec import build_spec
 from bot.errors import UserFacingError
 from bot.i18n import t, tn
+from bot.store.errors import ConstraintError
 from bot.store.store import Store
 
 NAME_MAX_CHARS = 50
@@ -79,7 +79,7 @@ class CouncilBook:
                 language=spec.language,
                 charter=clean_charter(charter),
             )
-        except sqlite3.IntegrityError:
+        except ConstraintError:
             raise UserFacingError(t("replies.councils.name-taken", name=name)) from None
         await self.store.audit(guild_id, user_id, "council.create", detail=name)
         return council

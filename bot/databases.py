@@ -1,9 +1,12 @@
 """Opening the operator's database from the command line.
 
-Every way `COUNCIL_DB` can't be opened (a folder, a file that is not a database, a folder
-the bot may not write, an older or newer schema) becomes one `UserFacingError` line saying
-what to do. Read-only commands never create, migrate or change the file; `council-bot run`
-holds a lock beside it so that a second `run` on the same file is refused.
+The database is the SQLite file `COUNCIL_DB`, or the PostgreSQL database `DATABASE_URL` when
+that is set (`Settings.store_location`). Every way it can't be opened (a folder, a file that is
+not a database, a folder the bot may not write, a malformed URL, a server out of reach or
+refusing the login, an older or newer schema) becomes one `UserFacingError` line saying what
+to do. Read-only commands never create, migrate or change the database; `council-bot run`
+holds a lock beside a SQLite file so that a second `run` on the same file is refused (several
+processes share a PostgreSQL database by design).
 """
 
 from __future__ import annotations
@@ -12,17 +15,29 @@ import asyncio
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 
+import asyncpg
+
+from bot.database_url import redact
 from bot.errors import UserFacingError
+from bot.shards import ShardPlan
+from bot.store.copy import CopiedTable
 from bot.store.errors import MigrationError, SchemaTooOldError
+from bot.store.postgres import peek_version
 from bot.store.store import Store
+
+Location = Path | str
+"""A SQLite file, or a `postgresql://` URL."""
+
+# What asyncpg raises for a URL it can't use: a bad port, an unknown option value.
+_BAD_URL = (ValueError, OverflowError, asyncpg.InterfaceError)
 
 
 @asynccontextmanager
-async def open_store(db: Path) -> AsyncIterator[Store]:
-    """`Store.open` (creating and migrating the file as needed), failing in one line.
+async def open_store(db: Location) -> AsyncIterator[Store]:
+    """`Store.open` (creating and migrating the database as needed), failing in one line.
 
     Raises:
         UserFacingError: the database can't be created, opened or upgraded.
@@ -30,19 +45,28 @@ async def open_store(db: Path) -> AsyncIterator[Store]:
     async with AsyncExitStack() as stack:
         try:
             store = await stack.enter_async_context(Store.open(db))
-        except (OSError, sqlite3.Error, MigrationError) as exc:
+        except (OSError, sqlite3.Error, MigrationError, asyncpg.PostgresError, *_BAD_URL) as exc:
+            if isinstance(db, str):
+                raise _cant_open_postgres(db, exc) from exc
             raise _cant_open(db, exc) from exc
         yield store
 
 
 @asynccontextmanager
-async def open_existing_store(db: Path) -> AsyncIterator[Store]:
+async def open_existing_store(db: Location) -> AsyncIterator[Store]:
     """`open_store` for commands that write beside a running bot (`council-bot halt`): the
-    database must already exist, since a new empty one would only mean COUNCIL_DB is wrong.
+    database must already exist, since a new empty one would only mean COUNCIL_DB (or
+    DATABASE_URL) is wrong.
 
     Raises:
         UserFacingError: there is no database at `db`, or it can't be opened or upgraded.
     """
+    if isinstance(db, str):
+        if await _postgres_version(db) == 0:
+            raise _no_councils_postgres(db)
+        async with open_store(db) as store:
+            yield store
+        return
     if await asyncio.to_thread(db.is_dir):
         raise _folder(db)
     if not await asyncio.to_thread(db.is_file):
@@ -52,13 +76,17 @@ async def open_existing_store(db: Path) -> AsyncIterator[Store]:
 
 
 @asynccontextmanager
-async def open_store_read_only(db: Path) -> AsyncIterator[Store]:
-    """`Store.open_read_only`: the file is never created, migrated or written.
+async def open_store_read_only(db: Location) -> AsyncIterator[Store]:
+    """`Store.open_read_only`: the database is never created, migrated or written.
 
     Raises:
         UserFacingError: there is no database at `db`, it is not Council's, its schema is
             older or newer than this Council's, or it can't be read (also while reading).
     """
+    if isinstance(db, str):
+        async with _open_postgres_read_only(db) as store:
+            yield store
+        return
     if await asyncio.to_thread(db.is_dir):
         raise _folder(db)
     if not await asyncio.to_thread(db.is_file):
@@ -78,18 +106,44 @@ async def open_store_read_only(db: Path) -> AsyncIterator[Store]:
 
 
 @contextmanager
-def run_lock(db: Path) -> Iterator[None]:
-    """Hold `DB.lock` while the bot runs: two bots on one database would each think the
+def run_lock(db: Location, shards: ShardPlan | None = None) -> Iterator[None]:
+    """Hold `DB.lock` while the bot runs: two bots on one database file would each think the
     other's councils were interrupted, and both would answer every command.
+
+    A process running some shards (`council-bot run --shards`) shares `DB.lock` with the other
+    shard processes and holds `DB.shard-N.lock` for each of its shards alone. So processes with
+    disjoint shards run side by side on one SQLite file (their councils kept apart by the
+    leases in the store), while two processes claiming one shard, or an unsharded `run` beside
+    any shard process, are refused: both would answer that shard's commands.
+
+    A PostgreSQL database takes no lock here: several processes share it by design, and the
+    leases alone keep their councils apart.
 
     Raises:
         UserFacingError: another process holds the lock, or it can't be created.
     """
-    import fcntl
+    if isinstance(db, str):
+        yield
+        return
 
     if db.is_dir():
         raise _folder(db)
-    lock = db.with_name(f"{db.name}.lock")
+    with ExitStack() as held:
+        if shards is None:
+            held.enter_context(_locked(db, db.with_name(f"{db.name}.lock"), exclusive=True))
+        else:
+            held.enter_context(_locked(db, db.with_name(f"{db.name}.lock"), exclusive=False))
+            for shard in shards.ids:
+                lock = db.with_name(f"{db.name}.shard-{shard}.lock")
+                held.enter_context(_locked(db, lock, exclusive=True, shard=shard))
+        yield
+
+
+@contextmanager
+def _locked(db: Path, lock: Path, *, exclusive: bool, shard: int | None = None) -> Iterator[None]:
+    """Hold an flock on `lock`: exclusive (recording our pid in it), or shared."""
+    import fcntl
+
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)
         file = lock.open("a+", encoding="ascii")
@@ -97,18 +151,24 @@ def run_lock(db: Path) -> Iterator[None]:
         raise _cant_open(db, exc) from exc
     with file:
         try:
-            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(file, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
         except BlockingIOError:
             file.seek(0)
             holder = file.read().strip()
             by = f" (process {holder})" if holder.isdigit() else ""
+            if shard is not None:
+                raise UserFacingError(
+                    f"Another `council-bot run`{by} runs shard {shard} on the database {db}: "
+                    "give each process shards of its own (--shards)."
+                ) from None
             raise UserFacingError(
                 f"Another `council-bot run`{by} is using the database {db}: stop it first, "
                 "or set COUNCIL_DB to another file."
             ) from None
-        file.truncate(0)
-        file.write(f"{os.getpid()}\n")
-        file.flush()
+        if exclusive:
+            file.truncate(0)
+            file.write(f"{os.getpid()}\n")
+            file.flush()
         yield
 
 
@@ -144,3 +204,87 @@ def _cant_open(db: Path, exc: BaseException) -> UserFacingError:
         f"Can't open the database {db} ({exc}): let the bot read and write it and its folder, "
         "or set COUNCIL_DB to another file."
     )
+
+
+@asynccontextmanager
+async def _open_postgres_read_only(url: str) -> AsyncIterator[Store]:
+    try:
+        async with Store.open_read_only(url) as store:
+            yield store
+    except SchemaTooOldError as exc:
+        if exc.found == 0:
+            raise _no_councils_postgres(url) from exc
+        raise
+    except (OSError, asyncpg.PostgresError, *_BAD_URL) as exc:
+        raise _cant_open_postgres(url, exc) from exc
+
+
+async def _postgres_version(url: str) -> int:
+    try:
+        return await peek_version(url)
+    except (OSError, asyncpg.PostgresError, *_BAD_URL) as exc:
+        raise _cant_open_postgres(url, exc) from exc
+
+
+def _no_councils_postgres(url: str) -> UserFacingError:
+    return UserFacingError(
+        f"The database {redact(url)} holds no councils (it is empty, or not Council's): "
+        "set DATABASE_URL to Council's."
+    )
+
+
+def _cant_open_postgres(url: str, exc: BaseException) -> UserFacingError:
+    """One line for each way a PostgreSQL database can't be opened; never the password."""
+    shown = redact(url)
+    # A driver's message may quote the URL, password included, or run over several lines.
+    detail = " ".join(str(exc).replace(url, shown).split())
+    if isinstance(exc, MigrationError):
+        return UserFacingError(
+            f"Can't upgrade the database {shown}: {detail}. Restore a backup, or set "
+            "DATABASE_URL to another database."
+        )
+    if isinstance(
+        exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
+    ):
+        return UserFacingError(
+            f"PostgreSQL refused the login to {shown}: {detail}. Set the user and password in "
+            "DATABASE_URL to a role that may use the database."
+        )
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return UserFacingError(
+            f"The PostgreSQL server has no such database ({shown}): {detail}. Create it "
+            "(createdb), or fix the database name in DATABASE_URL."
+        )
+    if isinstance(exc, _BAD_URL):
+        return UserFacingError(
+            f"DATABASE_URL is not a usable PostgreSQL URL ({shown}): {detail}. E.g. "
+            "postgresql://council:secret@db.example.org:5432/council"
+        )
+    if isinstance(exc, OSError):
+        return UserFacingError(
+            f"Can't reach the PostgreSQL server of {shown} ({detail or type(exc).__name__}): "
+            "start it, or fix the host and port in DATABASE_URL."
+        )
+    return UserFacingError(f"Can't open the database {shown}: {detail}.")
+
+
+async def migrate_store(source: Path, target: str) -> list[CopiedTable]:
+    """Copy the SQLite installation at `source` into the empty PostgreSQL database `target`,
+    migrating the target to this Council's schema first; return each table's counts.
+
+    Raises:
+        UserFacingError: either database can't be opened, the source's schema is not this
+            Council's, the target holds data already, or the copy did not add up.
+    """
+    from bot.store.copy import CopyError, copy_sqlite_to_postgres
+
+    async with open_store_read_only(source), open_store(target):
+        pass
+    try:
+        return await copy_sqlite_to_postgres(source, target)
+    except CopyError as exc:
+        raise UserFacingError(f"Can't copy {source} into {redact(target)}: {exc}.") from exc
+    except sqlite3.Error as exc:
+        raise UserFacingError(f"Can't read the database {source}: {exc}.") from exc
+    except (OSError, asyncpg.PostgresError, *_BAD_URL) as exc:
+        raise _cant_open_postgres(target, exc) from exc

@@ -79,3 +79,15 @@ def rstrip(text: str) -> str:
 def strip(text: str) -> str:
     """Text without surrounding whitespace, cut only between clusters."""
     return lstrip(rstrip(text))
+
+
+def strip_clusters(text: str, chars: str) -> str:
+    """Text without the leading and trailing clusters made only of `chars` (str.strip(chars)
+    would take a space from the combining mark that rests on it)."""
+    found = clusters(text)
+    start, end = 0, len(found)
+    while start < end and set(found[start]) <= set(chars):
+        start += 1
+    while end > start and set(found[end - 1]) <= set(chars):
+        end -= 1
+    return "".join(found[start:end])

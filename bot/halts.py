@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 
 from bot.council.models import GuildHalt
 from bot.i18n import Text, t
 from bot.sessions import SessionManager
+from bot.store.db import DRIVER_ERRORS
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -114,8 +114,9 @@ class Halts:
             await asyncio.sleep(self.poll_s)
             try:
                 await self.check()
-            except sqlite3.Error:
-                # The operator's shell may hold the write lock past the busy timeout: next time.
+            except DRIVER_ERRORS:
+                # The operator's shell may hold the write lock past the busy timeout, or the
+                # PostgreSQL server may be out of reach for a moment: next time.
                 log.warning("could not read the guild halts", exc_info=True)
 
 

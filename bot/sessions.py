@@ -16,13 +16,14 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config import CouncilConfig
 from bot.council.engine import SessionRun
-from bot.council.events import Presenter
+from bot.council.events import Presenter, Watched, Watcher
 from bot.council.figures import money
 from bot.council.models import GuildHalt, GuildSettings, Session, SessionStatus
 from bot.council.screening import ModelCheck, Screening
 from bot.council.spec import SessionSpec, spec_from_record
 from bot.errors import UserFacingError
 from bot.i18n import Text, localize, t, tn
+from bot.leases import CouncilLeases
 from bot.providers.types import Provider
 from bot.store.store import Store
 
@@ -82,14 +83,20 @@ class SessionManager:
         store: Store,
         rng_factory: Callable[[], random.Random] = random.Random,
         moderation: ModelCheck | None = None,
+        leases: CouncilLeases | None = None,
+        watcher: Watcher | None = None,
     ) -> None:
         self.config = config
         self.providers = providers
         self.store = store
+        # No council runs in two processes: each holds its council's lease while it runs.
+        self.leases = leases or CouncilLeases(store)
         # Every council checks its replies against its guild's rules and `moderation`, the
         # operator's moderation model, if one is configured.
         self.screening = Screening(policies=store, model=moderation)
         self._rng_factory = rng_factory
+        # Sees every council's events too, for the operator's metrics.
+        self._watcher = watcher
         self._runs: dict[int, SessionRun] = {}
         self._tasks: dict[int, asyncio.Task[Session]] = {}
         self._starting: set[int] = set()
@@ -98,12 +105,18 @@ class SessionManager:
         self._resuming: set[int] = set()
         # A member's starts, one at a time where the guild limits them: each counts the last.
         self._host_turns: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
+        # Councils a dead process left running whose leases have not expired yet.
+        self._orphans: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lookup
 
     def run_for(self, session_id: int) -> SessionRun | None:
         """The live run of a session, if it runs in this process."""
         return self._runs.get(session_id)
+
+    def running(self) -> int:
+        """How many sessions are live in this process now."""
+        return len(self._runs)
 
     def running_in_guild(self, guild_id: int) -> int:
         """How many sessions of this guild are live now, or being started or resumed."""
@@ -239,10 +252,16 @@ class SessionManager:
             config=self.config,
             providers=self.providers,
             store=self.store,
-            presenter=presenter,
+            presenter=(
+                self._watched(presenter)
+                if isinstance(presenter, Presenter)
+                else _then(presenter, self._watched)
+            ),
             rng=self._rng_factory(),
             screening=self.screening,
         )
+        # A new council's lease is free: no other process knows its id yet.
+        await self.leases.take(run.session.id)
         self._launch(run)
         return run
 
@@ -273,34 +292,54 @@ class SessionManager:
             self._resuming.add(session.id)
             try:
                 await self._check_daily_budget(settings)
-                record = await self.store.session_record(session.id)
-                spec = spec_from_record(
-                    self.config,
-                    record,
-                    auto_advance=settings.auto_advance,
-                    pause_between_rounds_s=settings.pause_between_rounds_s,
-                    daily_budget_usd=settings.daily_budget_usd,
-                )
-                await self.store.set_session_status(session.id, SessionStatus.RUNNING)
-                run = SessionRun.restore(
-                    record,
-                    spec,
-                    config=self.config,
-                    providers=self.providers,
-                    store=self.store,
-                    presenter=presenter(session),
-                    rng=self._rng_factory(),
-                    screening=self.screening,
-                )
-                self._launch(run)
+                # A process that ran it may have died moments ago: its lease is waited out.
+                if not await self.leases.wait_for(session.id):
+                    raise UserFacingError(t("replies.resume.elsewhere", session=session.id))
+                return await self._restore(session, presenter, settings)
             finally:
                 self._resuming.discard(session.id)
+
+    async def _restore(
+        self,
+        session: Session,
+        presenter: Callable[[Session], Presenter],
+        settings: GuildSettings,
+    ) -> SessionRun:
+        """Rebuild the session from the store and run it; its lease is ours already."""
+        try:
+            record = await self.store.session_record(session.id)
+            spec = spec_from_record(
+                self.config,
+                record,
+                auto_advance=settings.auto_advance,
+                pause_between_rounds_s=settings.pause_between_rounds_s,
+                daily_budget_usd=settings.daily_budget_usd,
+            )
+            await self.store.set_session_status(session.id, SessionStatus.RUNNING)
+            run = SessionRun.restore(
+                record,
+                spec,
+                config=self.config,
+                providers=self.providers,
+                store=self.store,
+                presenter=self._watched(presenter(session)),
+                rng=self._rng_factory(),
+                screening=self.screening,
+            )
+        except BaseException:
+            await self.leases.release(session.id)
+            raise
+        self._launch(run)
         return run
+
+    def _watched(self, presenter: Presenter) -> Presenter:
+        """`presenter`, with the watcher (if there is one) beside it."""
+        return presenter if self._watcher is None else Watched(presenter, self._watcher)
 
     def _launch(self, run: SessionRun) -> None:
         session_id = run.session.id
         self._runs[session_id] = run
-        task = asyncio.create_task(run.run(), name=f"council-session-{session_id}")
+        task = asyncio.create_task(self._run_leased(run), name=f"council-session-{session_id}")
         self._tasks[session_id] = task
         task.add_done_callback(lambda t: self._finished(session_id, t))
 
@@ -313,9 +352,95 @@ class SessionManager:
         if (exc := task.exception()) is not None:
             log.error("session %d crashed", session_id, exc_info=exc)
 
+    async def _run_leased(self, run: SessionRun) -> Session:
+        """Run the council while renewing its lease; give the lease up when it stops here.
+
+        Should another process take the lease over (this one stalled past its expiry), the
+        council stops here at once, recording nothing: it runs there now.
+        """
+        session_id = run.session.id
+        runner = asyncio.current_task()
+
+        async def renew() -> None:
+            await self.leases.keep(session_id)
+            log.warning(
+                "council %d: another process took its lease over; stopping here", session_id
+            )
+            if runner is not None:
+                runner.cancel()
+
+        renewing = asyncio.create_task(renew(), name=f"council-lease-{session_id}")
+        try:
+            return await run.run()
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+            await self.leases.release(session_id)
+
+    async def take_over_interrupted(self, owns: Callable[[int | None], bool]) -> list[Session]:
+        """Pause as interrupted every council stored as running in a guild this process owns
+        (`owns(guild_id)`) that no process runs any more, so its host can resume it here;
+        return those paused now.
+
+        A council whose lease another process still holds is looked at again every renewal
+        period until the lease expires (its process died) or is released (it ended there).
+        """
+        found = [
+            s.id
+            for s in await self.store.running_sessions()
+            if owns(s.guild_id) and s.id not in self._runs
+        ]
+        paused, waiting = await self._pause_orphans(found)
+        if waiting:
+            self._orphans = asyncio.create_task(self._watch_orphans(waiting), name="orphans")
+        return paused
+
+    async def _watch_orphans(self, waiting: list[int]) -> None:
+        while waiting:
+            await asyncio.sleep(self.leases.renew_every_s)
+            try:
+                paused, waiting = await self._pause_orphans(waiting)
+            except Exception:
+                log.warning("could not look at interrupted councils; trying again", exc_info=True)
+                continue
+            for session in paused:
+                log.info("council %d was interrupted: its process is gone", session.id)
+
+    async def _pause_orphans(self, session_ids: list[int]) -> tuple[list[Session], list[int]]:
+        """Pause those of `session_ids` whose lease we can take; return them and the rest."""
+        paused: list[Session] = []
+        waiting: list[int] = []
+        for session_id in session_ids:
+            if session_id in self._runs:
+                continue  # its host resumed it here meanwhile
+            if session_id in self._resuming:
+                waiting.append(session_id)  # its host is resuming it; see how that went
+                continue
+            if not await self.leases.take(session_id):
+                waiting.append(session_id)
+                continue
+            self._resuming.add(session_id)
+            try:
+                if (session := await self.store.mark_session_interrupted(session_id)) is not None:
+                    paused.append(session)
+            finally:
+                self._resuming.discard(session_id)
+                await self.leases.release(session_id)
+        return paused, waiting
+
     async def shutdown(self) -> None:
         """Cancel every live session without ending it, so each can be resumed later."""
+        if self._orphans is not None:
+            self._orphans.cancel()
+            await asyncio.gather(self._orphans, return_exceptions=True)
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _then(
+    make: Callable[[Session], Presenter], wrap: Callable[[Presenter], Presenter]
+) -> Callable[[Session], Presenter]:
+    """A presenter factory that wraps what `make` makes."""
+    return lambda session: wrap(make(session))

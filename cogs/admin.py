@@ -13,6 +13,7 @@ from bot.council.models import GuildSettings
 from bot.errors import UserFacingError
 from bot.i18n import localize, t, tn
 from cogs.audit import AuditCommands, AuditPageButton
+from cogs.challenge_sets import ChallengeSetCommands
 from cogs.checks import ThreadParent, ensure_manager, require_guild
 from cogs.halts import HaltCommands
 from cogs.moderation import ModerationCommands
@@ -29,6 +30,7 @@ class AdminCog(
     AuditCommands,
     HaltCommands,
     ModerationCommands,
+    ChallengeSetCommands,
     commands.GroupCog,
     group_name="council-admin",
 ):

@@ -51,6 +51,8 @@ AuditAction = Literal[
     "moderation.rule",
     "moderation.allow",
     "challenge.start",
+    "challenge.upload",
+    "challenge.remove",
 ]
 AUDIT_PAGE_SIZE = 10
 # A page is ten lines of at most ~170 characters: under Discord's 2000 per message.

@@ -2,36 +2,27 @@
 
 Each question is posted with prediction buttons; the members answer alone, then once after
 seeing the others' answers; the bot then reveals the right answer and who was right before and
-after the debate, and at the end compares the three arms.
+after the debate, and at the end compares the three arms (see `bot.discord_ui.challenges`).
 """
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.council.challenge import load_questions
-from bot.council.challenge_run import ask_question, contenders_for
-from bot.council.challenge_scores import (
-    Accuracy,
-    MemberAnswer,
-    QuestionResult,
-    majority,
-    score_challenge,
-)
+from bot.council.challenge import ARITHMETIC, arithmetic_questions, check_set_name
+from bot.council.challenge_records import NewChallenge
+from bot.discord_ui.challenges import ChallengeChannel
 from bot.errors import UserFacingError
-from bot.i18n import Text, localize, t, tn
+from bot.i18n import localize, t, tn
+from cogs.challenge_sets import suggestions, uploaded_set_names
 from cogs.checks import ensure_host, require_guild
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from bot.app import CouncilBot
-    from bot.sessions import SessionManager
     from bot.store.store import Store
 
     # As in cogs/history.py: typed as a Cog, but at run time only part of CouncilCog.
@@ -39,172 +30,79 @@ if TYPE_CHECKING:
 else:
     _Owner = object
 
-ChallengeSet = Literal["arithmetic"]
-# How long the audience has to predict before an answer is revealed, at the least.
-PREDICT_S: Final = 20.0
-Prediction = Literal["right", "wrong"]
+
+async def suggest_sets(
+    interaction: discord.Interaction[discord.Client], typed: str
+) -> list[app_commands.Choice[str]]:
+    """The built-in set and the server's uploaded ones whose names contain what was typed."""
+    return suggestions([ARITHMETIC, *await uploaded_set_names(interaction)], typed)
 
 
-class PredictionView(discord.ui.View):
-    """Two buttons, "right" and "wrong", for one question; a member's last click counts.
-
-    Not persistent: it lives only while its question is open, so the predictions stay in memory
-    and vanish with it (a restart ends the challenge anyway).
-    """
-
-    def __init__(self, locale: str | None) -> None:
-        super().__init__(timeout=None)
-        self.predictions: dict[int, Prediction] = {}
-        self.locale = locale
-        self.right.label = localize(t("council.challenge.predict-right"), locale)
-        self.wrong.label = localize(t("council.challenge.predict-wrong"), locale)
-
-    @discord.ui.button(style=discord.ButtonStyle.success)
-    async def right(
-        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[PredictionView]
-    ) -> None:
-        await self._predict(interaction, "right")
-
-    @discord.ui.button(style=discord.ButtonStyle.danger)
-    async def wrong(
-        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[PredictionView]
-    ) -> None:
-        await self._predict(interaction, "wrong")
-
-    async def _predict(
-        self, interaction: discord.Interaction[discord.Client], prediction: Prediction
-    ) -> None:
-        self.predictions[interaction.user.id] = prediction
-        said = t(
-            "replies.challenge.predicted-right"
-            if prediction == "right"
-            else "replies.challenge.predicted-wrong"
-        )
-        await interaction.response.send_message(
-            localize(said, str(interaction.locale)), ephemeral=True
-        )
+async def suggest_presets(
+    interaction: discord.Interaction[discord.Client], typed: str
+) -> list[app_commands.Choice[str]]:
+    """The operator's presets whose names contain what was typed."""
+    manager = getattr(interaction.client, "manager", None)
+    return suggestions(list(manager.config.presets) if manager is not None else [], typed)
 
 
 class ChallengeCommands(_Owner):
-    """/council challenge; needs `store` and `manager` from the cog."""
+    """/council challenge; needs `bot` and `store` from the cog."""
 
     bot: CouncilBot
     store: Store
-    manager: SessionManager
 
     @app_commands.command()
     @app_commands.guild_only()
+    @app_commands.autocomplete(set=suggest_sets, preset=suggest_presets)
     async def challenge(
         self,
         interaction: discord.Interaction[discord.Client],
-        set: ChallengeSet = "arithmetic",
+        set: str = ARITHMETIC,
         count: app_commands.Range[int, 1, 10] = 3,
+        preset: str | None = None,
     ) -> None:
         """Test the council on questions with known answers: does it beat one model?
 
         Args:
-            set: The question set: arithmetic (built in, the same questions every time).
-            count: How many questions (1-10).
+            set: arithmetic (built in, the same questions every time) or a set this server uploaded.
+            count: How many questions (1-10), from the start of the set.
+            preset: The line-up that answers (default: the server's default preset).
         """
         guild = require_guild(interaction)
         # Checked before acknowledging, so that a refusal is private: the acknowledgement is
-        # public, as the challenge's opening line is its reply. One local read is quick.
+        # public, as the challenge's opening line is its reply. Local reads are quick.
         settings = await self.store.guild_settings(guild.id)
         ensure_host(interaction.user, settings)
         channel = interaction.channel
-        if not isinstance(channel, discord.abc.Messageable):
+        if not isinstance(channel, ChallengeChannel):
             raise UserFacingError(t("replies.start.wrong-channel"))
+        if set == ARITHMETIC:
+            questions = arithmetic_questions(count)
+        else:
+            name = check_set_name(set)
+            uploaded = await self.store.challenge_set_questions(guild.id, name)
+            if uploaded is None:
+                raise UserFacingError(t("replies.challenge.unknown-set", name=set))
+            set, questions = name, uploaded[:count]
+        contenders = self.bot.challenges.contenders(preset or settings.default_preset)
         await interaction.response.defer(thinking=True)
-        questions = load_questions(set, count)
-        contenders = contenders_for(
-            self.manager.config, self.manager.providers, settings.default_preset
+        locale = str(interaction.guild_locale) if interaction.guild_locale else None
+        record = await self.store.create_challenge(
+            NewChallenge(
+                guild_id=guild.id,
+                channel_id=channel.id,
+                user_id=interaction.user.id,
+                set_name=set,
+                preset=preset or settings.default_preset,
+                locale=locale,
+                questions=questions,
+            )
         )
         await self.store.audit(
             guild.id, interaction.user.id, "challenge.start", detail=f"{set}, {len(questions)}"
         )
-        names = tuple(c.name for c in contenders)
-        locale = str(interaction.guild_locale) if interaction.guild_locale else None
-
-        def say(text: Text) -> str:
-            return localize(text, locale)
-
-        await interaction.followup.send(
-            say(tn("council.challenge.started", count, members=", ".join(names), set=set))
-        )
-        results: list[QuestionResult] = []
-        for number, question in enumerate(questions, start=1):
-            view = PredictionView(locale)
-            posted = await channel.send(
-                say(
-                    t(
-                        "council.challenge.question",
-                        number=number,
-                        total=len(questions),
-                        question=question.prompt,
-                    )
-                ),
-                view=view,
-            )
-            result, _ = await asyncio.gather(
-                ask_question(question, contenders), asyncio.sleep(PREDICT_S)
-            )
-            view.stop()
-            await posted.edit(view=None)
-            results.append(result)
-            await channel.send(say(_reveal(number, result, names, view.predictions)))
-        await channel.send(say(_summary(results, names)))
-
-
-def _marks(said: Mapping[str, MemberAnswer], answer: str, names: tuple[str, ...]) -> str:
-    return ", ".join(
-        f"{name} {said[name].answer or '?'}{' ✅' if said[name].answer == answer else ' ❌'}"
-        for name in names
-    )
-
-
-def _reveal(
-    number: int,
-    result: QuestionResult,
-    names: tuple[str, ...],
-    predictions: Mapping[int, Prediction],
-) -> Text:
-    answer = result.question.answer
-    before = majority([result.first[n].answer for n in names])
-    after = majority([result.final[n].answer for n in names])
-    is_right = after == answer
-    return t(
-        "council.challenge.reveal",
-        number=number,
-        answer=answer,
-        alone=_marks(result.first, answer, names),
-        debated=_marks(result.final, answer, names),
-        before=before or "?",
-        after=after or "?",
-        outcome=t(
-            "council.challenge.outcome-right" if is_right else "council.challenge.outcome-wrong"
-        ),
-        right=sum(p == "right" for p in predictions.values()),
-        wrong=sum(p == "wrong" for p in predictions.values()),
-        correct=sum((p == "right") == is_right for p in predictions.values()),
-    )
-
-
-def _arm(accuracy: Accuracy) -> str:
-    return (
-        f"{accuracy.correct}/{accuracy.total} ({accuracy.share * 100:.0f} %, "
-        f"95 % CI {accuracy.low * 100:.0f}-{accuracy.high * 100:.0f} %)"
-    )
-
-
-def _summary(results: list[QuestionResult], names: tuple[str, ...]) -> Text:
-    score = score_challenge(results, names)
-    return t(
-        "council.challenge.summary",
-        members="\n".join(f"- {name}: {_arm(a)}" for name, a in score.members.items()),
-        best=score.best_member,
-        average=f"{score.average_member * 100:.0f}",
-        independent=_arm(score.majority_independent),
-        debated=_arm(score.majority_debate),
-        gained=score.wrong_to_right,
-        lost=score.right_to_wrong,
-    )
+        names = ", ".join(c.name for c in contenders)
+        started = tn("council.challenge.started", len(questions), members=names, set=set)
+        await interaction.followup.send(localize(started, locale))
+        self.bot.challenges.start(record, contenders)

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.audience import MAX_PENDING_QUESTIONS_PER_MEMBER
+from bot.council.blind import shown_names
 from bot.council.engine import SessionRun
 from bot.council.figures import money, number
 from bot.council.models import Session, SessionStatus
@@ -299,6 +300,8 @@ class CouncilCog(
                 lines.append(t("replies.status.paused-until-resumed"))
             elif run.is_paused:
                 lines.append(t("replies.status.pausing-after-this-round"))
+        if session.format in ("debate", "chaired"):
+            lines.append(await self._order(session, run))
         muted = run.muted if run is not None else frozenset(session.muted)
         if muted:
             lines.append(t("replies.status.muted", names=await self._shown_names(session, muted)))
@@ -309,12 +312,22 @@ class CouncilCog(
         text = "\n".join(localize(line, locale) for line in lines)
         await interaction.response.send_message(text, ephemeral=True)
 
+    @staticmethod
+    async def _order(session: Session, run: SessionRun | None) -> Text:
+        """The order members speak in, and in a natural order who speaks next, if known."""
+        order = t(f"choice.order.{session.speaking_order}")
+        if (
+            run is None
+            or session.speaking_order != "natural"
+            or (following := await run.next_speaker()) is None
+        ):
+            return t("replies.status.order", order=order)
+        return t("replies.status.order-next", order=order, name=run.shown(following))
+
     async def _shown_names(self, session: Session, names: frozenset[str]) -> str:
         """Members as the thread shows them: a blind council's by alias."""
-        if not session.is_blind:
-            return ", ".join(sorted(names))
-        aliases = {m.persona: m.alias or "?" for m in await self.store.members(session.id)}
-        return ", ".join(sorted(aliases.get(name, "?") for name in names))
+        shown = shown_names(session, await self.store.members(session.id))
+        return ", ".join(sorted(shown.get(name, "?") for name in names))
 
     @staticmethod
     def _progress(run: SessionRun, locale: str) -> list[Text]:
@@ -322,8 +335,9 @@ class CouncilCog(
         round_now = t(
             "replies.status.round", round=max(run.current_round, 1), rounds=run.planned_rounds
         )
+        # Named as the thread names them: a blind council's by alias until its summary.
         speaking = (
-            t("replies.status.speaking", names=", ".join(sorted(run.speaking)))
+            t("replies.status.speaking", names=", ".join(sorted(map(run.shown, run.speaking))))
             if run.speaking
             else t("replies.status.speaking-nobody")
         )

@@ -7,7 +7,6 @@ moderation model is set in council.toml and only named here. Every change is aud
 
 from __future__ import annotations
 
-import sqlite3
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -25,7 +24,7 @@ from bot.council.moderation import (
 from bot.discord_ui.posting import NO_MENTIONS
 from bot.errors import UserFacingError
 from bot.i18n import Text, localize, t
-from bot.store.errors import RecordNotFoundError
+from bot.store.errors import ConstraintError, RecordNotFoundError
 from bot.store.store import Store
 from cogs.checks import ensure_manager, require_guild
 from cogs.moderation_list import ACTION_NAMES, KIND_NAMES, as_code, policy_page
@@ -179,7 +178,7 @@ class ModerationCommands(_Owner):
             rule = await self.store.add_moderation_rule(
                 guild.id, kind, cleaned, action, category=category, created_by=interaction.user.id
             )
-        except sqlite3.IntegrityError:  # added by someone else a moment ago
+        except ConstraintError:  # added by someone else a moment ago
             raise PolicyError(t("replies.moderation.already-a-rule", pattern=cleaned)) from None
         await self.store.audit(
             guild.id, interaction.user.id, "moderation.rule", detail=f"added {rule.describe()}"

@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.council.blind import shown_names
 from bot.council.models import Reply, ReplyStatus, Session
 from bot.council.moderation import category_label
 from bot.discord_ui.posting import NO_MENTIONS
@@ -79,7 +80,8 @@ class WithheldCommands(_Owner):
             ensure_host(interaction.user, settings)
         if reply is not None:
             found = await self._withheld_reply(guild.id, reply, session)
-            await _send_in_full(interaction, found, locale)
+            [author] = (await self._authors([found])).values()
+            await _send_in_full(interaction, found, author, locale)
             return
         session_id = None if session is None else session.id
         listed = await self.store.withheld_replies(
@@ -93,7 +95,8 @@ class WithheldCommands(_Owner):
         )
         lines = [localize(heading, locale)]
         size = len(lines[0])
-        for entry in (_entry(r, locale) for r in listed):
+        authors = await self._authors(listed)
+        for entry in (_entry(r, authors[r.id], locale) for r in listed):
             if size + len(entry) > LIST_CHARS:
                 break
             lines.append(entry)
@@ -146,32 +149,42 @@ class WithheldCommands(_Owner):
             raise UserFacingError(t("replies.withheld.not-withheld", reply=reply_id))
         return found
 
+    async def _authors(self, replies: list[Reply]) -> dict[int, str]:
+        """Who wrote each reply, by reply id, as its thread names them: a blind council's
+        members by alias until its summary reveals them."""
+        names: dict[int, dict[str, str]] = {}
+        for session_id in {r.session_id for r in replies}:
+            session = await self.store.get_session(session_id)
+            if session is not None:
+                names[session_id] = shown_names(session, await self.store.members(session_id))
+        return {r.id: names.get(r.session_id, {}).get(r.persona, "?") for r in replies}
 
-def _about(reply: Reply) -> Text:
+
+def _about(reply: Reply, author: str) -> Text:
     """One withheld reply's heading: its number, council, author, round and why."""
     return t(
         "replies.withheld.entry",
         reply=reply.id,
         session=reply.session_id,
-        name=reply.persona,
+        name=author,
         round=reply.round_number,
         category=category_label(reply.moderation_category),
         source=reply.moderation_source or "-",
     )
 
 
-def _entry(reply: Reply, locale: str) -> str:
+def _entry(reply: Reply, author: str, locale: str) -> str:
     text = " ".join(reply.text.split())
     quoted = discord.utils.escape_markdown(ellipsize(text, LISTED_TEXT_CHARS))
-    return f"{localize(_about(reply), locale)}\n> {quoted}"
+    return f"{localize(_about(reply, author), locale)}\n> {quoted}"
 
 
 async def _send_in_full(
-    interaction: discord.Interaction[discord.Client], reply: Reply, locale: str
+    interaction: discord.Interaction[discord.Client], reply: Reply, author: str, locale: str
 ) -> None:
     """The reply's heading, the rule it broke, its text quoted (or attached, if that would be
     too long for one message) and how to release it."""
-    lines = [localize(_about(reply), locale)]
+    lines = [localize(_about(reply, author), locale)]
     if reply.moderation_rule:
         lines.append(f"-# {discord.utils.escape_markdown(reply.moderation_rule)}")
     release = localize(t("replies.withheld.how-to-release", reply=reply.id), locale)

@@ -16,6 +16,7 @@ from bot.app import CouncilBot
 from bot.config import CouncilConfig, Settings
 from bot.council.models import GuildSettings, Session
 from bot.council.screening import ModelCheck
+from bot.metrics import Metrics
 from bot.providers.moderation import build_moderation_model
 from bot.providers.registry import build_providers
 from bot.sessions import SessionManager
@@ -65,6 +66,8 @@ class Harness:
         self.http = http
         self.config: CouncilConfig = make_config(llm, max_tokens=2000)
         self.bot: CouncilBot | None = None
+        # One registry across restarts, as one `council-bot run` process keeps.
+        self.metrics = Metrics()
         self._task: asyncio.Task[None] | None = None
         self._store_cm: contextlib.AbstractAsyncContextManager[Store] | None = None
         self.store: Store | None = None
@@ -88,13 +91,16 @@ class Harness:
             moderation=ModelCheck.configured(
                 self.config.moderation, build_moderation_model(self.config, {}, self.http)
             ),
+            watcher=self.metrics.watch(),
         )
+        self.metrics.count_councils(manager.running)
         bot = CouncilBot(
             settings=settings,
             config=self.config,
             store=self.store,
             manager=manager,
             extensions=EXTENSIONS,
+            metrics=self.metrics,
             guild_ready_timeout=0.05,
         )
         self.bot = bot

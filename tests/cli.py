@@ -15,13 +15,23 @@ def database_command(
 
     Reading the store must need no config, and a bare server's locale is often plain ASCII.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "COUNCIL_"))}
-    env.update(COUNCIL_DB=str(db), COUNCIL_CONFIG=str(tmp_path / "missing.toml"), LC_ALL="C")
-    env["PYTHONIOENCODING"] = "ascii"
+    return council_bot(tmp_path, command, *args, COUNCIL_DB=str(db), PYTHONIOENCODING="ascii")
+
+
+def council_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[bytes]:
+    """`council-bot ARGS` in `tmp_path` with no config, in the C locale, with only these of the
+    bot's own variables (DISCORD_*, COUNCIL_*, DATABASE_URL) set."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DISCORD_", "COUNCIL_")) and k != "DATABASE_URL"
+    }
+    clean.update(COUNCIL_CONFIG=str(tmp_path / "missing.toml"), LC_ALL="C")
+    clean.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "bot", command, *args],
+        [sys.executable, "-m", "bot", *args],
         cwd=tmp_path,
-        env=env,
+        env=clean,
         capture_output=True,
         timeout=60,
         check=False,

@@ -8,9 +8,9 @@ import pytest
 
 from tests.fakellm import FakeLLM
 
-# The fake Discord's fixtures (fake_discord, discord_driver) and the bot harness (world,
-# harness) for every test.
-pytest_plugins = ["tests.fakediscord.fixtures", "tests.bot_harness"]
+# The fake Discord's fixtures (fake_discord, discord_driver), the bot harness (world, harness)
+# and the throwaway PostgreSQL server (pg, pg_url) for every test.
+pytest_plugins = ["tests.fakediscord.fixtures", "tests.bot_harness", "tests.pg"]
 
 
 @pytest.fixture

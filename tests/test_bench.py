@@ -47,6 +47,10 @@ TARGETED = {
         "vote acknowledgement p99 while councils stream",
     ],
     "cold_start": ["process start → ready (median)"],
+    "markdown_render": [
+        "hostile markdown render",
+        "1,000-keyword scan of a 4,000-character reply",
+    ],
 }
 
 

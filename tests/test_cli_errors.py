@@ -526,3 +526,27 @@ async def test_an_unexpected_error_is_one_line_with_an_id_and_its_traceback_at_d
     assert f"unexpected error {match[1]}" in verbose.stderr
     assert "Traceback" in verbose.stderr
     _no_secrets(quiet.stderr + verbose.stderr, WRONG_TOKEN)
+
+
+@pytest.mark.parametrize("shards", [(), ("--shards", "0", "--shard-count", "2")])
+async def test_a_bot_in_too_many_servers_for_its_shards_is_told_to_shard_in_one_line(
+    tmp_path, fake_discord, discord_driver, shards
+):
+    fake_discord.max_guilds_per_session = 1
+    for shard in (0, 0):
+        discord_driver.create_guild("Busy", shard=(shard, 2))
+    env = _env(
+        tmp_path,
+        DISCORD_TOKEN=fake_discord.token,
+        DISCORD_API_BASE=fake_discord.api_base,
+        DISCORD_GATEWAY_URL=fake_discord.gateway_url,
+    )
+
+    result = await _council_bot(tmp_path, env, "run", *shards)
+
+    assert result.returncode == 2
+    assert result.one_line() == (
+        "council-bot: Discord requires sharding (close code 4011): the bot is in too many "
+        "servers for one shard. Run with --shards and --shard-count (see README, Running at "
+        "scale)."
+    )

@@ -74,10 +74,14 @@ def test_eval_refuses_bad_input_in_one_line(tmp_path, fake):
     bad = tmp_path / "bad.json"
     bad.write_text('[{"question": "x?", "answer": "y"}]')
     cases = [
-        (("--count", "0"), "council-bot: the count must be 1 to 100, not 0."),
+        (("--count", "0"), "council-bot: The number of questions must be 1 to 200, not 0."),
         (("--report", "out.txt"), "council-bot: --report must name a .json or .md file"),
         (("--set", "nope"), "council-bot: 'nope' is neither 'arithmetic' nor a .json or .csv"),
-        (("--set", str(bad)), f"council-bot: {bad} item 1: the answer 'y' is not a number"),
+        (
+            ("--set", str(bad)),
+            f"council-bot: {bad}: question 1: the answer y is not a number, and there are no "
+            "choices.",
+        ),
         (("--preset", "nope"), "council-bot: "),
     ]
     for args, message in cases:

@@ -8,7 +8,7 @@ import string
 from collections.abc import Iterable, Sequence
 
 from bot.config import ModelConfig, ProviderKind
-from bot.council.models import Session
+from bot.council.models import Member, Session
 from bot.i18n import localize, t
 
 ASCII_LETTERS = string.ascii_uppercase
@@ -56,6 +56,13 @@ def is_revealed(session: Session) -> bool:
     if not session.is_blind:
         return True
     return session.status.is_final and session.summary_message_id is not None
+
+
+def shown_names(session: Session, members: Iterable[Member]) -> dict[str, str]:
+    """Each member's name as the audience may see it: its alias until a blind council's
+    summary reveals who was who, else its persona."""
+    hidden = not is_revealed(session)
+    return {m.persona: (m.alias or m.persona) if hidden else m.persona for m in members}
 
 
 def identity_words(persona: str, model: ModelConfig, kind: ProviderKind) -> set[str]:

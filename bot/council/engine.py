@@ -13,18 +13,18 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.config import CouncilConfig
+from bot.council.asking import Asking
 from bot.council.blind import assign_aliases, identity_words, names_itself
 from bot.council.budget import Budget, BudgetExceeded
 from bot.council.charter import CharterFlag, breach_instruction, flags_to_json, parse_breaches
 from bot.council.events import (
     AgreementReached,
     Presenter,
-    QuestionsPut,
     RoundFinished,
     RoundStarted,
     SessionEnded,
@@ -58,7 +58,6 @@ from bot.council.prompts import (
     Turn,
     TurnKind,
     build_messages,
-    directed_questions,
     in_language,
     questions_put,
     round_instruction,
@@ -216,9 +215,10 @@ class SessionRun:
         self.stances: dict[str, Stance] = {}
         # Questions members put to each other, waiting for their addressee (a persona).
         self._directed: dict[str, list[MemberQuestion]] = {}
-        # The `ask:` entries of the stance footers of the answers, by (round, persona): a
-        # reply with a footer is asked nothing more; one without falls back to its text.
-        self._footer_asks: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
+        # Questions the playing round's answers put, stored with them; they wait from its end.
+        self._put_now: list[MemberQuestion] = []
+        # The steps of the round under way (empty between rounds).
+        self._round_plan: list[Step] = []
         # This round's audience questions put to one member, by persona (its latest).
         self._audience_to: dict[str, AudienceQuestion] = {}
         # Whether each member's footer in a round kept its previous position (round, member).
@@ -361,9 +361,7 @@ class SessionRun:
             for q in record.questions
             if q.addressee is not None and q.answered_in_round == run._first_round
         }
-        for question in record.member_questions:
-            if question.answered_in_round is None:
-                run._directed.setdefault(question.addressee, []).append(question)
+        run._restore_questions(record.member_questions)
         for stance in record.stances:
             run.stances[stance.persona] = stance
         run.budget.record_spent(
@@ -372,6 +370,17 @@ class SessionRun:
         )
         run.current_round = run._first_round - 1
         return run
+
+    def _restore_questions(self, questions: Iterable[MemberQuestion]) -> None:
+        """Take back the questions members put that no reply has answered yet: those of the
+        round resumed (stored with its replies) wait from that round's end."""
+        for question in questions:
+            if question.answered_in_round is not None:
+                continue
+            if question.round_asked < self._first_round:
+                self._directed.setdefault(question.addressee, []).append(question)
+            else:
+                self._put_now.append(question)
 
     # ------------------------------------------------------------------ host controls
 
@@ -523,7 +532,11 @@ class SessionRun:
 
     def participant_names(self) -> list[str]:
         """The participants as the audience may name them (aliases in a blind council)."""
-        return [self.names.get(p, p) for p in self._participants()]
+        return [self.shown(p) for p in self._participants()]
+
+    def shown(self, persona: str) -> str:
+        """A persona as the thread and the audience know it: its alias in a blind council."""
+        return self.names.get(persona, persona)
 
     # ------------------------------------------------------------------ running
 
@@ -718,25 +731,54 @@ class SessionRun:
         await self.store.set_session_status(self.session.id, SessionStatus.RUNNING)
         await self.presenter.handle(SessionResumed(self.current_round + 1))
 
-    async def _play_round(self, number: int, has_questions: bool) -> list[Reply]:
+    def _plan(
+        self, number: int, audience_to: Collection[str], sitting_out: Collection[str]
+    ) -> list[Step]:
+        """Round `number`'s steps: the format's, in the council's speaking order, members the
+        audience put a question to (`audience_to`) first."""
         chair = self.spec.chair.name if self.spec.format == "chaired" and self.spec.chair else None
         steps = plan_round(
             self.spec.format,
             number,
-            [m.name for m in self.spec.members if m.name not in self._sitting_out],
+            [m.name for m in self.spec.members if m.name not in sitting_out],
             chair,
-            addressed_first=[*self._audience_to, *self._directed],
+            addressed_first=[*audience_to, *self._directed],
             order=self.spec.speaking_order,
             spoken=self._spoken(),
         )
         # A member the audience put a question to speaks first, whatever the format's order.
-        steps = sorted(
+        return sorted(
             steps,
-            key=lambda s: (
-                s.kind is not ReplyKind.CHAIR,
-                not set(s.speakers) & set(self._audience_to),
-            ),
+            key=lambda s: (s.kind is not ReplyKind.CHAIR, not set(s.speakers) & set(audience_to)),
         )
+
+    async def next_speaker(self) -> str | None:
+        """Who speaks next in a debate, as far as is known now: the next of the round under
+        way, or between rounds the first of the next one. None when no round follows, or when
+        members speak together (other formats)."""
+        if self.spec.format != "debate":
+            return None
+        if self._round_plan:
+            number, steps = self.current_round, self._round_plan
+        else:
+            number = self.current_round + 1
+            if self.question_round != number:
+                return None
+            pending = await self.store.pending_questions(self.session.id)
+            audience_to = [q.addressee for q in pending if q.addressee is not None]
+            steps = self._plan(number, audience_to, self._muted)
+        spoken = {p for n, p in self.results if n == number} | self.speaking
+        return next((p for step in steps for p in step.speakers if p not in spoken), None)
+
+    async def _play_round(self, number: int, has_questions: bool) -> list[Reply]:
+        steps = self._plan(number, self._audience_to, self._sitting_out)
+        self._round_plan = steps
+        try:
+            return await self._play_steps(number, steps, has_questions)
+        finally:
+            self._round_plan = []
+
+    async def _play_steps(self, number: int, steps: list[Step], has_questions: bool) -> list[Reply]:
         replies: list[Reply] = []
         for planned in steps:
             # A resumed round does not ask again those who already spoke in it.
@@ -869,13 +911,16 @@ class SessionRun:
                     participants=participants,
                     speaker_name=shown,
                     answering=self._due(name) if is_answer else (),
+                    asking=self._asking(name) if kind is ReplyKind.ANSWER else None,
                 )
             )
         finally:
             self.speaking.discard(name)
+        self._put_now += self.turns.questions_of(reply.id)
         if reply.status is ReplyStatus.WITHHELD:
             why = f"{reply.moderation_category or '-'} ({reply.moderation_source or '-'})"
-            await self._audit("reply.withhold", f"reply {reply.id} of {reply.persona}: {why}")
+            shown = self.shown(reply.persona)
+            await self._audit("reply.withhold", f"reply {reply.id} of {shown}: {why}")
         if reply.status is ReplyStatus.OK and kind is ReplyKind.ANSWER:
             await self._record_stance(reply)
         if self.spec.is_blind and reply.status is ReplyStatus.OK and kind is ReplyKind.ANSWER:
@@ -890,7 +935,6 @@ class SessionRun:
         footer = self.turns.stance_of(reply.id)
         if footer is None:
             return
-        self._footer_asks[(reply.round_number, reply.persona)] = footer.asks
         previous = self.stances.get(reply.persona)
         moved = previous is not None and previous.label != footer.label
         self._held[(reply.round_number, reply.persona)] = (
@@ -934,7 +978,11 @@ class SessionRun:
             failed = [m for m in members if m not in answered]
             reasons = ", ".join(
                 self._say(
-                    t("council.member-failed", name=m, failure=failure_label(latest[m].error_kind))
+                    t(
+                        "council.member-failed",
+                        name=self.shown(m),
+                        failure=failure_label(latest[m].error_kind),
+                    )
                 )
                 for m in failed
                 if m in latest
@@ -957,13 +1005,26 @@ class SessionRun:
                 retry = self._answer_instructions(number, group)
                 replies += await self._step(number, ReplyKind.ANSWER, retry)
 
+    def _asking(self, name: str) -> Asking:
+        """Whom `name`'s answer may put questions to: any member (the chair of a chaired
+        council too), never again a question of its own that waits for its answer."""
+        askable = [*self.competing]
+        if self.spec.format == "chaired" and self.spec.chair is not None:
+            askable.append(self.spec.chair.name)
+        waiting = [*(q for qs in self._directed.values() for q in qs), *self._put_now]
+        return Asking(
+            speaker=name,
+            names={p: self.names.get(p, p) for p in askable},
+            waiting=frozenset((q.addressee, q.text) for q in waiting if q.asker == name),
+        )
+
     async def _put_questions(self, number: int) -> dict[str, list[MemberQuestion]]:
-        """The questions waiting after round `number`, with those its answers put, stored.
+        """The questions waiting after round `number`: those it did not answer, and those its
+        answers put (already stored with them).
 
         A question due in round `number` is answered by its addressee's reply there; one it
         did not answer (it failed or sat out, or more were put to it than one round takes)
-        waits. New ones are the `ask:` entries of the answers' stance footers, or for an
-        answer without a footer, the questions its text puts by name.
+        waits.
         """
         directed: dict[str, list[MemberQuestion]] = {}
         for persona, questions in self._directed.items():
@@ -976,41 +1037,9 @@ class SessionRun:
                 )
             if waiting:
                 directed[persona] = waiting
-        askable = [*self.competing]
-        if self.spec.format == "chaired" and self.spec.chair is not None:
-            askable.append(self.spec.chair.name)
-        persona_of = {self.names.get(p, p).casefold(): p for p in askable}
-        put: list[MemberQuestion] = []
-        for (round_number, persona), reply in self.results.items():
-            if round_number != number or reply.status is not ReplyStatus.OK:
-                continue
-            if reply.kind is not ReplyKind.ANSWER:
-                continue
-            asks = self._footer_asks.get((number, persona))
-            if asks is None:
-                shown = [self.names.get(p, p) for p in askable]
-                asks = tuple(
-                    directed_questions(reply.text, self.names.get(persona, persona), shown)
-                )
-            for addressee, text in asks:
-                target = persona_of.get(addressee.strip().casefold())
-                if target is None or target == persona:
-                    continue
-                waiting = directed.setdefault(target, [])
-                if any(q.asker == persona and q.text == text for q in waiting):
-                    continue
-                question = await self.store.add_member_question(
-                    self.session.id,
-                    persona,
-                    target,
-                    text,
-                    round_asked=number,
-                    asked_in_reply=reply.id,
-                )
-                waiting.append(question)
-                put.append(question)
-        if put:
-            await self.presenter.handle(QuestionsPut(number, tuple(put)))
+        for question in sorted(self._put_now, key=lambda q: q.id):
+            directed.setdefault(question.addressee, []).append(question)
+        self._put_now = []
         return directed
 
     # ------------------------------------------------------------------ review and synthesis

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.council.models import AudienceQuestion, Member, MemberQuestion, Reply, ReplyKind, Session
 from bot.council.synthesis import Synthesis
@@ -60,19 +60,24 @@ class TextDelta:
 
 @dataclass(frozen=True, slots=True)
 class MemberFinished:
-    """A turn ended with a reply, already stored."""
+    """A turn ended with a reply, already stored with the questions it put to other members;
+    `provider` is the config's provider that answered."""
 
     turn: TurnKey
     reply: Reply
+    provider: str
+    questions: Sequence[MemberQuestion] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class MemberFailed:
-    """A turn ended without a reply; `reply` is the stored failure record."""
+    """A turn ended without a reply; `reply` is the stored failure record, `provider` the
+    config's provider that was called."""
 
     turn: TurnKey
     reply: Reply
     reason: str
+    provider: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +86,6 @@ class RoundFinished:
 
     number: int
     replies: Sequence[Reply]
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionsPut:
-    """Members put questions to each other in round `number`'s answers."""
-
-    number: int
-    questions: Sequence[MemberQuestion]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +134,6 @@ Event = (
     | MemberFinished
     | MemberFailed
     | RoundFinished
-    | QuestionsPut
     | AgreementReached
     | SessionPaused
     | SessionResumed
@@ -146,9 +142,33 @@ Event = (
 )
 
 
+@runtime_checkable
 class Presenter(Protocol):
     """Shows a session to people. Must return quickly: the engine awaits every call."""
 
     async def handle(self, event: Event) -> None:
         """Show one event."""
         ...
+
+
+class Watcher(Protocol):
+    """Follows sessions for the operator (metrics). Sees every event but the text deltas."""
+
+    def observe(self, event: Event) -> None:
+        """Note one event; must return at once and never raise: a session waits on it."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """A presenter whose events a watcher sees too, each before the presenter does (so that a
+    presenter's failure hides nothing from the watcher)."""
+
+    presenter: Presenter
+    watcher: Watcher
+
+    async def handle(self, event: Event) -> None:
+        """Let the watcher note `event` (not a text delta), then show it."""
+        if not isinstance(event, TextDelta):
+            self.watcher.observe(event)
+        await self.presenter.handle(event)

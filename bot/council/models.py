@@ -347,6 +347,8 @@ class MemberQuestion(_Frozen):
     asked_in_reply: int | None = None
     answered_in_round: int | None = None
     answer_reply_id: int | None = None
+    # The Discord message that shows the question, once the thread shows it.
+    message_id: int | None = None
 
 
 class SessionRecord(_Frozen):

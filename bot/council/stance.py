@@ -33,6 +33,9 @@ def footer_instruction(language: str) -> str:
 
 # Where a footer starts, even half-streamed: "[stance" at the start of a line.
 _START_RE = re.compile(r"(?:^|\n)[ \t]*\[\s*stance\b", re.IGNORECASE)
+_PARTIAL_START_RE = re.compile(
+    r"(?:\A|\n)[ \t]*\[\s*(?:s(?:t(?:a(?:n(?:ce?)?)?)?)?)?\Z", re.IGNORECASE
+)
 _FIELD_RE = re.compile(r"(stance|claim|confidence|changed|ask)\s*:\s*([^|\]]*)", re.IGNORECASE)
 # The instruction's own placeholders: a footer that repeats one of them (a small model echoing
 # the form instead of filling it in) says nothing, and is ignored whole.
@@ -80,6 +83,14 @@ def strip_footer(text: str) -> str:
     return text if match is None else text[: match.start()].rstrip()
 
 
+def strip_streaming_footer(text: str) -> str:
+    """What of a reply still streaming may be shown: no footer, nor the first characters of
+    one ("[sta") at its end, held back until the rest shows whether a footer begins."""
+    text = strip_footer(text)
+    match = _PARTIAL_START_RE.search(text.translate(_FULL_WIDTH))
+    return text if match is None else text[: match.start()].rstrip()
+
+
 def parse_footer(text: str) -> StanceFooter | None:
     """The stance footer at the end of a reply, or None when there is none.
 
@@ -93,7 +104,8 @@ def parse_footer(text: str) -> StanceFooter | None:
     if any(_is_placeholder(value) for _, value in found):
         return None
     fields = dict(found)
-    label = graphemes.clip(fields.get("stance", "").strip(" .").lower(), LABEL_MAX)
+    stance = graphemes.strip_clusters(fields.get("stance", ""), " .")
+    label = graphemes.clip(stance.lower(), LABEL_MAX)
     if not label:
         return None
     changed = fields.get("changed", "")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.config import CouncilConfig
+from bot.council.asking import Asking
 from bot.council.budget import Budget, Reservation, estimate_tokens
 from bot.council.events import (
     MemberFailed,
@@ -24,7 +25,12 @@ from bot.council.models import MemberQuestion, NewReply, Reply, ReplyStatus
 from bot.council.moderation import Verdict
 from bot.council.prompts import clean_reply, impersonation_start
 from bot.council.screening import Screening, StreamScreen
-from bot.council.stance import StanceFooter, parse_footer, strip_footer
+from bot.council.stance import (
+    StanceFooter,
+    parse_footer,
+    strip_footer,
+    strip_streaming_footer,
+)
 from bot.errors import ProviderError, ProviderErrorKind
 from bot.i18n import Text, localize, t
 from bot.providers.types import ChatMessage, Completion, CompletionRequest, Delta, Provider
@@ -109,8 +115,12 @@ def failed_call_usage(
 class ReplyRecorder(Protocol):
     """The store's part in a turn."""
 
-    async def add_reply(self, reply: NewReply) -> Reply:
-        """Store a reply or failure."""
+    async def add_reply(self, new: NewReply, asks: Sequence[tuple[str, str]] = ()) -> Reply:
+        """Store a reply or failure, with the questions it puts (addressee, question)."""
+        ...
+
+    async def questions_put_in(self, reply: Reply) -> list[MemberQuestion]:
+        """The questions a stored reply put to other members."""
         ...
 
 
@@ -176,6 +186,8 @@ class TurnRequest:
     speaker_name: str
     # The questions other members put to the speaker that it is asked to answer.
     answering: Sequence[MemberQuestion] = ()
+    # Whom the reply may put questions to (None: it puts none, as a chair's turn or a review).
+    asking: Asking | None = None
 
 
 class TurnRunner:
@@ -211,6 +223,7 @@ class TurnRunner:
         self.screening = screening or Screening()
         self.guild_id = guild_id
         self._footers: dict[int, StanceFooter] = {}
+        self._questions: dict[int, list[MemberQuestion]] = {}
 
     async def run(self, turn: TurnRequest) -> Reply:
         """Make the call, streaming text to the presenter; return the stored reply or failure.
@@ -322,8 +335,14 @@ class TurnRunner:
             await self._failed(turn, "stopped", stopped, shown, started, reservation, usage)
             raise
         kept = said if verdict.is_withheld else text
+        # Read now and stored with the reply: a restart before the round ends keeps them.
+        asks = (
+            turn.asking.questions(footer, text)
+            if turn.asking is not None and not verdict.is_withheld
+            else []
+        )
         reply = await self._record(
-            turn, kept, started, reservation, usage, verdict, completion=completion
+            turn, kept, started, reservation, usage, verdict, completion=completion, asks=asks
         )
         if footer is not None and reply.status is ReplyStatus.OK:
             self._footers[reply.id] = footer
@@ -359,7 +378,9 @@ class TurnRunner:
                         continue
                     cleaned_at = now
                     raw = got.raw
-                    visible = strip_footer(clean_reply(raw, turn.speaker_name, turn.participants))
+                    visible = strip_streaming_footer(
+                        clean_reply(raw, turn.speaker_name, turn.participants)
+                    )
                     # Only text moderation has passed is ever shown.
                     passed = screen.offer(visible)
                     if screen.is_withheld:
@@ -390,8 +411,10 @@ class TurnRunner:
         verdict: Verdict | None,
         *,
         completion: Completion | None = None,
+        asks: Sequence[tuple[str, str]] = (),
     ) -> Reply:
-        """Store a reply (withheld, if `verdict` says so) and tell the presenter it is done."""
+        """Store a reply (withheld, if `verdict` says so) with the questions it puts
+        (addressee, question), and tell the presenter it is done."""
         cost = self.config.models[turn.model_key].cost_usd(usage.input_tokens, usage.output_tokens)
         self.budget.settle(reservation, usage.input_tokens + usage.output_tokens, cost)
         verdict = verdict or Verdict()
@@ -423,14 +446,23 @@ class TurnRunner:
                 moderation_category=verdict.category,
                 moderation_source=verdict.source,
                 moderation_rule=verdict.rule,
-            )
+            ),
+            asks,
         )
-        await self.presenter.handle(MemberFinished(turn.key, reply))
+        questions = await self.store.questions_put_in(reply) if asks else []
+        if questions:
+            self._questions[reply.id] = questions
+        provider = self.config.models[turn.model_key].provider
+        await self.presenter.handle(MemberFinished(turn.key, reply, provider, tuple(questions)))
         return reply
 
     def stance_of(self, reply_id: int) -> StanceFooter | None:
         """The stance footer a reply ended with (once; it is forgotten after)."""
         return self._footers.pop(reply_id, None)
+
+    def questions_of(self, reply_id: int) -> list[MemberQuestion]:
+        """The questions a reply put to other members, as stored (once; forgotten after)."""
+        return self._questions.pop(reply_id, [])
 
     async def _failed(
         self,
@@ -465,5 +497,6 @@ class TurnRunner:
         )
         label = FAILURE_LABELS.get(str(kind))
         reason = str(kind) if label is None else localize(label, self.locale)
-        await self.presenter.handle(MemberFailed(turn.key, reply, reason))
+        provider = self.config.models[turn.model_key].provider
+        await self.presenter.handle(MemberFailed(turn.key, reply, reason, provider))
         return reply

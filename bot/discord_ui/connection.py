@@ -72,6 +72,27 @@ def unreachable_error(exc: BaseException) -> DiscordUnreachableError:
     )
 
 
+# Close codes that refuse a session's sharding:
+# https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes
+INVALID_SHARD = 4010
+SHARDING_REQUIRED = 4011
+
+
+def shards_refused(exc: discord.ConnectionClosed) -> UserFacingError | None:
+    """The one line for a gateway that refused the bot's sharding; None for other closes."""
+    if exc.code == INVALID_SHARD:
+        return UserFacingError(
+            f"Discord refused shard {exc.shard_id} (close code 4010, invalid shard): "
+            "--shards must lie within --shard-count (SHARDS, SHARD_COUNT)."
+        )
+    if exc.code == SHARDING_REQUIRED:
+        return UserFacingError(
+            "Discord requires sharding (close code 4011): the bot is in too many servers for "
+            "one shard. Run with --shards and --shard-count (see README, Running at scale)."
+        )
+    return None
+
+
 def login_refused() -> UserFacingError:
     """The one line for a token Discord refuses (401 on login)."""
     return UserFacingError(

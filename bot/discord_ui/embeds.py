@@ -64,7 +64,9 @@ def opening_embed(
         value = say(t("council.opening.hidden")) if spec.is_blind else f"`{model.model}`"
         embed.add_field(name=name, value=value, inline=True)
     if spec.chair is not None:
-        embed.add_field(name=say(t("council.chair")), value=spec.chair.name, inline=True)
+        # A blind council's chair posts under an alias too: its name would give it away.
+        chair = say(t("council.blind.unknown")) if spec.is_blind else spec.chair.name
+        embed.add_field(name=say(t("council.chair")), value=chair, inline=True)
     if spec.charter:
         charter = _clip(safe_reply_text(spec.charter), FIELD_VALUE_MAX)
         embed.add_field(name=say(t("council.opening.charter")), value=charter, inline=False)

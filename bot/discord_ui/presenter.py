@@ -25,7 +25,6 @@ from bot.council.events import (
     MemberFailed,
     MemberFinished,
     MemberStarted,
-    QuestionsPut,
     RoundStarted,
     SessionEnded,
     SessionPaused,
@@ -33,13 +32,13 @@ from bot.council.events import (
     TextDelta,
     TurnKey,
 )
-from bot.council.models import Moderation, Reply, ReplyKind, ReplyStatus
+from bot.council.models import MemberQuestion, Moderation, Reply, ReplyKind, ReplyStatus
 from bot.discord_ui.failures import DeliveryFailed, MessageGone, ThreadBlocked, ThreadGone
 from bot.discord_ui.posting import Identity, PersonaPoster
 from bot.discord_ui.views import vote_view, wrap_view
 from bot.i18n import Text, localize, t
-from bot.render.messages import safe_reply_text, split_message
-from bot.render.moderated import kind_prefix, reply_parts
+from bot.render.messages import MESSAGE_LIMIT, safe_reply_text, split_message
+from bot.render.moderated import SPOILER_BARS, kind_prefix, reply_parts, spoiler_safe
 from bot.render.questions import ANSWERING_MARK, answering_words, asks_line, audience_asks
 from bot.store.store import Store
 
@@ -73,8 +72,12 @@ class _Turn:
     is_placed: bool = False
     is_done: bool = False
     note_tries: int = 0
-    # The questions this turn answers: (who asked, as shown; the reply that asked).
-    answering: tuple[tuple[str, int | None], ...] = ()
+    # The questions this turn answers, and the line that opens it, linking to them.
+    answering: tuple[MemberQuestion, ...] = ()
+    opening: str = ""
+    # The questions its reply puts, and whether its last message shows them.
+    asks: tuple[MemberQuestion, ...] = ()
+    asks_shown: bool = False
 
     @property
     def is_created(self) -> bool:
@@ -126,6 +129,8 @@ class DiscordPresenter:
         self._wrap_up_id: int | None = None
         # Final replies Discord would not take: each gets a short note in its place.
         self._owed: deque[_Turn] = deque()
+        # The message that shows each question a member put (by question id).
+        self._asked_in: dict[int, int] = {}
         self._worker = asyncio.create_task(self._pump(), name=f"council-presenter-{session_id}")
 
     async def handle(self, event: Event) -> None:
@@ -143,12 +148,6 @@ class DiscordPresenter:
                 return  # the worker already waits to show this turn's newer text
         elif isinstance(event, MemberFinished | MemberFailed):
             self._ended(event)
-        elif isinstance(event, QuestionsPut):
-            lines = [
-                asks_line(q, self._shown(q.asker), self._shown(q.addressee), self.locale)
-                for q in event.questions
-            ]
-            self._ordered.append(lambda: self._notice("\n".join(lines)))
         elif isinstance(event, AgreementReached):
             self._ordered.append(lambda: self._agreement(event))
         elif isinstance(event, SessionPaused):
@@ -180,7 +179,9 @@ class DiscordPresenter:
         turn.reply = event.reply
         if isinstance(event, MemberFailed):
             turn.failure = event.reason
-        elif event.reply.status is ReplyStatus.OK and event.reply.moderation is not (
+            return
+        turn.asks = tuple(event.questions)
+        if event.reply.status is ReplyStatus.OK and event.reply.moderation is not (
             Moderation.SPOILER
         ):
             # A first post still to come shows this; a withheld or spoilered reply's text
@@ -209,7 +210,7 @@ class DiscordPresenter:
                 self._ordered.append(lambda: self._notice(note))
             return
         turn = _Turn(event.turn, self._identity(event.turn.persona))
-        turn.answering = tuple((self._shown(q.asker), q.asked_in_reply) for q in event.answering)
+        turn.answering = tuple(event.answering)
         self._turns[event.turn] = turn
         self._ordered.append(turn)
 
@@ -375,6 +376,7 @@ class DiscordPresenter:
 
     async def _create(self, turn: _Turn) -> None:
         turn.is_placed = True
+        turn.opening = await self._opening(turn)
         text = turn.text
         turn.last_sent = time.monotonic()
         # If this post fails the turn has no message; its final reply is then posted anew.
@@ -417,6 +419,8 @@ class DiscordPresenter:
             shown = turn.message_ids
         if turn.reply is not None:
             await self.store.set_reply_messages(turn.reply.id, shown)
+        if shown and turn.asks:
+            await self._show_asks(turn, shown[-1])
 
     async def _show_final(self, turn: _Turn) -> None:
         prefix = self._prefix(turn)
@@ -440,6 +444,7 @@ class DiscordPresenter:
         is_votable = reply.kind is ReplyKind.ANSWER and reply.status is ReplyStatus.OK
         view = vote_view(reply.id, 0, 0) if is_votable else None
         last = len(chunks) - 1
+        chunks[last], turn.asks_shown = self._with_asks(turn, chunks[last])
         await self._replace(turn, 0, chunks[0], view=view if last == 0 else None)
         del turn.message_ids[1:]
         for index, chunk in enumerate(chunks[1:], start=1):
@@ -456,7 +461,8 @@ class DiscordPresenter:
             if turn.failure is None
             else t("council.owed.last-words", name=turn.identity.name)
         )
-        note = f"⚠️ *{self._say(owed)}*"
+        # The note shows the questions the reply put, so that their answers can link to it.
+        note, turn.asks_shown = self._with_asks(turn, f"⚠️ *{self._say(owed)}*")
         turn.note_tries += 1
         try:
             await self._replace(turn, 0, note)
@@ -464,6 +470,8 @@ class DiscordPresenter:
             if turn.note_tries < NOTE_TRIES_MAX:
                 self._owed.append(turn)
             raise
+        if turn.asks:
+            await self._show_asks(turn, turn.message_ids[0])
 
     async def _replace(
         self,
@@ -493,28 +501,64 @@ class DiscordPresenter:
         turn.message_ids.append(await self.poster.send(turn.identity, content, view=view))
 
     def _prefix(self, turn: _Turn) -> str:
-        return self._answering(turn) + kind_prefix(turn.key.kind, self.locale)
+        return turn.opening + kind_prefix(turn.key.kind, self.locale)
 
-    def _answering(self, turn: _Turn) -> str:
-        """ "↪ answering DeepSeek", linked to the message that asked, as an answer's opening."""
+    def _asks_text(self, turn: _Turn) -> str:
+        """ "❓ DeepSeek asks Claude: …", a line for each question the turn's reply put; behind
+        spoiler bars where moderation spoilered the reply."""
+        is_spoiler = turn.reply is not None and turn.reply.moderation is Moderation.SPOILER
+        lines = [
+            asks_line(
+                q,
+                self._shown(q.asker),
+                self._shown(q.addressee),
+                self.locale,
+                text=f"{SPOILER_BARS}{spoiler_safe(q.text)}{SPOILER_BARS}" if is_spoiler else None,
+            )
+            for q in turn.asks
+        ]
+        return safe_reply_text("\n".join(lines))
+
+    def _with_asks(self, turn: _Turn, content: str) -> tuple[str, bool]:
+        """`content` with the turn's "asks" lines under it, if they fit in one message
+        (True), else as it was (False: they follow in a message of their own)."""
+        if not turn.asks:
+            return content, False
+        shown = f"{content}\n\n{self._asks_text(turn)}"
+        return (shown, True) if len(shown) <= MESSAGE_LIMIT else (content, False)
+
+    async def _show_asks(self, turn: _Turn, message_id: int) -> None:
+        """Record the message that shows the reply's questions: `message_id`, its last one,
+        or when that had no room for them, a note of their own posted right under it."""
+        if not turn.asks_shown:
+            try:
+                message_id = await self.poster.announce(split_message(self._asks_text(turn))[0])
+            except DeliveryFailed as exc:
+                log.warning("session %d: a question was not shown: %s", self.session_id, exc)
+                return
+        ids = [q.id for q in turn.asks]
+        self._asked_in.update(dict.fromkeys(ids, message_id))
+        await self.store.set_member_questions_message(ids, message_id)
+
+    async def _opening(self, turn: _Turn) -> str:
+        """ "↪ answering DeepSeek", linked to the message that shows its question, as an
+        answer's opening."""
         if not turn.answering:
             return ""
-        links = []
-        for asker, reply_id in dict.fromkeys(turn.answering):
-            message_id = self._first_message_of(reply_id)
+        if any(q.id not in self._asked_in and q.message_id is None for q in turn.answering):
+            # Shown before this presenter began (a restart): the store knows where.
+            for stored in await self.store.member_questions(self.session_id):
+                if stored.message_id is not None:
+                    self._asked_in.setdefault(stored.id, stored.message_id)
+        links: dict[tuple[str, int | None], str] = {}
+        for q in turn.answering:
+            asker = self._shown(q.asker)
+            message_id = self._asked_in.get(q.id, q.message_id)
             said = answering_words(asker, self.locale)
             if message_id is not None and self.jump_url is not None:
-                links.append(f"[{said}]({self.jump_url}/{message_id})")
-            else:
-                links.append(said)
-        return f"{ANSWERING_MARK} {' · '.join(links)}\n"
-
-    def _first_message_of(self, reply_id: int | None) -> int | None:
-        """The first message this presenter posted for a reply, if it did."""
-        for turn in self._turns.values():
-            if turn.reply is not None and turn.reply.id == reply_id and turn.message_ids:
-                return turn.message_ids[0]
-        return None
+                said = f"[{said}]({self.jump_url}/{message_id})"
+            links.setdefault((asker, message_id), said)
+        return f"{ANSWERING_MARK} {' · '.join(links.values())}\n"
 
     def _shown(self, persona: str) -> str:
         """A persona as the thread names it (its alias in a blind council)."""

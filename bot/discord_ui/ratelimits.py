@@ -19,6 +19,10 @@ from types import SimpleNamespace
 
 import aiohttp
 
+# Of a share of the global limit: the steady rate, and the burst that may come on top of it
+# (a second holds at most burst + rate requests).
+RATE_PART = 0.8
+BURST_PART = 0.16
 # Execute, edit and fetch all share one bucket per webhook; its id is the first path segment.
 _WEBHOOK_PATH = re.compile(r"/webhooks/(\d+)/[^/]+")
 
@@ -64,6 +68,19 @@ class GlobalPacer:
         self._burst = burst
         self._tokens = float(burst)
         self._at = time.monotonic()
+
+    @classmethod
+    def for_share(cls, share_per_s: float) -> GlobalPacer:
+        """A pacer that never sends more than `share_per_s` requests in any second: this
+        process's part of the global limit when several processes share one token. The
+        margins of the whole limit (a rate of 40 and a burst of 8 under 50) scale with it."""
+        burst = max(1, int(share_per_s * BURST_PART))
+        rate = share_per_s * RATE_PART
+        if share_per_s > burst:
+            # A second holds at most burst + rate requests. (A share of one or less has a
+            # burst of one and requests more than a second apart, so it holds one.)
+            rate = min(rate, share_per_s - burst)
+        return cls(rate_per_s=rate, burst=burst)
 
     async def acquire(self) -> None:
         """Wait for a slot (at once while the bucket holds tokens)."""

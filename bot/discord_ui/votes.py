@@ -34,6 +34,7 @@ from bot.council.models import (
 )
 from bot.discord_ui.views import vote_view
 from bot.i18n import Text, localize, t
+from bot.metrics import Metrics
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,10 @@ class VoteDesk:
         *,
         refresh_interval_s: float = REFRESH_INTERVAL_S,
         double_click_s: float = DOUBLE_CLICK_S,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.refresh_interval_s = refresh_interval_s
         self.double_click_s = double_click_s
         self._refreshes: dict[int, _Refresh] = {}
@@ -135,6 +138,7 @@ class VoteDesk:
             async with clicks.lock:
                 if clicks.last_value is value and arrived - clicks.last_at < self.double_click_s:
                     await interaction.response.defer()
+                    self._acknowledged(interaction)
                     return
                 if await self._apply(interaction, reply_id, value):
                     clicks.last_value, clicks.last_at = value, arrived
@@ -151,12 +155,21 @@ class VoteDesk:
             await interaction.response.send_message(
                 localize(refusal, str(interaction.locale)), ephemeral=True
             )
+            self._acknowledged(interaction)
             return False
         await self._record(VoteClick(reply_id=reply_id, user_id=interaction.user.id, value=value))
         await interaction.response.defer()
+        self._acknowledged(interaction)
         if interaction.message is not None:
             self._schedule(interaction.message.id, reply_id, interaction)
         return True
+
+    def _acknowledged(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Measure how long the click waited for its acknowledgement, from its creation (its
+        snowflake's time), which is what Discord's 3 s deadline counts from."""
+        if self.metrics is not None:
+            waited = discord.utils.utcnow() - interaction.created_at
+            self.metrics.vote_acknowledged(waited.total_seconds())
 
     async def _record(self, click: VoteClick) -> None:
         """Store the vote, in the next batch written; return once it is stored."""

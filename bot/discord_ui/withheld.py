@@ -48,20 +48,21 @@ class ReplyRelease:
         if reply.status is not ReplyStatus.WITHHELD:
             raise UserFacingError(t("replies.withheld.not-withheld", reply=reply.id))
         shown = reply.model_copy(update={"status": ReplyStatus.OK})
-        message_ids = await self._show(shown, session)
+        identity = await self._identity(reply, session)
+        message_ids = await self._show(shown, session, identity)
         try:
             await self.store.release_reply(reply.id)
         except ValueError:
             # Another host released it a moment ago; the messages say the same either way.
             raise UserFacingError(t("replies.withheld.not-withheld", reply=reply.id)) from None
         released = await self.store.set_reply_messages(reply.id, message_ids)
-        detail = f"reply {reply.id} of {reply.persona}: {reply.moderation_category or '-'}"
+        # Named as the thread names it: a blind council's member by its alias.
+        detail = f"reply {reply.id} of {identity.name}: {reply.moderation_category or '-'}"
         await self.store.audit(session.guild_id, user_id, "reply.release", session.id, detail)
         return released
 
-    async def _show(self, reply: Reply, session: Session) -> list[int]:
+    async def _show(self, reply: Reply, session: Session, identity: Identity) -> list[int]:
         thread = await self._thread(session)
-        identity = await self._identity(reply, session)
         poster = PersonaPoster(
             pool=self.pool, thread=thread, on_fallback=self._fell_back, house=self._house()
         )

@@ -41,7 +41,7 @@ from bot.council.stance import describe_change
 from bot.i18n import Text, localize, t, tn
 from bot.render.chart import ChartBar, votes_chart
 from bot.render.messages import defuse_masked_links, strip_invisible
-from bot.render.questions import answering_line, asks_line_words, audience_asks
+from bot.render.questions import answering_line, asks_line_words, audience_asks, question_pairs
 from bot.render.summary import (
     PEER_RANKING,
     SYNTHESIS_SECTIONS,
@@ -373,6 +373,7 @@ def _summary(
     lines.append(_synthesis(synthesis, record.replies, locale))
     lines.append(_peer_review(saved, stats, locale))
     lines.append(_changes_of_mind(record.stances, locale))
+    lines.append(_question_pairs(record, locale))
     coverage = saved.get("coverage")
     if coverage:
         said = _say(t("council.summary.coverage", coverage=_text(str(coverage))), locale)
@@ -520,6 +521,16 @@ def _changes_of_mind(stances: Sequence[Stance], locale: str | None) -> str:
     return f'<div class="section changes"><h3>{title}</h3><ul>{"".join(moves)}</ul></div>'
 
 
+def _question_pairs(record: SessionRecord, locale: str | None) -> str:
+    """The questions members put to each other, with the round that answered each, or that
+    none did."""
+    pairs = "".join(f"<li>{_text(pair)}</li>" for pair in question_pairs(record, locale))
+    if not pairs:
+        return ""
+    title = _say(t("council.summary.questions"), locale)
+    return f'<div class="section questions"><h3>{title}</h3><ul>{pairs}</ul></div>'
+
+
 def _totals(
     session: Session, stats: Sequence[MemberStats], replies: Sequence[Reply], locale: str | None
 ) -> str:
@@ -611,9 +622,11 @@ _TABLE_RULE = re.compile(r"\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*")
 
 _CODE_SPAN = re.compile(r"(`+)([^`\n]|[^`\n].*?[^`\n])\1(?!`)")
 _EMPHASIS = (
-    (re.compile(r"\*\*(?=\S)([^\n]*?\S)\*\*"), "strong"),
-    (re.compile(r"__(?=\S)([^\n]*?\S)__"), "u"),  # underline, as Discord reads it
-    (re.compile(r"~~(?=\S)([^\n]*?\S)~~"), "s"),
+    # A span's text never holds its own marker: an unclosed one then costs a scan to the next
+    # marker, not to the end of the line (which made a line of them quadratic).
+    (re.compile(r"\*\*(?=\S)((?:[^\n*]|\*(?!\*))*?\S)\*\*"), "strong"),
+    (re.compile(r"__(?=\S)((?:[^\n_]|_(?!_))*?\S)__"), "u"),  # underline, as Discord reads it
+    (re.compile(r"~~(?=\S)((?:[^\n~]|~(?!~))*?\S)~~"), "s"),
     (re.compile(r"(?<![\w*])\*(?=[^\s*])([^\n*]*?[^\s*])\*(?![\w*])"), "em"),
     (re.compile(r"(?<![\w_])_(?=[^\s_])([^\n_]*?[^\s_])_(?![\w_])"), "em"),
 )

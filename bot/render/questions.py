@@ -11,20 +11,33 @@ ASKS_MARK = "❓"
 ANSWERING_MARK = "↪"
 
 
-def asks_line(question: MemberQuestion, asker: str, addressee: str, locale: str | None) -> str:
-    """The line under the asking reply: "❓ DeepSeek asks Claude: …"."""
-    return f"{ASKS_MARK} {localize(asks_line_words(question, asker, addressee), locale)}"
+def asks_line(
+    question: MemberQuestion,
+    asker: str,
+    addressee: str,
+    locale: str | None,
+    *,
+    text: str | None = None,
+) -> str:
+    """The line under the asking reply: "❓ DeepSeek asks Claude: …" (`text`: the question
+    as the medium shows it, by default as put)."""
+    said = asks_line_words(question, asker, addressee, text=text)
+    return f"{ASKS_MARK} {localize(said, locale)}"
 
 
 def asks_line_words(
-    question: MemberQuestion, asker: str | None = None, addressee: str | None = None
+    question: MemberQuestion,
+    asker: str | None = None,
+    addressee: str | None = None,
+    *,
+    text: str | None = None,
 ) -> Text:
     """ "DeepSeek asks Claude: …", by default with the personas' own names."""
     return t(
         "council.question.asks",
         asker=asker or question.asker,
         addressee=addressee or question.addressee,
-        question=question.text,
+        question=question.text if text is None else text,
     )
 
 

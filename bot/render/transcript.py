@@ -20,7 +20,7 @@ from bot.council.models import (
 )
 from bot.council.moderation import category_label, content_note
 from bot.i18n import Text, localize, t, tn
-from bot.render.questions import answering_line, asks_line
+from bot.render.questions import answering_line, asks_line, question_pairs
 from bot.render.summary import PEER_RANKING, SYNTHESIS_SECTIONS
 
 KIND_LABELS: Mapping[ReplyKind, Text] = {
@@ -91,6 +91,9 @@ def render_markdown(record: SessionRecord, locale: str | None = None) -> str:
                 stance = stances.get(reply.persona) if reply.kind is ReplyKind.ANSWER else None
                 if stance is not None and reply.status is ReplyStatus.OK:
                     lines += [_stance_line(stance, locale), ""]
+    pairs = question_pairs(record, locale)
+    if pairs:
+        lines += ["", f"## {say(t('council.summary.questions'))}", "", *(f"- {p}" for p in pairs)]
     synthesis = [r for r in record.replies if r.kind is ReplyKind.SYNTHESIS]
     lines += _synthesis_lines(s, synthesis, locale)
     return "\n".join(lines).rstrip() + "\n"

@@ -1,6 +1,8 @@
-"""The embedded SQLite store: the one place SQL lives."""
+"""The store, on SQLite (embedded) or PostgreSQL (shared): the one place SQL lives."""
 
+from bot.store.db import DRIVER_ERRORS, Dialect
 from bot.store.errors import (
+    ConstraintError,
     MigrationError,
     QuestionLimitError,
     RecordNotFoundError,
@@ -13,7 +15,10 @@ from bot.store.sessions import INTERRUPTED_REASON
 from bot.store.store import Store
 
 __all__ = [
+    "DRIVER_ERRORS",
     "INTERRUPTED_REASON",
+    "ConstraintError",
+    "Dialect",
     "Migration",
     "MigrationError",
     "QuestionLimitError",

@@ -16,8 +16,29 @@ from bot.council.models import (
 )
 from bot.store import rows
 from bot.store.base import StoreBase
-from bot.store.db import Transaction
+from bot.store.db import PerDialect, Transaction
 from bot.store.errors import QuestionLimitError, QuestionQuotaError, RecordNotFoundError
+
+# A batch of clicks passes its reply ids, and its (reply, user) pairs, as one JSON array each,
+# which each dialect unpacks with its own JSON functions.
+_KNOWN_REPLIES = PerDialect(
+    sqlite="SELECT id FROM replies WHERE id IN (SELECT value FROM json_each(?))",
+    postgresql="SELECT id FROM replies"
+    " WHERE id IN (SELECT value::bigint FROM json_array_elements_text(?::json))",
+)
+_STANDING_VOTES = PerDialect(
+    sqlite="SELECT reply_id, user_id, value FROM votes WHERE (reply_id, user_id) IN"
+    " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))",
+    postgresql="SELECT reply_id, user_id, value FROM votes WHERE (reply_id, user_id) IN"
+    " (SELECT (value->>0)::bigint, (value->>1)::bigint FROM json_array_elements(?::json))",
+)
+_VOTE_COUNTS = PerDialect(
+    sqlite="SELECT reply_id, value, COUNT(*) AS n FROM votes"
+    " WHERE reply_id IN (SELECT value FROM json_each(?)) GROUP BY reply_id, value",
+    postgresql="SELECT reply_id, value, COUNT(*) AS n FROM votes"
+    " WHERE reply_id IN (SELECT value::bigint FROM json_array_elements_text(?::json))"
+    " GROUP BY reply_id, value",
+)
 
 
 class AudienceQueries(StoreBase):
@@ -50,30 +71,15 @@ class AudienceQueries(StoreBase):
         replies = json.dumps(sorted({c.reply_id for c in clicks}))
         pairs = json.dumps(sorted({(c.reply_id, c.user_id) for c in clicks}))
         async with self._db.writing() as tx:
-            known = {
-                row["id"]
-                for row in await tx.all(
-                    "SELECT id FROM replies WHERE id IN (SELECT value FROM json_each(?))",
-                    (replies,),
-                )
-            }
+            known = {row["id"] for row in await tx.all(_KNOWN_REPLIES, (replies,))}
             standing: dict[tuple[int, int], VoteValue | None] = {
                 (row["reply_id"], row["user_id"]): VoteValue(row["value"])
-                for row in await tx.all(
-                    "SELECT reply_id, user_id, value FROM votes WHERE (reply_id, user_id) IN"
-                    " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"
-                    " FROM json_each(?))",
-                    (pairs,),
-                )
+                for row in await tx.all(_STANDING_VOTES, (pairs,))
             }
             counts: dict[int, dict[VoteValue, int]] = {
                 reply_id: dict.fromkeys(VoteValue, 0) for reply_id in known
             }
-            for row in await tx.all(
-                "SELECT reply_id, value, COUNT(*) AS n FROM votes"
-                " WHERE reply_id IN (SELECT value FROM json_each(?)) GROUP BY reply_id, value",
-                (replies,),
-            ):
+            for row in await tx.all(_VOTE_COUNTS, (replies,)):
                 counts[row["reply_id"]][VoteValue(row["value"])] = row["n"]
             outcomes: list[VoteOutcome | RecordNotFoundError] = []
             for click in clicks:
@@ -151,7 +157,8 @@ class AudienceQueries(StoreBase):
         async with self._db.reading() as tx:
             found = await tx.all(
                 "SELECT r.id AS reply_id,"
-                " COALESCE(SUM(v.value = :up), 0) AS up, COALESCE(SUM(v.value = :down), 0) AS down"
+                " COALESCE(SUM(CASE WHEN v.value = :up THEN 1 ELSE 0 END), 0) AS up,"
+                " COALESCE(SUM(CASE WHEN v.value = :down THEN 1 ELSE 0 END), 0) AS down"
                 " FROM replies AS r LEFT JOIN votes AS v ON v.reply_id = r.id"
                 " WHERE r.session_id = :session GROUP BY r.id ORDER BY r.id",
                 {"session": session_id, "up": VoteValue.UP, "down": VoteValue.DOWN},
@@ -187,7 +194,7 @@ class AudienceQueries(StoreBase):
         counts and the insert share one transaction, so quick repeats can't pass them.
 
         Raises:
-            sqlite3.IntegrityError: the session does not exist.
+            ConstraintError: the session does not exist.
             QuestionLimitError: the member already has `max_pending` questions waiting.
             QuestionQuotaError: the member has already asked `max_asked` questions.
         """
@@ -250,7 +257,8 @@ class AudienceQueries(StoreBase):
 
 async def _counts(tx: Transaction, reply_id: int) -> tuple[int, int]:
     row = await tx.one(
-        "SELECT COALESCE(SUM(value = :up), 0), COALESCE(SUM(value = :down), 0)"
+        "SELECT COALESCE(SUM(CASE WHEN value = :up THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN value = :down THEN 1 ELSE 0 END), 0)"
         " FROM votes WHERE reply_id = :reply",
         {"reply": reply_id, "up": VoteValue.UP, "down": VoteValue.DOWN},
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 
 from bot.council.models import PermanentCouncil, Session, SessionStatus
 from bot.store import rows
 from bot.store.base import StoreBase
+from bot.store.db import Row
 from bot.store.errors import RecordNotFoundError
 
 
@@ -33,7 +33,7 @@ class CouncilQueries(StoreBase):
         """Save a named council for the guild.
 
         Raises:
-            sqlite3.IntegrityError: the guild already has a council of that name (any case).
+            ConstraintError: the guild already has a council of that name (any case).
         """
         async with self._db.writing() as tx:
             council_id = await tx.insert(
@@ -111,7 +111,7 @@ class CouncilQueries(StoreBase):
         return [rows.session_from_row(row) for row in found]
 
 
-def _council(row: sqlite3.Row) -> PermanentCouncil:
+def _council(row: Row) -> PermanentCouncil:
     return PermanentCouncil(
         id=row["id"],
         guild_id=row["guild_id"],

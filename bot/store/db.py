@@ -1,10 +1,15 @@
-"""The store's one aiosqlite connection: pragmas and serialized transactions.
+"""The store's database interface, and its SQLite implementation: one aiosqlite connection.
 
-Every statement, read or write, runs inside a transaction taken under one `asyncio.Lock`.
-A single SQLite connection has a single transaction, so a read slipped between the awaits of
-someone else's write would see rows that may yet be rolled back. Taking the lock for reads too
-costs little: aiosqlite runs one connection's statements one at a time anyway, and no write
-holds the lock for longer than a few statements.
+`Database` hands out `Transaction`s; the store's methods speak only to these two, so the same
+methods run on SQLite (here) and on PostgreSQL (`bot.store.postgres`). A statement is plain
+SQL with `?` or `:name` parameters; where the dialects differ, a `PerDialect` holds both
+versions and the transaction picks its own.
+
+On SQLite every statement, read or write, runs inside a transaction taken under one
+`asyncio.Lock`. A single SQLite connection has a single transaction, so a read slipped between
+the awaits of someone else's write would see rows that may yet be rolled back. Taking the lock
+for reads too costs little: aiosqlite runs one connection's statements one at a time anyway,
+and no write holds the lock for longer than a few statements.
 Writes open with BEGIN IMMEDIATE so that, against another connection to the same file, they
 wait (up to the busy timeout) for the write lock up front instead of failing half-way.
 """
@@ -14,16 +19,70 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import Any, Protocol, overload
 
 import aiosqlite
+import asyncpg
+
+from bot.store.errors import ConstraintError
 
 log = logging.getLogger(__name__)
 
 SqlValue = int | float | str | bytes | None
 Params = Mapping[str, SqlValue] | Sequence[SqlValue]
+
+DRIVER_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.Error,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+)
+"""What either database driver raises when the database itself fails (locked, unreachable,
+gone); constraint breaks raise `ConstraintError` instead."""
+
+
+class Dialect(StrEnum):
+    """The SQL a database speaks."""
+
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+
+@dataclass(frozen=True, slots=True)
+class PerDialect:
+    """One statement written for each dialect, where SQLite and PostgreSQL differ."""
+
+    sqlite: str
+    postgresql: str
+
+    def text(self, dialect: Dialect) -> str:
+        """The version for `dialect`."""
+        return self.sqlite if dialect is Dialect.SQLITE else self.postgresql
+
+
+Sql = str | PerDialect
+"""A statement: the same text for both dialects, or one text each."""
+
+
+def sql_for(sql: Sql, dialect: Dialect) -> str:
+    """The text of `sql` in `dialect`."""
+    return sql if isinstance(sql, str) else sql.text(dialect)
+
+
+class Row(Protocol):
+    """A result row, by column name or position (sqlite3.Row and asyncpg.Record both are)."""
+
+    @overload
+    def __getitem__(self, key: str, /) -> Any: ...
+    @overload
+    def __getitem__(self, key: int, /) -> Any: ...
+    def __iter__(self) -> Iterator[Any]: ...
 
 
 def where_all(conditions: Mapping[str, SqlValue]) -> tuple[str, dict[str, SqlValue]]:
@@ -110,41 +169,105 @@ async def enforce_foreign_keys(conn: aiosqlite.Connection) -> None:
     await conn.execute_fetchall("PRAGMA foreign_keys = ON")
 
 
-class Transaction:
-    """Statements inside one open transaction; obtained from `Database.reading/writing`."""
+class Transaction(ABC):
+    """Statements inside one open transaction; obtained from `Database.reading/writing`.
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+    Raises (from every method):
+        ConstraintError: the statement breaks a foreign key, unique or check constraint.
+    """
 
-    async def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    dialect: Dialect
+
+    async def one(self, sql: Sql, params: Params = ()) -> Row | None:
         """The first row of a query, or None."""
         rows = await self.all(sql, params)
         return rows[0] if rows else None
 
-    async def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    @abstractmethod
+    async def all(self, sql: Sql, params: Params = ()) -> list[Row]:
         """Every row of a query."""
-        return list(await self._conn.execute_fetchall(sql, params))
 
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run an INSERT and return the new row's id."""
-        row = await self._conn.execute_insert(sql, params)
+    @abstractmethod
+    async def insert(self, sql: Sql, params: Params = ()) -> int:
+        """Run an INSERT into a table with an `id` key and return the new row's id."""
+
+    @abstractmethod
+    async def run(self, sql: Sql, params: Params = ()) -> int:
+        """Run a statement and return how many rows it changed."""
+
+    @abstractmethod
+    async def run_many(self, sql: Sql, params: Iterable[Params]) -> int:
+        """Run one statement once per parameter set; return how many rows changed in all."""
+
+
+class Database(ABC):
+    """Owns the transactions of one database; closed by whoever opened it."""
+
+    dialect: Dialect
+
+    @abstractmethod
+    def reading(self) -> AbstractAsyncContextManager[Transaction]:
+        """A consistent snapshot for several queries."""
+
+    @abstractmethod
+    def writing(self) -> AbstractAsyncContextManager[Transaction]:
+        """One atomic write, serialized with every other write to the database: committed
+        when the block ends, rolled back if it raises."""
+
+    @abstractmethod
+    async def query(self, sql: Sql, params: Params = ()) -> list[Row]:
+        """The rows of one read statement, run as its own consistent snapshot."""
+
+
+@contextmanager
+def _constraints() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        raise ConstraintError(_sqlite_constraint(str(exc)), str(exc)) from exc
+
+
+def _sqlite_constraint(message: str) -> str:
+    for kind in ("FOREIGN KEY", "UNIQUE", "CHECK", "NOT NULL"):
+        if message.startswith(kind):
+            return kind.lower()
+    return "integrity"
+
+
+class SqliteTransaction(Transaction):
+    """A transaction on the store's aiosqlite connection."""
+
+    dialect = Dialect.SQLITE
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def all(self, sql: Sql, params: Params = ()) -> list[Row]:
+        with _constraints():
+            return list(await self._conn.execute_fetchall(sql_for(sql, self.dialect), params))
+
+    async def insert(self, sql: Sql, params: Params = ()) -> int:
+        with _constraints():
+            row = await self._conn.execute_insert(sql_for(sql, self.dialect), params)
         if row is None:
             raise RuntimeError(f"INSERT returned no row id: {sql}")
         return int(row[0])
 
-    async def run(self, sql: str, params: Params = ()) -> int:
-        """Run a statement and return how many rows it changed."""
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.rowcount
+    async def run(self, sql: Sql, params: Params = ()) -> int:
+        with _constraints():
+            async with self._conn.execute(sql_for(sql, self.dialect), params) as cursor:
+                return cursor.rowcount
 
-    async def run_many(self, sql: str, params: Iterable[Params]) -> int:
-        """Run one statement once per parameter set; return how many rows changed in all."""
-        async with self._conn.executemany(sql, params) as cursor:
-            return cursor.rowcount
+    async def run_many(self, sql: Sql, params: Iterable[Params]) -> int:
+        with _constraints():
+            async with self._conn.executemany(sql_for(sql, self.dialect), params) as cursor:
+                return cursor.rowcount
 
 
-class Database:
+class SqliteDatabase(Database):
     """Owns the connection's transactions; the connection itself is closed by whoever opened it."""
+
+    dialect = Dialect.SQLITE
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
@@ -156,14 +279,14 @@ class Database:
         async with self._lock, self._transaction("BEGIN DEFERRED") as tx:
             yield tx
 
-    async def query(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def query(self, sql: Sql, params: Params = ()) -> list[Row]:
         """The rows of one read statement, which SQLite runs as its own consistent snapshot.
 
         Under the lock no other caller's transaction is open on this connection, so a lone
         statement needs no BEGIN/COMMIT: one round trip to aiosqlite's thread instead of three.
         """
         async with self._lock:
-            return list(await self._conn.execute_fetchall(sql, params))
+            return list(await self._conn.execute_fetchall(sql_for(sql, self.dialect), params))
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[Transaction]:
@@ -178,7 +301,7 @@ class Database:
         # rollback() is a no-op when no transaction is open (BEGIN failed or COMMIT went through).
         try:
             await self._conn.execute_fetchall(begin)
-            yield Transaction(self._conn)
+            yield SqliteTransaction(self._conn)
             await self._conn.commit()
         except BaseException:
             await self._conn.rollback()

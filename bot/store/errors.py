@@ -1,4 +1,5 @@
-"""What the store raises on purpose, on top of sqlite3's own errors for broken constraints."""
+"""What the store raises on purpose: its own errors, and one for broken constraints on either
+database."""
 
 from __future__ import annotations
 
@@ -47,8 +48,8 @@ class SchemaTooNewError(StoreError, UserFacingError):
     def __init__(self, path: str, found: int, known: int) -> None:
         super().__init__(
             f"The database {path} has schema version {found}, but this version of Council only "
-            f"knows schema versions up to {known}. Upgrade Council, or point COUNCIL_DB at "
-            "another file; the database was not changed."
+            f"knows schema versions up to {known}. Upgrade Council, or point COUNCIL_DB (or "
+            "DATABASE_URL) at another database; the database was not changed."
         )
         self.found = found
         self.known = known
@@ -64,3 +65,12 @@ class SchemaTooOldError(StoreError, UserFacingError):
         )
         self.found = found
         self.known = known
+
+
+class ConstraintError(StoreError):
+    """A write broke a constraint of the schema: a missing parent (foreign key), a taken
+    unique value, or a value a check refuses. Nothing of the write was kept."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind} constraint failed: {detail}")
+        self.kind = kind

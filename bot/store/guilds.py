@@ -84,7 +84,7 @@ class GuildQueries(StoreBase):
         """Record a host action, stamped now.
 
         Raises:
-            sqlite3.IntegrityError: `session_id` names no session.
+            ConstraintError: `session_id` names no session.
         """
         async with self._db.writing() as tx:
             entry_id = await tx.insert(

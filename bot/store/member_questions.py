@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
-from bot.council.models import MemberQuestion
+from bot.council.models import MemberQuestion, Reply
 from bot.store.base import StoreBase
+from bot.store.db import Row
 
 
 class MemberQuestionQueries(StoreBase):
@@ -51,6 +51,26 @@ class MemberQuestionQueries(StoreBase):
                     (round_number, reply_id, question_id),
                 )
 
+    async def questions_put_in(self, reply: Reply) -> list[MemberQuestion]:
+        """The questions a reply put to other members, in the order put."""
+        async with self._db.reading() as tx:
+            found = await tx.all(
+                "SELECT * FROM member_questions WHERE session_id = ? AND asked_in_reply = ?"
+                " ORDER BY id",
+                (reply.session_id, reply.id),
+            )
+        return [_question(row) for row in found]
+
+    async def set_member_questions_message(
+        self, question_ids: Iterable[int], message_id: int
+    ) -> None:
+        """Record the Discord message that shows these questions."""
+        async with self._db.writing() as tx:
+            await tx.run_many(
+                "UPDATE member_questions SET message_id = ? WHERE id = ?",
+                [(message_id, question_id) for question_id in question_ids],
+            )
+
     async def member_questions(self, session_id: int) -> list[MemberQuestion]:
         """Every question members put to each other in the session, in the order put."""
         async with self._db.reading() as tx:
@@ -60,7 +80,7 @@ class MemberQuestionQueries(StoreBase):
         return [_question(row) for row in found]
 
 
-def _question(row: sqlite3.Row) -> MemberQuestion:
+def _question(row: Row) -> MemberQuestion:
     return MemberQuestion(
         id=row["id"],
         session_id=row["session_id"],
@@ -71,4 +91,5 @@ def _question(row: sqlite3.Row) -> MemberQuestion:
         asked_in_reply=row["asked_in_reply"],
         answered_in_round=row["answered_in_round"],
         answer_reply_id=row["answer_reply_id"],
+        message_id=row["message_id"],
     )

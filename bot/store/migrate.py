@@ -1,9 +1,11 @@
 """Numbered SQL migrations, applied in order and tracked with `PRAGMA user_version`.
 
 Files live in `bot/store/migrations/` as `NNNN_name.sql`, numbered from 0001 without gaps and
-never edited once released. Each is applied in its own BEGIN IMMEDIATE transaction together
-with the new `user_version`, so a failing migration leaves the database exactly as it was, and
-two processes opening the same file at once apply each migration only once.
+never edited once released; their PostgreSQL twins, with the same numbers and names, live in
+`bot/store/migrations/postgresql/` and are run by `bot.store.postgres`. Each is applied in its
+own BEGIN IMMEDIATE transaction together with the new `user_version`, so a failing migration
+leaves the database exactly as it was, and two processes opening the same file at once apply
+each migration only once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from importlib.resources.abc import Traversable
 
 import aiosqlite
 
+from bot.store.db import Dialect
 from bot.store.errors import MigrationError, SchemaTooNewError
 
 log = logging.getLogger(__name__)
@@ -34,9 +37,12 @@ class Migration:
     sql: str
 
 
-def bundled_migrations() -> list[Migration]:
-    """The migrations shipped with this package, in order."""
-    return load_migrations(files("bot.store").joinpath("migrations"))
+def bundled_migrations(dialect: Dialect = Dialect.SQLITE) -> list[Migration]:
+    """The migrations shipped with this package for `dialect`, in order."""
+    folder = files("bot.store").joinpath("migrations")
+    if dialect is Dialect.POSTGRESQL:
+        folder = folder.joinpath("postgresql")
+    return load_migrations(folder)
 
 
 def load_migrations(directory: Traversable) -> list[Migration]:
@@ -129,7 +135,7 @@ async def _apply(
     label = f"{migration.version:04d}_{migration.name}"
     statements = split_statements(migration.sql)
     try:
-        # Inside the try for the same reason as in db.Database: a cancelled BEGIN still runs.
+        # Inside the try for the same reason as in db.SqliteDatabase: a cancelled BEGIN still runs.
         await conn.execute_fetchall("BEGIN IMMEDIATE")
         # Another process may have migrated between our first look and taking the write lock.
         current = await schema_version(conn)

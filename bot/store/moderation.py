@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.council.models import Moderation, Reply, ReplyStatus
 from bot.council.moderation import ModerationPolicy, ModerationRule, RuleAction, RuleKind
 from bot.store import rows
 from bot.store.base import StoreBase, load_reply
+from bot.store.db import Row
 from bot.store.errors import RecordNotFoundError
 
 
@@ -42,7 +41,7 @@ class ModerationQueries(StoreBase):
         """Add a rule to the guild's policy, as given (the caller validated it).
 
         Raises:
-            sqlite3.IntegrityError: the guild has this rule already.
+            ConstraintError: the guild has this rule already.
         """
         async with self._db.writing() as tx:
             rule_id = await tx.insert(
@@ -109,7 +108,7 @@ class ModerationQueries(StoreBase):
             found = await tx.all(
                 "SELECT r.* FROM replies AS r JOIN sessions AS s ON s.id = r.session_id"
                 " WHERE r.status = :withheld AND s.guild_id = :guild"
-                " AND (:session IS NULL OR r.session_id = :session)"
+                " AND (CAST(:session AS BIGINT) IS NULL OR r.session_id = :session)"
                 " ORDER BY r.id DESC LIMIT :limit",
                 {
                     "withheld": ReplyStatus.WITHHELD,
@@ -137,7 +136,7 @@ class ModerationQueries(StoreBase):
             row = await tx.one(
                 "SELECT COUNT(*) FROM replies AS r JOIN sessions AS s ON s.id = r.session_id"
                 " WHERE r.status = :withheld AND s.guild_id = :guild"
-                " AND (:session IS NULL OR r.session_id = :session)",
+                " AND (CAST(:session AS BIGINT) IS NULL OR r.session_id = :session)",
                 {"withheld": ReplyStatus.WITHHELD, "guild": guild_id, "session": session_id},
             )
         return 0 if row is None else int(row[0])
@@ -166,7 +165,7 @@ class ModerationQueries(StoreBase):
         return reply
 
 
-def _rule_from_row(row: sqlite3.Row) -> ModerationRule:
+def _rule_from_row(row: Row) -> ModerationRule:
     return ModerationRule(
         id=row["id"],
         guild_id=row["guild_id"],

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
 from bot.council.models import GuildHalt, Session
 from bot.store import rows
 from bot.store.base import StoreBase, load_session
+from bot.store.db import Row
 from bot.store.errors import RecordNotFoundError
 
 
@@ -74,7 +74,7 @@ class OversightQueries(StoreBase):
         return [rows.from_db_time(row["started_at"]) for row in found]
 
 
-def _halt(row: sqlite3.Row) -> GuildHalt:
+def _halt(row: Row) -> GuildHalt:
     return GuildHalt(
         guild_id=row["guild_id"],
         reason=row["reason"],

@@ -13,11 +13,13 @@ from bot.store.base import StoreBase, find_reply, load_reply
 class ReplyQueries(StoreBase):
     """Replies and their message ids."""
 
-    async def add_reply(self, new: NewReply) -> Reply:
-        """Store a reply (or a member's failure to reply), created now.
+    async def add_reply(self, new: NewReply, asks: Sequence[tuple[str, str]] = ()) -> Reply:
+        """Store a reply (or a member's failure to reply), created now, with the questions
+        it puts to other members (addressee persona, question) in the same transaction, so that
+        a restart never keeps the one without the other.
 
         Raises:
-            sqlite3.IntegrityError: the session does not exist.
+            ConstraintError: the session does not exist.
         """
         async with self._db.writing() as tx:
             reply_id = await tx.insert(
@@ -51,6 +53,15 @@ class ReplyQueries(StoreBase):
                     "moderation_rule": new.moderation_rule,
                 },
             )
+            if asks:
+                await tx.run_many(
+                    "INSERT INTO member_questions (session_id, asker, addressee, text, round_asked,"
+                    " asked_in_reply) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (new.session_id, new.persona, addressee, text, new.round_number, reply_id)
+                        for addressee, text in asks
+                    ],
+                )
             return await load_reply(tx, reply_id)
 
     async def set_reply_messages(self, reply_id: int, message_ids: Sequence[int]) -> Reply:
@@ -58,7 +69,7 @@ class ReplyQueries(StoreBase):
 
         Raises:
             RecordNotFoundError: no such reply.
-            sqlite3.IntegrityError: a message id already belongs to another reply.
+            ConstraintError: a message id already belongs to another reply.
         """
         async with self._db.writing() as tx:
             await load_reply(tx, reply_id)
@@ -88,17 +99,19 @@ class ReplyQueries(StoreBase):
     async def replies(self, session_id: int, round_number: int | None = None) -> list[Reply]:
         """The session's replies in the order they were stored, optionally of one round only."""
         # One pair of static statements for both cases: the index on (session_id, round_number)
-        # still narrows to the session, and a session holds only tens of replies.
+        # still narrows to the session, and a session holds only tens of replies. (The CAST
+        # tells PostgreSQL the type of a parameter it would otherwise first meet in IS NULL.)
         async with self._db.reading() as tx:
             found = await tx.all(
                 "SELECT * FROM replies WHERE session_id = :session"
-                " AND (:round IS NULL OR round_number = :round) ORDER BY id",
+                " AND (CAST(:round AS BIGINT) IS NULL OR round_number = :round) ORDER BY id",
                 {"session": session_id, "round": round_number},
             )
             messages = await tx.all(
                 "SELECT m.reply_id, m.message_id FROM reply_messages AS m"
                 " JOIN replies AS r ON r.id = m.reply_id WHERE r.session_id = :session"
-                " AND (:round IS NULL OR r.round_number = :round) ORDER BY m.reply_id, m.position",
+                " AND (CAST(:round AS BIGINT) IS NULL OR r.round_number = :round)"
+                " ORDER BY m.reply_id, m.position",
                 {"session": session_id, "round": round_number},
             )
         by_reply: defaultdict[int, list[int]] = defaultdict(list)

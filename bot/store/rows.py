@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -18,6 +17,7 @@ from bot.council.models import (
     Session,
     Vote,
 )
+from bot.store.db import Row
 
 
 def to_db_time(moment: datetime) -> str:
@@ -45,7 +45,7 @@ def from_db_time_or_none(text: str | None) -> datetime | None:
     return None if text is None else from_db_time(text)
 
 
-def session_from_row(row: sqlite3.Row) -> Session:
+def session_from_row(row: Row) -> Session:
     """A `sessions` row as a Session."""
     return Session(
         id=row["id"],
@@ -77,7 +77,7 @@ def session_from_row(row: sqlite3.Row) -> Session:
     )
 
 
-def member_from_row(row: sqlite3.Row) -> Member:
+def member_from_row(row: Row) -> Member:
     """A `members` row as a Member."""
     return Member(
         session_id=row["session_id"],
@@ -93,7 +93,7 @@ def member_from_row(row: sqlite3.Row) -> Member:
     )
 
 
-def round_from_row(row: sqlite3.Row) -> Round:
+def round_from_row(row: Row) -> Round:
     """A `rounds` row as a Round."""
     return Round(
         session_id=row["session_id"],
@@ -105,7 +105,7 @@ def round_from_row(row: sqlite3.Row) -> Round:
     )
 
 
-def reply_from_row(row: sqlite3.Row, message_ids: Iterable[int] = ()) -> Reply:
+def reply_from_row(row: Row, message_ids: Iterable[int] = ()) -> Reply:
     """A `replies` row, with its Discord message ids in posting order, as a Reply."""
     return Reply(
         id=row["id"],
@@ -133,7 +133,7 @@ def reply_from_row(row: sqlite3.Row, message_ids: Iterable[int] = ()) -> Reply:
     )
 
 
-def vote_from_row(row: sqlite3.Row) -> Vote:
+def vote_from_row(row: Row) -> Vote:
     """A `votes` row as a Vote."""
     return Vote(
         reply_id=row["reply_id"],
@@ -143,7 +143,7 @@ def vote_from_row(row: sqlite3.Row) -> Vote:
     )
 
 
-def question_from_row(row: sqlite3.Row) -> AudienceQuestion:
+def question_from_row(row: Row) -> AudienceQuestion:
     """An `audience_questions` row as an AudienceQuestion."""
     return AudienceQuestion(
         id=row["id"],
@@ -162,7 +162,7 @@ def settings_to_json(settings: GuildSettings) -> str:
     return settings.model_dump_json(exclude={"guild_id"})
 
 
-def settings_from_row(row: sqlite3.Row) -> GuildSettings:
+def settings_from_row(row: Row) -> GuildSettings:
     """A `guild_settings` row as GuildSettings, validated (unknown old keys are ignored)."""
     blob = json.loads(row["settings_json"])
     if not isinstance(blob, dict):
@@ -170,7 +170,7 @@ def settings_from_row(row: sqlite3.Row) -> GuildSettings:
     return GuildSettings.model_validate({**blob, "guild_id": row["guild_id"]})
 
 
-def override_from_row(row: sqlite3.Row) -> PersonaOverride:
+def override_from_row(row: Row) -> PersonaOverride:
     """A `persona_overrides` row as a PersonaOverride."""
     return PersonaOverride(
         guild_id=row["guild_id"],
@@ -184,7 +184,7 @@ def override_from_row(row: sqlite3.Row) -> PersonaOverride:
     )
 
 
-def audit_from_row(row: sqlite3.Row) -> AuditEntry:
+def audit_from_row(row: Row) -> AuditEntry:
     """An `audit_log` row as an AuditEntry."""
     return AuditEntry(
         id=row["id"],

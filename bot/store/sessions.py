@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.council.models import Member, NewSession, Round, Session, SessionStatus
-from bot.i18n import localize, t
+from bot.i18n import t
 from bot.store import rows
 from bot.store.base import StoreBase, load_session
 from bot.store.db import Params, SqlValue, Transaction, where_all
@@ -174,29 +174,12 @@ class SessionQueries(StoreBase):
             (message_id, session_id),
         )
 
-    async def mark_running_sessions_interrupted(self) -> list[Session]:
-        """Pause every running session, as start-up must after a crash; return them paused."""
-        async with self._db.writing() as tx:
-            found = await tx.all(
-                "SELECT id, locale FROM sessions WHERE status = ? ORDER BY id",
-                (SessionStatus.RUNNING,),
-            )
-            for row in found:
-                await tx.run(
-                    "UPDATE sessions SET status = ?, stop_reason = ? WHERE id = ?",
-                    (SessionStatus.PAUSED, localize(INTERRUPTED_REASON, row["locale"]), row["id"]),
-                )
-            paused = [await load_session(tx, row["id"]) for row in found]
-        if paused:
-            log.info("paused %d session(s) interrupted by a restart", len(paused))
-        return paused
-
     async def add_members(self, session_id: int, members: Sequence[Member]) -> None:
         """Seat these members in the session, all or none.
 
         Raises:
             ValueError: a member belongs to another session.
-            sqlite3.IntegrityError: no such session, or a position or persona is taken.
+            ConstraintError: no such session, or a position or persona is taken.
         """
         strays = [m.persona for m in members if m.session_id != session_id]
         if strays:

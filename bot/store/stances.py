@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.council.models import Stance
 from bot.store.base import StoreBase
+from bot.store.db import Row
 
 
 class StanceQueries(StoreBase):
@@ -45,7 +44,7 @@ class StanceQueries(StoreBase):
             f"SELECT {who} AS who, COUNT(*) AS stated, SUM(st.is_changed) AS changed"  # noqa: S608
             " FROM stances AS st JOIN sessions AS s ON s.id = st.session_id"
             " JOIN members AS m ON m.session_id = st.session_id AND m.persona = st.persona"
-            " WHERE st.round_number > 1 AND (:guild IS NULL OR s.guild_id = :guild)"
+            " WHERE st.round_number > 1 AND (CAST(:guild AS BIGINT) IS NULL OR s.guild_id = :guild)"
             f" GROUP BY {who}"
         )
         async with self._db.reading() as tx:
@@ -53,7 +52,7 @@ class StanceQueries(StoreBase):
         return {row["who"]: (int(row["stated"]), int(row["changed"] or 0)) for row in found}
 
 
-def _stance(row: sqlite3.Row) -> Stance:
+def _stance(row: Row) -> Stance:
     return Stance(
         session_id=row["session_id"],
         round_number=row["round_number"],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,19 +11,21 @@ from bot.council.models import MemberRole, ReplyKind, ReplyStatus, VoteValue
 from bot.council.standings import EntryVotes, RoundVotes
 from bot.store import rows
 from bot.store.base import StoreBase
-from bot.store.db import SqlValue
+from bot.store.db import Row, SqlValue
 
 # Each counted answer with its votes summed, in one pass over the history: every join is an
 # index lookup, and grouping by the reply follows the scan, so SQLite needs no sort. Two
 # statements rather than "(:guild IS NULL OR ...)", so that one guild's history is read
-# through the sessions' guild index instead of a scan of every reply.
+# through the sessions' guild index instead of a scan of every reply. The member's columns are
+# grouped too, as PostgreSQL wants (each reply has one member, so the groups stay the same).
 _TALLY_COLUMNS = """SELECT r.session_id, r.round_number, r.persona, m.model, m.position,
-       COALESCE(SUM(v.value = :up), 0) AS up, COALESCE(SUM(v.value = :down), 0) AS down"""
+       COALESCE(SUM(CASE WHEN v.value = :up THEN 1 ELSE 0 END), 0) AS up,
+       COALESCE(SUM(CASE WHEN v.value = :down THEN 1 ELSE 0 END), 0) AS down"""
 _TALLY_REST = """JOIN members AS m ON m.session_id = r.session_id AND m.persona = r.persona
 LEFT JOIN votes AS v ON v.reply_id = r.id
-WHERE {guild}(:since IS NULL OR s.started_at >= :since)
+WHERE {guild}(CAST(:since AS TEXT) IS NULL OR s.started_at >= :since)
   AND r.kind = :answer AND r.status = :ok AND r.is_flagged = 0 AND m.role = :member
-GROUP BY r.id"""
+GROUP BY r.id, m.model, m.position"""
 
 _ANSWER_TALLIES = f"""{_TALLY_COLUMNS}
 FROM replies AS r
@@ -77,10 +78,10 @@ class StatsQueries(StoreBase):
         return await asyncio.to_thread(_group_rounds, found)
 
 
-def _group_rounds(found: Sequence[sqlite3.Row]) -> list[RoundVotes]:
+def _group_rounds(found: Sequence[Row]) -> list[RoundVotes]:
     """The tally rows (session, round, persona, model, position, up, down) as voted rounds."""
     by_round: dict[tuple[int, int], list[_Tally]] = defaultdict(list)
-    # Plain tuples: unpacking sqlite3.Row is slow.
+    # Plain tuples: unpacking Row is slow.
     for session_id, number, persona, model, position, up, down in map(tuple, found):
         by_round[session_id, number].append((position, persona, model, up, down))
     voted: list[RoundVotes] = []

@@ -2,15 +2,16 @@
 
 Open it once in `__main__` and hand it to whoever needs it::
 
-    async with Store.open(settings.council_db) as store:
+    async with Store.open(settings.store_location) as store:
         session = await store.create_session(NewSession(topic="Is P = NP?"))
 
 The methods are grouped by concern in sibling modules (`sessions`, `replies`, `audience`,
 `guilds`); `Store` assembles them and owns opening and closing. They return the models of
 `bot.council.models`, never rows. Changing a record that does not exist raises
 `RecordNotFoundError`; inserting a child of a missing parent (a reply for an unknown session)
-breaks a foreign key and raises `sqlite3.IntegrityError`. See `bot.store.db` for how concurrent
-callers are serialized.
+breaks a foreign key and raises `ConstraintError`. The database is a SQLite file (the embedded
+default) or a PostgreSQL server that several bot processes share; see `bot.store.db` and
+`bot.store.postgres` for how concurrent callers are serialized on each.
 """
 
 from __future__ import annotations
@@ -23,17 +24,22 @@ from pathlib import Path
 from typing import Self
 
 from bot.council.models import SessionRecord, utcnow
+from bot.database_url import is_postgres_url, redact
+from bot.store import postgres
 from bot.store.audience import AudienceQueries
+from bot.store.challenges import ChallengeQueries
 from bot.store.councils import CouncilQueries
 from bot.store.db import (
     DEFAULT_BUSY_TIMEOUT_S,
-    Database,
+    Dialect,
+    SqliteDatabase,
     connect,
     connect_read_only,
     enforce_foreign_keys,
 )
 from bot.store.errors import RecordNotFoundError, SchemaTooNewError, SchemaTooOldError
 from bot.store.guilds import GuildQueries
+from bot.store.leases import LeaseQueries
 from bot.store.member_questions import MemberQuestionQueries
 from bot.store.migrate import Migration, bundled_migrations, migrate, schema_version
 from bot.store.moderation import ModerationQueries
@@ -57,50 +63,90 @@ class Store(
     OversightQueries,
     ModerationQueries,
     MemberQuestionQueries,
+    ChallengeQueries,
+    LeaseQueries,
 ):
-    """Council's embedded SQLite database. Create it with `Store.open`."""
+    """Council's database. Create it with `Store.open`."""
+
+    @property
+    def dialect(self) -> Dialect:
+        """The SQL the database speaks: SQLite's or PostgreSQL's."""
+        return self._db.dialect
 
     @classmethod
     @asynccontextmanager
     async def open(
         cls,
-        path: Path | str,
+        location: Path | str,
         *,
         migrations: Sequence[Migration] | None = None,
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
         now: Callable[[], datetime] = utcnow,
     ) -> AsyncIterator[Self]:
-        """Open (creating if needed) and migrate the database at `path`; close it on exit.
+        """Open (creating if needed) and migrate the database at `location`; close it on exit.
 
         Args:
-            path: The SQLite file; its folder is created if missing.
-            migrations: The schema steps to apply; the bundled ones unless a test says otherwise.
+            location: A `postgresql://` URL, or the SQLite file (its folder is created if
+                missing).
+            migrations: The schema steps to apply (in the database's dialect); the bundled ones
+                unless a test says otherwise.
             busy_timeout_s: How long a write waits while another process writes the same file.
             now: The clock for every timestamp the store sets; must return aware datetimes.
 
         Raises:
-            SchemaTooNewError: the file was written by a newer Council; it is left untouched.
+            SchemaTooNewError: the database was written by a newer Council; it is left untouched.
             MigrationError: a migration failed and was rolled back.
+            OSError, asyncpg.PostgresError, ValueError: the PostgreSQL server can't be reached,
+                refuses the connection, or the URL is malformed.
         """
-        path = Path(path)
+        if is_postgres_url(location):
+            async with cls._open_postgres(str(location), migrations=migrations, now=now) as store:
+                yield store
+            return
+        path = Path(location)
         steps = bundled_migrations() if migrations is None else migrations
         conn = await connect(path, busy_timeout_s=busy_timeout_s)
         try:
             version = await migrate(conn, steps, path=str(path))
             await enforce_foreign_keys(conn)
             log.debug("opened store %s at schema version %d", path, version)
-            yield cls(Database(conn), now=now)
+            yield cls(SqliteDatabase(conn), now=now)
         finally:
             await conn.close()
 
     @classmethod
     @asynccontextmanager
+    async def _open_postgres(
+        cls,
+        url: str,
+        *,
+        migrations: Sequence[Migration] | None,
+        now: Callable[[], datetime],
+        read_only: bool = False,
+    ) -> AsyncIterator[Self]:
+        steps = bundled_migrations(Dialect.POSTGRESQL) if migrations is None else migrations
+        label = redact(url)
+        pool = await postgres.open_pool(url, read_only=read_only)
+        try:
+            if read_only:
+                async with pool.acquire() as conn:
+                    version = await postgres.schema_version(conn)
+                _check_current(label, version, len(steps))
+            else:
+                version = await postgres.migrate(pool, steps, label=label)
+            log.debug("opened store %s at schema version %d", label, version)
+            yield cls(postgres.PgDatabase(pool), now=now)
+        finally:
+            await pool.close()
+
+    @classmethod
+    @asynccontextmanager
     async def open_read_only(
-        cls, path: Path | str, *, migrations: Sequence[Migration] | None = None
+        cls, location: Path | str, *, migrations: Sequence[Migration] | None = None
     ) -> AsyncIterator[Self]:
         """Open an existing, current database for reading only; close it on exit.
 
-        For tools that look while the bot may be running: the file is never created or
+        For tools that look while the bot may be running: the database is never created or
         migrated, and any write through the store fails.
 
         Raises:
@@ -108,17 +154,20 @@ class Store(
             sqlite3.DatabaseError: the file is not a SQLite database.
             SchemaTooOldError: the file needs migrations this Council would apply on `open`.
             SchemaTooNewError: the file was written by a newer Council.
+            OSError, asyncpg.PostgresError, ValueError: as for `open`, on PostgreSQL.
         """
-        path = Path(path)
+        if is_postgres_url(location):
+            async with cls._open_postgres(
+                str(location), migrations=migrations, now=utcnow, read_only=True
+            ) as store:
+                yield store
+            return
+        path = Path(location)
         known = len(bundled_migrations() if migrations is None else migrations)
         conn = await connect_read_only(path)
         try:
-            version = await schema_version(conn)
-            if version > known:
-                raise SchemaTooNewError(str(path), version, known)
-            if version < known:
-                raise SchemaTooOldError(str(path), version, known)
-            yield cls(Database(conn))
+            _check_current(str(path), await schema_version(conn), known)
+            yield cls(SqliteDatabase(conn))
         finally:
             await conn.close()
 
@@ -141,3 +190,11 @@ class Store(
             stances=tuple(await self.stances(session_id)),
             member_questions=tuple(await self.member_questions(session_id)),
         )
+
+
+def _check_current(label: str, version: int, known: int) -> None:
+    """Refuse, for a read-only look, a database at another schema version than this code's."""
+    if version > known:
+        raise SchemaTooNewError(label, version, known)
+    if version < known:
+        raise SchemaTooOldError(label, version, known)

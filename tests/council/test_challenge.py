@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +13,11 @@ from bot.council.challenge import (
     Question,
     QuestionSetError,
     arithmetic_questions,
+    check_set_name,
     load_questions,
+    parse_question_set,
+    questions_from_json,
+    questions_to_json,
 )
 from bot.council.challenge_scores import (
     MemberAnswer,
@@ -86,7 +92,7 @@ def test_a_json_set_loads_numbers_and_choices(tmp_path):
         {"question": "Capital of France?", "answer": "Paris", "choices": ["Rome", "Paris"]},
         {"question": "Pick B", "answer": "b", "choices": ["x", "y", "z"]},
     ]
-    path.write_text(json.dumps({"questions": rows}))
+    path.write_text(json.dumps(rows))
     assert load_questions(str(path), 10) == (
         Question("2+2?", "4"),
         Question("Capital of France?", "B", ("Rome", "Paris")),
@@ -105,37 +111,129 @@ def test_a_csv_set_loads_and_count_takes_the_first_questions(tmp_path):
     )
 
 
-def test_bad_rows_are_each_refused_in_one_line(tmp_path):
-    path = tmp_path / "set.csv"
-    path.write_text("question,answer,choices\nok?,1,\n,2,\nwhat?,seven,\nwhich?,Z,a|b\n")
+def test_a_set_round_trips_through_its_stored_form():
+    questions = parse_question_set(
+        "question,answer,choices\nÜber?,Ja,Ja|Nein\n7*6?,42,\n".encode(), "csv"
+    )
+    assert questions_from_json(questions_to_json(questions)) == questions
+
+
+def _refusal(data: str, kind: str = "csv") -> str:
     with pytest.raises(QuestionSetError) as refused:
-        load_questions(str(path), 10)
-    assert refused.value.message.splitlines() == [
-        f"{path} line 3: the question is missing.",
-        f"{path} line 4: the answer 'seven' is not a number (and there are no choices).",
-        f"{path} line 5: the answer 'Z' is neither a choice's letter (AB) nor its text.",
-    ]
+        parse_question_set(data.encode(), kind)
+    return refused.value.message
 
 
 @pytest.mark.parametrize(
-    ("name", "content", "message"),
+    ("data", "message"),
     [
-        ("set.txt", "", "is neither 'arithmetic' nor a .json or .csv question file"),
-        ("set.json", "{not json", "is not valid JSON"),
-        ("set.json", '{"a": 1}', "expected a list of questions"),
-        ("set.json", "[]", "holds no questions"),
-        ("set.csv", "q,a\n1,2\n", "the first row must name the columns question,answer"),
+        ("question,answer\nok?,1\n,2\nwhat?,seven\n", "line 3: question is empty."),
+        ("question,answer\nok?,1\nwhat?,   \n", "line 3: answer is empty."),
+        (
+            "question,answer\nwhat?,seven\n",
+            "line 2: the answer seven is not a number, and there are no choices.",
+        ),
+        (
+            "question,answer,choices\nwhich?,Z,a|b\n",
+            "line 2: the answer Z is neither a choice's letter (A, B) nor a choice's text.",
+        ),
+        ("question,answer,choices\nwhich?,a,a||b\n", "line 2: choice 2 is empty."),
+        ("question,answer,choices\nwhich?,a,a\n", "line 2: give 2 to 10 choices, not 1."),
+        ("question,answer,choices\nwhich?,a,a|a\n", "line 2: two choices are the same."),
+        ("question,answer\nq?,1,extra\n", "line 2: more cells than the header names."),
+        (
+            "q,a\n1,2\n",
+            "The first line must name the columns question,answer or question,answer,choices.",
+        ),
+        ("question,answer\n", "The file holds no questions."),
+        (
+            'question,answer\n"open,1\n',
+            "The file is not valid CSV at line 2: unexpected end of data.",
+        ),
     ],
 )
-def test_an_unusable_set_is_refused(tmp_path, name, content, message):
-    path = tmp_path / name
-    path.write_text(content)
-    with pytest.raises(QuestionSetError, match=message):
+def test_a_bad_csv_set_is_refused_in_one_line_naming_the_row(data, message):
+    assert _refusal(data) == message
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            "{not json",
+            "The file is not valid JSON: Expecting property name enclosed in double "
+            "quotes at line 1, column 2.",
+        ),
+        (
+            '{"questions": []}',
+            "The JSON must be an array of objects with question, answer and optionally choices.",
+        ),
+        ("[]", "The file holds no questions."),
+        (
+            '[{"question": "q", "answer": 1}, 3]',
+            "question 2: expected an object with question and answer.",
+        ),
+        ('[{"question": "q"}]', "question 1: answer is missing."),
+        ('[{"question": "q", "answer": true}]', "question 1: answer must be text."),
+        (
+            '[{"question": "q", "answer": 1, "hint": "x"}]',
+            "question 1: unknown field hint (use question, answer and choices).",
+        ),
+        (
+            '[{"question": "q", "answer": "a", "choices": "a|b"}]',
+            "question 1: choices must be a list of texts.",
+        ),
+        (
+            json.dumps([{"question": "q" * 1001, "answer": 1}]),
+            "question 1: question is 1001 characters long; at most 1000.",
+        ),
+        (
+            json.dumps([{"question": "q", "answer": "B", "choices": ["a", "b" * 81]}]),
+            "question 1: choice 2 is longer than 80 characters.",
+        ),
+        (
+            json.dumps([{"question": f"{i}?", "answer": i} for i in range(201)]),
+            "The file holds 201 questions; a set may hold at most 200.",
+        ),
+    ],
+)
+def test_a_bad_json_set_is_refused_in_one_line_naming_the_question(data, message):
+    assert _refusal(data, "json") == message
+
+
+def test_a_file_that_is_too_large_or_not_utf8_is_refused():
+    with pytest.raises(QuestionSetError, match="larger than 256 KiB"):
+        parse_question_set(b"[" + b" " * 256 * 1024 + b"]", "json")
+    with pytest.raises(QuestionSetError, match="not UTF-8"):
+        parse_question_set(b"question,answer\n\xff,1\n", "csv")
+
+
+def test_a_set_refused_for_eval_names_its_file(tmp_path):
+    path = tmp_path / "set.csv"
+    path.write_text("question,answer\nok?,1\n,2\n")
+    with pytest.raises(QuestionSetError) as refused:
         load_questions(str(path), 10)
+    assert refused.value.message == f"{path}: line 3: question is empty."
+    with pytest.raises(QuestionSetError, match=r"'\S+set\.txt' is neither 'arithmetic' nor a"):
+        load_questions(str(tmp_path / "set.txt"), 10)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("Trivia-1", "trivia-1"), ("  geo_caps ", "geo_caps")],
+)
+def test_a_set_name_is_folded(name, expected):
+    assert check_set_name(name) == expected
+
+
+@pytest.mark.parametrize("name", ["arithmetic", "two words", "-lead", "x" * 41, "émoji"])
+def test_a_set_name_that_cannot_be_used_is_refused(name):
+    with pytest.raises(QuestionSetError):
+        check_set_name(name)
 
 
 def test_a_count_out_of_range_is_refused():
-    with pytest.raises(QuestionSetError, match="the count must be 1 to 100, not 0"):
+    with pytest.raises(QuestionSetError, match="must be 1 to 200, not 0"):
         load_questions("arithmetic", 0)
 
 
@@ -209,3 +307,17 @@ def test_the_three_arms_and_changes_of_mind_are_counted_exactly():
         Unparsed(4, "Bo", "final", "reply None"),
     )
     assert (score.majority_debate.low, score.majority_debate.high) == wilson_interval(2, 4)
+
+
+def test_the_readme_example_sets_are_accepted():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Challenges") : readme.index("## In Discord")]
+    blocks = re.findall(r"```(csv|json)\n(.*?)```", section, re.DOTALL)
+    assert [kind for kind, _ in blocks] == ["csv", "json"]
+    parsed = [parse_question_set(text.encode(), kind) for kind, text in blocks]
+    assert (
+        parsed[0][0]
+        == parsed[1][0]
+        == Question("Capital of Norway?", "B", ("Bergen", "Oslo", "Tromsø"))
+    )
+    assert parsed[0][2] == parsed[1][1] == Question("1,000 + 1?", "1001")

@@ -5,13 +5,11 @@ limits, and the tricks that must not get a word past them."""
 
 from __future__ import annotations
 
-import random
-import string
-import time
 from datetime import UTC, datetime
 
 import pytest
 
+from bench.markdown_render import REPLY, keyword_book
 from bot.council.models import Moderation
 from bot.council.moderation import (
     PATTERNS_MAX,
@@ -147,9 +145,8 @@ def test_a_pattern_that_runs_out_of_time_counts_as_a_match_and_stalls_nothing():
     # Stored rules are not probed again; this one backtracks for seconds on the text.
     slow = _rule("(a|aa)+b", RuleKind.REGEX, rule_id=7)
     book = _book(slow, timeout_s=0.02)
-    started = time.monotonic()
     verdict = book.check("a" * 40 + "!")
-    assert time.monotonic() - started < 1.0
+    # "(timed out)": the check gave up at its limit instead of backtracking on.
     assert verdict == Verdict(
         Moderation.WITHHELD, "blocked-pattern", "rules", "regex #7: (a|aa)+b (timed out)"
     )
@@ -189,17 +186,11 @@ def test_a_policy_keeps_automods_limits_and_refuses_duplicates():
         check_new_allowed(ModerationPolicy(allowed=("Location",)), "location")
 
 
-def test_a_thousand_keywords_cost_one_scan_of_a_long_reply():
-    rng = random.Random(1)
-    words = ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(5, 9))) for _ in range(999)]
-    keywords = [*(w + "*" * (n % 2) for n, w in enumerate(words)), "word999"]
-    book = _book(*(_rule(k, rule_id=n) for n, k in enumerate(keywords)))
-    reply = "An ordinary sentence about trains and buses. " * 90  # about 4,000 characters
-    started = time.monotonic()
-    for _ in range(10):
-        assert not book.check(reply).is_withheld
-    assert (time.monotonic() - started) / 10 < 0.05
-    assert book.check(reply + " word999.").rule == "keyword #999: word999"
+def test_a_thousand_keywords_let_a_long_reply_through_and_catch_the_last_one():
+    # How quickly it scans is the bench's "1,000-keyword scan" figure.
+    book = keyword_book()
+    assert not book.check(REPLY).is_withheld
+    assert book.check(REPLY + " word999.").rule == "keyword #999: word999"
 
 
 def test_the_stricter_of_two_verdicts_shows_less():

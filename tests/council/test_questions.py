@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+
 import pytest
 
+from bot.console import ConsolePresenter
 from bot.council.engine import MAX_QUESTIONS_PER_ROUND
+from bot.council.events import MemberFinished, RoundFinished
 from bot.council.prompts import directed_questions
 from bot.council.stance import parse_footer, strip_footer
 from bot.render.html import render_html
@@ -166,3 +171,71 @@ async def test_a_restarted_council_puts_the_stored_questions_and_exports_show_th
     page = render_html(record)
     assert "↪ answering DeepSeek" in page
     assert "DeepSeek asks Claude: Why now?" in page
+
+
+async def test_a_question_stored_with_its_reply_survives_a_restart_in_the_middle_of_the_round(
+    council,
+):
+    council.fake.script("deepseek-model", reply=["Hm." + _footer("Claude: Why now?"), "Ok."])
+    council.fake.script("claude-model", reply=["One.", "Because."])
+    run = await council.open(members=["DeepSeek", "Claude"], format="debate", rounds=2)
+    task = asyncio.create_task(run.run())
+    # The process dies once DeepSeek's asking reply is stored, before Claude speaks.
+    council.presenter.on_event = lambda e: (
+        task.cancel() if isinstance(e, MemberFinished) and e.turn.persona == "DeepSeek" else None
+    )
+    await asyncio.gather(task, return_exceptions=True)
+    [put] = (await council.store.session_record(run.session.id)).member_questions
+    assert (put.asker, put.addressee, put.round_asked) == ("DeepSeek", "Claude", 1)
+
+    council.presenter.on_event = None
+    resumed = await council.restore(run.session.id)
+    session = await resumed.run()
+
+    first, second = council.requests("Claude")
+    assert "asked:" not in first.last_user_text()
+    assert "DeepSeek asked: Why now?" in second.last_user_text()
+    [question] = (await council.store.session_record(session.id)).member_questions
+    assert question.answered_in_round == 2
+
+
+async def test_questions_to_a_member_that_failed_or_was_muted_are_listed_unanswered(council):
+    council.fake.script("deepseek-model", reply="Hm." + _footer("Claude: Why now?"))
+    council.fake.script("gemini-model", reply="So." + _footer("Llama: Why so quiet?"))
+    council.fake.script("claude-model", reply=["One.", ""])  # fails its answer in round 2
+    council.fake.script("llama-model", reply="Quiet.")
+    run = await council.open(rounds=2)
+    council.presenter.on_event = lambda e: (
+        run.mute("Llama") if isinstance(e, RoundFinished) and e.number == 1 else None
+    )
+    session = await run.run()
+
+    record = await council.store.session_record(session.id)
+    assert [q.answered_in_round for q in record.member_questions] == [None, None]
+    unanswered = [
+        "DeepSeek asked Claude: Why now? — unanswered",
+        "Gemini asked Llama: Why so quiet? — unanswered",
+    ]
+    field = next(f for f in render_summary(record).fields if f.name == "Questions put and answered")
+    transcript = render_markdown(record)
+    page = render_html(record)
+    for pair in unanswered:
+        assert pair in field.value
+        assert f"- {pair}" in transcript
+        assert f"<li>{pair}</li>" in page
+    assert "## Questions put and answered" in transcript
+
+
+async def test_the_console_prints_a_question_under_the_reply_that_put_it(council):
+    council.fake.script("deepseek-model", reply=["Hm." + _footer("Claude: Why now?"), "Ok."])
+    council.fake.script("claude-model", reply=["One.", "Because."])
+    run = await council.open(members=["DeepSeek", "Claude"], format="debate", rounds=2)
+    await run.run()
+
+    out = io.StringIO()
+    console = ConsolePresenter(out=out, use_color=False)
+    for event in council.presenter.events:
+        await console.handle(event)
+    shown = out.getvalue()
+    assert "\nDeepSeek: Hm.\n❓ DeepSeek asks Claude: Why now?\n\nClaude: One." in shown
+    assert shown.count("asks Claude") == 1

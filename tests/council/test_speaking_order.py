@@ -83,8 +83,11 @@ async def test_a_changed_stance_or_an_open_question_makes_no_offer(council):
 
     council.presenter.events.clear()
     council.fake.script("claude-model", reply=_steady("Claude"))
-    asks = _footer("cautious").replace("]", " | ask: Llama: What would you cut?]")
-    council.fake.script("gemini-model", reply=[f"Gemini holds.{asks}"])
+    asks = [
+        _footer("cautious").replace("]", f" | ask: Llama: What would you cut in year {n}?]")
+        for n in range(1, 5)
+    ]
+    council.fake.script("gemini-model", reply=[f"Gemini holds.{ask}" for ask in asks])
     council.fake.script("llama-model", reply=_steady("Llama"))
     run = await council.open(members=MEMBERS, format="debate", rounds=4)
     await run.run()

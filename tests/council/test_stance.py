@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.council.events import TextDelta
 from bot.council.models import ReplyKind
-from bot.council.stance import parse_footer, strip_footer
+from bot.council.stance import parse_footer, strip_footer, strip_streaming_footer
 from bot.render.summary import render_summary
 from bot.render.transcript import render_markdown
 
@@ -97,3 +99,20 @@ async def test_stances_are_recorded_each_round_and_a_change_of_mind_is_noted(cou
     assert (await council.store.mind_changes(by_model=True))["deepseek-model"] == (1, 1)
     # Round two prompts carry the others' replies without their footers.
     assert "[stance" not in repr(council.requests("Claude")[1].turns()[:-1])
+
+
+@pytest.mark.parametrize(
+    ("streamed", "shown"),
+    [
+        ("Cars must go.\n[sta", "Cars must go."),
+        ("Cars must go.\n[", "Cars must go."),
+        ("Cars must go.\n[stance: for | ask: Cla", "Cars must go."),
+        ("Cars must go. [sta", "Cars must go. [sta"),
+        (
+            "Cars must go.\n[a link](https://example.org)",
+            "Cars must go.\n[a link](https://example.org)",
+        ),
+    ],
+)
+def test_the_first_characters_of_a_footer_are_held_back_while_streaming(streamed, shown):
+    assert strip_streaming_footer(streamed) == shown

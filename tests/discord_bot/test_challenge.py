@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from cogs import challenge as challenge_cog
+from bot.discord_ui import challenges as challenge_desk
 from tests.council.conftest import NAMES
 from tests.council.test_challenge_run import scripted
 
@@ -24,7 +24,7 @@ async def _message(harness, starts: str, *, timeout: float = 15.0):
 async def test_a_three_question_challenge_takes_predictions_reveals_and_compares_the_arms(
     harness, monkeypatch
 ):
-    monkeypatch.setattr(challenge_cog, "PREDICT_S", 1.5)
+    monkeypatch.setattr(challenge_desk, "PREDICT_S", 1.5)
     for name in NAMES:
         harness.llm.script(f"{name.lower()}-model", reply=scripted(name))
     world, driver = harness.world, harness.driver

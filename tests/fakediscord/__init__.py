@@ -5,7 +5,7 @@
 """
 
 from tests.fakediscord.client import point_discord_py_at, pointed_at
-from tests.fakediscord.driver import Driver, InteractionHandle
+from tests.fakediscord.driver import Driver, InteractionHandle, Upload
 from tests.fakediscord.reader import DriverError, SeenButton, SeenMessage
 from tests.fakediscord.rules import Kind
 from tests.fakediscord.server import FakeDiscord, Violation, WireEntry
@@ -22,6 +22,7 @@ __all__ = [
     "Perm",
     "SeenButton",
     "SeenMessage",
+    "Upload",
     "Violation",
     "WireEntry",
     "point_discord_py_at",

@@ -13,9 +13,15 @@ from typing import TYPE_CHECKING, Any
 from tests.fakediscord import actions
 from tests.fakediscord.payloads import guild_create, interaction_json
 from tests.fakediscord.reader import DriverError, SeenMessage, can_see, read, see
-from tests.fakediscord.routes_interactions import APPLICATION_COMMAND, COMPONENT, MODAL_SUBMIT
+from tests.fakediscord.routes_interactions import (
+    APPLICATION_COMMAND,
+    AUTOCOMPLETE_INTERACTION,
+    COMPONENT,
+    MODAL_SUBMIT,
+)
 from tests.fakediscord.rules import walk_components
 from tests.fakediscord.state import (
+    Attachment,
     Channel,
     ChannelType,
     Command,
@@ -37,7 +43,16 @@ if TYPE_CHECKING:
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
-STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
+STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a member attaches to a slash command's attachment option."""
+
+    filename: str
+    data: bytes
+    content_type: str = "application/octet-stream"
 
 
 class InteractionHandle:
@@ -151,13 +166,19 @@ class Driver:
         return user
 
     def create_guild(
-        self, name: str = "Test Guild", *, owner: User | None = None, locale: str = "en-US"
+        self,
+        name: str = "Test Guild",
+        *,
+        owner: User | None = None,
+        locale: str = "en-US",
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
         """A guild the bot is in; announced with GUILD_CREATE when the bot is already connected.
 
-        `locale` is the server's primary language (its `preferred_locale`).
+        `locale` is the server's primary language (its `preferred_locale`); `shard`
+        (shard_id, num_shards) gives it an id whose events that shard receives.
         """
-        guild = self.fake.create_guild(name, owner=owner)
+        guild = self.fake.create_guild(name, owner=owner, shard=shard)
         guild.preferred_locale = locale
         self.fake.dispatch("GUILD_CREATE", guild_create(self.fake, guild))
         return guild
@@ -395,6 +416,41 @@ class Driver:
         Names may be the canonical ones or, as the member's client shows them, those of their
         locale; the interaction carries the canonical names, as Discord's do.
         """
+        data, _ = self._command_data(user, channel, command, options)
+        return self._start(user, channel, APPLICATION_COMMAND, data)
+
+    async def autocomplete(
+        self, user: User, channel: Channel, command: str, focused: str, typed: str, **options: Any
+    ) -> list[tuple[str, str]]:
+        """What the bot suggests while `user` types `typed` into option `focused` of a slash
+        command (other options as already filled in), as (name, value) pairs.
+
+        As Discord sends it (docs: interactions/receiving-and-responding, Autocomplete): an
+        interaction of type 4, the command's options so far, the focused one marked and its
+        partial value not validated.
+        """
+        data, leaf = self._command_data(user, channel, command, options)
+        spec = next((o for o in leaf if is_named(o, focused, user.locale)), None)
+        if spec is None or not spec.get("autocomplete"):
+            raise DriverError(f"/{command}: option {focused!r} has no autocomplete")
+        container: list[dict[str, Any]] = data["options"]
+        while container and container[0].get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP):
+            container = container[0]["options"]
+        container.append(
+            {"type": spec["type"], "name": spec["name"], "value": typed, "focused": True}
+        )
+        handle = self._start(user, channel, AUTOCOMPLETE_INTERACTION, data)
+        choices = await self.fake.wait_for(
+            lambda: handle.interaction.choices,
+            what=f"suggestions for /{command} {focused}",
+        )
+        return [(c["name"], c["value"]) for c in choices]
+
+    def _command_data(
+        self, user: User, channel: Channel, command: str, options: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The interaction data of a slash command with these options, and the schema of the
+        options at its (sub)command's level."""
         words = command.split()
         cmd = self.synced_command(channel.guild_id, words[0], user.locale)
         self._require_permitted(user, channel, cmd)
@@ -425,7 +481,7 @@ class Driver:
             data["resolved"] = resolved
         if cmd.guild_id is not None:
             data["guild_id"] = str(cmd.guild_id)
-        return self._start(user, channel, APPLICATION_COMMAND, data)
+        return data, level
 
     async def context_menu(
         self, user: User, message: Message | SeenMessage | int, name: str
@@ -514,6 +570,21 @@ class Driver:
             return value
         if otype == BOOLEAN:
             return bool(value)
+        if otype == ATTACHMENT:
+            if not isinstance(value, Upload):
+                raise DriverError(f"/{command}: {name} must be an Upload")
+            # As Discord sends it: the id as the value, the file in `resolved.attachments`
+            # (docs: interactions/receiving-and-responding, Resolved Data Structure), served
+            # from the CDN.
+            attachment = Attachment(
+                self.fake.world.snowflakes.next(), value.filename, value.content_type, value.data
+            )
+            self.fake.uploads[attachment.id] = attachment
+            data = attachment.to_json(channel.id)
+            data["url"] = data["proxy_url"] = self.fake.upload_url(attachment)
+            data["ephemeral"] = True
+            resolved.setdefault("attachments", {})[str(attachment.id)] = data
+            return str(attachment.id)
         guild = self.fake.world.guilds[channel.guild_id]
         if isinstance(value, User):
             resolved.setdefault("users", {})[str(value.id)] = value.to_json()

@@ -4,6 +4,14 @@ Sessions outlive connections: every dispatch gets the session's next sequence nu
 so a client that RESUMEs after a drop receives what it missed. Messages are zlib-stream
 compressed (one stream per connection, each message ending in a Z_SYNC_FLUSH) when the client
 asks for `compress=zlib-stream`, and sent as text frames otherwise.
+
+Sharding as Discord does it (https://discord.com/developers/docs/events/gateway#sharding): a
+session identified with ``shard: [shard_id, num_shards]`` receives only the events of guilds
+with ``(guild_id >> 22) % num_shards == shard_id``, and events without a guild (DMs) go to
+shard 0 alone. A shard outside its count is closed with 4010 (Invalid shard); a session that
+would handle more than `FakeDiscord.max_guilds_per_session` guilds with 4011 (Sharding
+required), as the close codes table says:
+https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes
 """
 
 from __future__ import annotations
@@ -52,6 +60,33 @@ EVENT_INTENTS = {
     "MESSAGE_UPDATE": INTENT_GUILD_MESSAGES,
     "MESSAGE_DELETE": INTENT_GUILD_MESSAGES,
 }
+# Events whose guild is the payload's own id rather than a `guild_id` field.
+GUILD_IS_PAYLOAD = frozenset({"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"})
+CLOSE_INVALID_SHARD = 4010
+CLOSE_SHARDING_REQUIRED = 4011
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard that receives a guild's events (Discord's formula)."""
+    return (guild_id >> 22) % shard_count
+
+
+def guild_of(event: str, data: dict[str, Any]) -> int | None:
+    """The guild an event belongs to, or None (a DM, or an event about no guild)."""
+    raw = data.get("id") if event in GUILD_IS_PAYLOAD else data.get("guild_id")
+    return int(raw) if raw is not None else None
+
+
+def parse_shard(raw: object) -> tuple[int, int] | None:
+    """IDENTIFY's ``shard`` as (shard_id, num_shards), or None if it is not a valid pair."""
+    if not isinstance(raw, list) or len(raw) != 2:
+        return None
+    shard_id, count = raw
+    if not isinstance(shard_id, int) or not isinstance(count, int):
+        return None
+    if count < 1 or not 0 <= shard_id < count:
+        return None
+    return shard_id, count
 
 
 @dataclass
@@ -92,6 +127,8 @@ class Session:
 
     session_id: str
     intents: int
+    # (shard_id, num_shards) from IDENTIFY; None for an unsharded session (every event).
+    shard: tuple[int, int] | None = None
     seq: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
     connection: Connection | None = None
@@ -103,6 +140,15 @@ class Session:
         self.history.append(payload)
         if self.connection is not None:
             self.connection.send(payload)
+
+    def receives(self, guild_id: int | None) -> bool:
+        """Whether this session is sent the events of `guild_id` (None: events of no guild)."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return shard_of(guild_id, count) == shard_id
 
 
 @dataclass
@@ -140,8 +186,11 @@ class Gateway:
     # -- dispatch ------------------------------------------------------------------------------
 
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send an event to every session whose intents ask for it."""
+        """Send an event to every session whose intents ask for it and whose shard it is."""
+        guild_id = guild_of(event, data)
         for session in self.sessions.values():
+            if not session.receives(guild_id):
+                continue
             needed = EVENT_INTENTS.get(event, 0)
             if needed and not session.intents & needed:
                 continue
@@ -249,12 +298,23 @@ class Gateway:
             self.fake.record_violation(Kind.GATEWAY_BAD_TOKEN, "IDENTIFY with a wrong token")
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
+        shard: tuple[int, int] | None = None
+        if "shard" in data:
+            shard = parse_shard(data["shard"])
+            if shard is None:
+                await conn.ws.close(code=CLOSE_INVALID_SHARD, message=b"Invalid shard.")
+                return
+        session = Session(
+            session_id=secrets.token_hex(16), intents=int(data.get("intents", 0)), shard=shard
+        )
+        guilds = [g for g in self.fake.guilds_of(self.fake.bot_user.id) if session.receives(g.id)]
+        if len(guilds) > self.fake.max_guilds_per_session:
+            await conn.ws.close(code=CLOSE_SHARDING_REQUIRED, message=b"Sharding required.")
+            return
         self.identify_count += 1
-        session = Session(session_id=secrets.token_hex(16), intents=int(data.get("intents", 0)))
         self.sessions[session.session_id] = session
         session.connection = conn
         conn.session = session
-        guilds = list(self.fake.guilds_of(self.fake.bot_user.id))
         ready: dict[str, Any] = {
             "v": 10,
             "user": {**self.fake.bot_user.to_json(), "verified": True, "mfa_enabled": False},
@@ -268,8 +328,8 @@ class Gateway:
             "presences": [],
             "_trace": ["fake-discord"],
         }
-        if "shard" in data:
-            ready["shard"] = data["shard"]
+        if shard is not None:
+            ready["shard"] = list(shard)
         session.dispatch("READY", ready)
         for guild in guilds:
             session.dispatch("GUILD_CREATE", guild_create(self.fake, guild))

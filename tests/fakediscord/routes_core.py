@@ -54,15 +54,18 @@ async def get_gateway(call: Call) -> dict[str, Any]:
 
 
 async def get_gateway_bot(call: Call) -> dict[str, Any]:
-    """GET /gateway/bot (only sharded clients ask)."""
+    """GET /gateway/bot (only sharded clients ask): the URL, the recommended shard count and
+    the session start limit (https://discord.com/developers/docs/events/gateway#get-gateway-bot).
+    """
+    fake = call.fake
     return {
-        "url": call.fake.gateway_url,
-        "shards": 1,
+        "url": fake.gateway_url,
+        "shards": fake.recommended_shards,
         "session_start_limit": {
             "total": 1000,
-            "remaining": 999,
-            "reset_after": 0,
-            "max_concurrency": 1,
+            "remaining": 1000 - fake.gateway.identify_count,
+            "reset_after": 86_400_000,
+            "max_concurrency": fake.max_concurrency,
         },
     }
 

@@ -16,6 +16,7 @@ from tests.fakediscord.state import Interaction, Message, MessageFlag
 
 PONG, MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE, AUTOCOMPLETE, MODAL = 1, 4, 5, 6, 7, 8, 9
 APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE_INTERACTION, MODAL_SUBMIT = 2, 3, 4, 5
+AUTOCOMPLETE_CHOICES_MAX = 25
 # docs: resources/message, Message Types: a slash command's response, a context menu's.
 CHAT_INPUT_COMMAND_MESSAGE, CONTEXT_MENU_COMMAND_MESSAGE = 20, 23
 CHAT_INPUT = 1
@@ -137,6 +138,12 @@ async def callback(call: Call) -> Reply:
     elif kind == AUTOCOMPLETE:
         if interaction.type != AUTOCOMPLETE_INTERACTION:
             raise _invalid_callback("autocomplete results answer autocomplete interactions only")
+        choices = data.get("choices")
+        # Discord takes at most 25 suggestions (docs: interactions/receiving-and-responding,
+        # Autocomplete).
+        if not isinstance(choices, list) or len(choices) > AUTOCOMPLETE_CHOICES_MAX:
+            raise _invalid_callback("autocomplete results need a list of at most 25 choices")
+        interaction.choices = choices
     else:
         raise _invalid_callback(f"unsupported interaction response type {kind}")
     interaction.response_type = kind

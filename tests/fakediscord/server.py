@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
 GATEWAY_PATH = "/gateway"
+UPLOADS_PATH = "/ephemeral-attachments"
 DEFAULT_TOKEN = "ODk4NzY1NDMyMTA5ODc2NTQz.FakeDs.fake-discord-bot-token-for-tests-only"
 T = TypeVar("T")
 RECHECK_S = 0.05
@@ -176,6 +177,12 @@ class FakeDiscord:
         self.wire: list[WireEntry] = []
         self.validate_openapi = validate_openapi and openapi.is_available()
         self.ack_deadline_s = 3.0
+        # Discord: "Each shard can only support a maximum of 2500 guilds"; a session that would
+        # hold more is closed with 4011. Tests lower it to provoke that.
+        # https://discord.com/developers/docs/events/gateway#sharding
+        self.max_guilds_per_session = 2500
+        # GET /gateway/bot's session_start_limit.max_concurrency: IDENTIFYs allowed per 5 s.
+        self.max_concurrency = 1
         self.token_lifetime_s = 15 * 60.0
         self._clock_offset_s = 0.0
         self._changed = asyncio.Event()
@@ -187,6 +194,8 @@ class FakeDiscord:
         self.gateway = Gateway(self)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        # Files members attached to slash command options, served as the CDN serves them.
+        self.uploads: dict[int, Attachment] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -206,6 +215,7 @@ class FakeDiscord:
             for spec in module.ROUTES:
                 path = API_PREFIX + _with_snowflake_patterns(spec.path)
                 app.router.add_route(spec.method, path, self._serve_with(spec))
+        app.router.add_get(UPLOADS_PATH + "/{app}/{id}/{filename}", self._serve_upload)
         app.router.add_route("*", "/{tail:.*}", self._unimplemented)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -382,9 +392,19 @@ class FakeDiscord:
 
     # -- world helpers used by routes and the driver -----------------------------------------
 
-    def create_guild(self, name: str, *, owner: User | None = None) -> Guild:
-        """A guild with @everyone, the bot as a member with its managed role, and no channels."""
-        gid = self.world.snowflakes.next()
+    @property
+    def recommended_shards(self) -> int:
+        """GET /gateway/bot's ``shards``: Discord recommends one shard per 1000 guilds."""
+        return max(1, -(-len(list(self.guilds_of(self.bot_user.id))) // 1000))
+
+    def create_guild(
+        self, name: str, *, owner: User | None = None, shard: tuple[int, int] | None = None
+    ) -> Guild:
+        """A guild with @everyone, the bot as a member with its managed role, and no channels.
+
+        `shard` (shard_id, num_shards) picks an id whose events go to that shard.
+        """
+        gid = self.world.snowflakes.next_in_shard(*shard) if shard else self.world.snowflakes.next()
         owner = owner or self.owner
         guild = Guild(id=gid, name=name, owner_id=owner.id)
         guild.roles[gid] = Role(
@@ -570,6 +590,20 @@ class FakeDiscord:
             "global": is_global,
         }
         return 429, body, headers
+
+    def upload_url(self, attachment: Attachment) -> str:
+        """Where the fake CDN serves a file attached to a command option: Discord's
+        `cdn.discordapp.com/ephemeral-attachments/<application>/<attachment>/<filename>`, here."""
+        path = f"{UPLOADS_PATH}/{self.application_id}/{attachment.id}/{attachment.filename}"
+        return self.base_url + path
+
+    async def _serve_upload(self, request: web.Request) -> web.StreamResponse:
+        """A file attached to a command option, as the CDN sends it (404 if unknown)."""
+        raw = request.match_info["id"]
+        found = self.uploads.get(int(raw)) if raw.isdigit() else None
+        if found is None or found.filename != request.match_info["filename"]:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=found.data, content_type=found.content_type or None)
 
     async def _unimplemented(self, request: web.Request) -> web.StreamResponse:
         route = request.path.removeprefix(API_PREFIX)

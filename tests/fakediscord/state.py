@@ -111,6 +111,17 @@ class Snowflakes:
         self._last = max(value, self._last + 1)
         return self._last
 
+    def next_in_shard(self, shard_id: int, shard_count: int) -> int:
+        """A new id of a guild whose events go to this shard: ``(id >> 22) % count == shard_id``.
+
+        The shard is read from the id's timestamp, so the id is taken a few milliseconds ahead.
+        """
+        value = self.next()
+        ms = value >> 22
+        ms += (shard_id - ms) % shard_count
+        self._last = max(self._last, ms << 22)
+        return self._last
+
 
 def iso(dt: datetime) -> str:
     """Discord's timestamp format."""
@@ -593,6 +604,8 @@ class Interaction:
     original_message_id: int | None = None
     followup_ids: list[int] = field(default_factory=list)
     modal: dict[str, Any] | None = None
+    # The suggestions the bot answered an autocomplete interaction with.
+    choices: list[dict[str, Any]] | None = None
     # After a deferred (type 5) response the first followup replaces the loading message.
     loading_pending: bool = False
 

@@ -3,91 +3,15 @@ consistent, votes from before and after each count once, and the host resumes th
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 import sqlite3
-import sys
-from pathlib import Path
 
 from bot.council.models import GuildSettings, ReplyKind, ReplyStatus, SessionStatus, VoteValue
 from bot.discord_ui.views import vote_custom_id
 from bot.store.store import Store
+from tests.bot_process import BotProcess, poll, write_config
 from tests.council.conftest import NAMES
 from tests.fakediscord.rules import Kind
 from tests.fakediscord.state import Perm
-
-
-def _config(path: Path, base_url: str) -> None:
-    lines = [f'[providers.local]\nkind = "openai"\nbase_url = "{base_url}"\nmax_retries = 0\n']
-    for name in NAMES:
-        lines.append(
-            f'[models.{name.lower()}]\nprovider = "local"\nmodel = "{name.lower()}-model"\n'
-        )
-    for name in NAMES:
-        lines.append(f'[[personas]]\nname = "{name}"\nmodel = "{name.lower()}"\n')
-    members = ", ".join(f'"{n}"' for n in NAMES)
-    lines.append(f"[presets.default]\nmembers = [{members}]\nrounds = 2\n")
-    path.write_text("\n".join(lines))
-
-
-class BotProcess:
-    """`council-bot run` as a real process against the fakes."""
-
-    def __init__(self, fake, guild_id: int, tmp: Path) -> None:
-        self.fake = fake
-        self.env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "COUNCIL_"))
-        }
-        self.env.update(
-            DISCORD_TOKEN=fake.token,
-            DISCORD_API_BASE=fake.api_base,
-            DISCORD_GATEWAY_URL=fake.gateway_url,
-            COUNCIL_DEV_GUILD_ID=str(guild_id),
-            COUNCIL_CONFIG=str(tmp / "council.toml"),
-            COUNCIL_DB=str(tmp / "council.db"),
-        )
-        self.tmp = tmp
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        guilds_sent = len(self.fake.gateway.dispatched("GUILD_CREATE"))
-        log = (self.tmp / "bot.log").open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=self.tmp, env=self.env, stdout=log, stderr=log
-        )
-        # Commands are synced in setup_hook, before the gateway connects; the guild arrives
-        # after IDENTIFY.
-        await self.fake.wait_for(
-            lambda: len(self.fake.gateway.dispatched("GUILD_CREATE")) > guilds_sent,
-            timeout=20,
-            what="the bot to receive its guild",
-        )
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(self.process.wait(), 10)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-
-
-async def _poll(check, timeout: float = 15.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {check.__name__}")
-        await asyncio.sleep(0.05)
 
 
 async def test_sigkill_mid_round_loses_nothing_and_the_council_resumes(
@@ -98,7 +22,7 @@ async def test_sigkill_mid_round_loses_nothing_and_the_council_resumes(
     general = driver.create_text_channel(guild, "general")
     host = driver.create_member(guild, "host", permissions=Perm.MANAGE_THREADS)
     bob = driver.create_member(guild, "bob")
-    _config(tmp_path / "council.toml", fake_llm.base_url("openai"))
+    write_config(tmp_path / "council.toml", fake_llm.base_url("openai"))
     db = tmp_path / "council.db"
     async with Store.open(db) as store:
         await store.save_guild_settings(GuildSettings(guild_id=guild.id, pause_between_rounds_s=3))
@@ -121,7 +45,7 @@ async def test_sigkill_mid_round_loses_nothing_and_the_council_resumes(
                 rounds = await store.rounds(sessions[0].id)
                 return sessions[0] if any(r.number == 1 and r.finished_at for r in rounds) else None
 
-            session = await _poll(round_one_done)
+            session = await poll(round_one_done)
             for name in NAMES:
                 fake_llm.script(f"{name.lower()}-model", reply="never said", first_token_delay_s=60)
 
@@ -138,7 +62,7 @@ async def test_sigkill_mid_round_loses_nothing_and_the_council_resumes(
                         return reply
                 return None
 
-            claude = await _poll(first_reply)
+            claude = await poll(first_reply)
             message = claude.message_ids[-1]
             click = await driver.click(bob, message, vote_custom_id(claude.id, VoteValue.UP))
             await click.wait_ack(timeout=10)
@@ -161,7 +85,7 @@ async def test_sigkill_mid_round_loses_nothing_and_the_council_resumes(
                 stored = await store.get_session(session.id)
                 return stored if stored.summary_message_id else None
 
-            ended = await _poll(finished, timeout=20)
+            ended = await poll(finished, timeout=20)
             assert ended.status is SessionStatus.FINISHED
             answers = [
                 (r.round_number, r.persona)

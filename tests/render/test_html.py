@@ -6,13 +6,13 @@ import base64
 import io
 import json
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
 from PIL import Image
 
+from bench.markdown_render import hostile_markdown
 from bot.council.models import (
     AudienceQuestion,
     Member,
@@ -613,11 +613,9 @@ def test_markdown_renders_a_safe_subset(source, expected):
     assert render_markdown_html(source) == expected
 
 
-def test_markdown_on_hostile_input_is_quick_and_well_formed():
-    nasty = ("**a " * 3000) + ("`" * 500) + ("_b " * 3000) + ("> " * 2000) + "\n" + "- " * 2000
-    started = time.perf_counter()
-    html = render_markdown_html(nasty)
-    assert time.perf_counter() - started < 2
+def test_markdown_on_hostile_input_is_well_formed():
+    # How quickly it renders is the bench's "hostile markdown render" figure.
+    html = render_markdown_html(hostile_markdown())
     page = PageParser(f"<div>{html}</div>")
     assert page.mismatches == []
     assert page.stack == []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from contextlib import closing
 
 import pytest
 
@@ -164,7 +162,7 @@ async def test_questions_queue_until_marked_answered(store, make, clock):
     assert [(q.id, q.answered_in_round) for q in answered] == [(first.id, 2), (second.id, None)]
 
 
-async def test_an_answered_question_keeps_its_first_round(store, make, db_path):
+async def test_an_answered_question_keeps_its_first_round(store, make, raw_sql):
     session = await make.session()
     question = await store.add_question(session.id, 7, "Ada", "Why?")
     await store.mark_questions_answered([question.id], 1)
@@ -172,10 +170,9 @@ async def test_an_answered_question_keeps_its_first_round(store, make, db_path):
     assert await store.mark_questions_answered([question.id], 3) == 0
     assert await store.mark_questions_answered([], 3) == 0
     # Read back through a raw connection: no method lists answered questions.
-    with closing(sqlite3.connect(db_path)) as raw:
-        [(round_number,)] = raw.execute(
-            "SELECT answered_in_round FROM audience_questions WHERE id = ?", (question.id,)
-        ).fetchall()
+    [(round_number,)] = await raw_sql(
+        "SELECT answered_in_round FROM audience_questions WHERE id = ?", (question.id,)
+    )
     assert round_number == 1
 
 

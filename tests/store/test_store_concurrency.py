@@ -1,4 +1,5 @@
-"""Many concurrent writers, through one Store and through two Stores on one file, lose nothing."""
+"""Many concurrent writers, through one Store and through two Stores on one database (a SQLite
+file, or a PostgreSQL database as several bot processes share it), lose nothing."""
 
 from __future__ import annotations
 
@@ -56,8 +57,8 @@ async def test_fifty_voters_and_two_hundred_replies_at_once_through_one_store(st
     assert sorted(r.text for r in late) == sorted(texts)
 
 
-async def test_two_stores_on_one_file_writing_at_once_lose_nothing(db_path):
-    async with Store.open(db_path) as first, Store.open(db_path) as second:
+async def test_two_stores_on_one_database_writing_at_once_lose_nothing(location):
+    async with Store.open(location) as first, Store.open(location) as second:
         session_id, voted = await _seed(first)
         half = VOTERS // 2
         texts = [f"reply {i}" for i in range(NEW_REPLIES)]
@@ -69,7 +70,7 @@ async def test_two_stores_on_one_file_writing_at_once_lose_nothing(db_path):
             _add_replies(second, session_id, texts[1::2]),
         )
 
-    async with Store.open(db_path) as reader:
+    async with Store.open(location) as reader:
         counts = await reader.vote_counts(session_id)
         assert [counts[reply_id] for reply_id in voted] == [(VOTERS, 0)] * VOTED_REPLIES
         assert len(await reader.votes(session_id)) == VOTERS * VOTED_REPLIES
@@ -77,8 +78,8 @@ async def test_two_stores_on_one_file_writing_at_once_lose_nothing(db_path):
         assert sorted(r.text for r in late) == sorted(texts)
 
 
-async def test_identical_clicks_through_two_stores_at_once_toggle_on_then_off(db_path):
-    async with Store.open(db_path) as first, Store.open(db_path) as second:
+async def test_identical_clicks_through_two_stores_at_once_toggle_on_then_off(location):
+    async with Store.open(location) as first, Store.open(location) as second:
         _, [reply_id, *_] = await _seed(first)
         clicks = [
             store.record_vote(reply_id, 7, VoteValue.DOWN)

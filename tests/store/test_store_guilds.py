@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -41,13 +39,12 @@ async def test_saving_guild_settings_again_replaces_them(store):
     assert await store.guild_settings(5) == GuildSettings(guild_id=5, voter_role_id=9)
 
 
-async def test_stored_settings_ignore_keys_a_newer_version_dropped(store, db_path):
+async def test_stored_settings_ignore_keys_a_newer_version_dropped(store, raw_sql):
     await store.save_guild_settings(GuildSettings(guild_id=5, max_rounds=4))
-    with closing(sqlite3.connect(db_path)) as raw, raw:
-        raw.execute(
-            "UPDATE guild_settings SET settings_json = ? WHERE guild_id = 5",
-            ('{"max_rounds": 4, "retired_setting": true}',),
-        )
+    await raw_sql(
+        "UPDATE guild_settings SET settings_json = ? WHERE guild_id = 5",
+        ('{"max_rounds": 4, "retired_setting": true}',),
+    )
 
     assert await store.guild_settings(5) == GuildSettings(guild_id=5, max_rounds=4)
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from bot.council.models import NewReply, ReplyKind, ReplyStatus
-from bot.store import RecordNotFoundError
+from bot.store import ConstraintError, RecordNotFoundError
 
 
 async def test_add_reply_stores_every_field(store, make, clock):
@@ -72,7 +70,7 @@ async def test_a_message_id_taken_by_another_reply_is_refused_and_nothing_change
     await store.set_reply_messages(first.id, [1])
     await store.set_reply_messages(second.id, [2])
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintError):
         await store.set_reply_messages(second.id, [3, 1])
 
     assert (await store.get_reply(second.id)).message_ids == (2,), "the DELETE was rolled back"
@@ -112,3 +110,28 @@ async def test_flag_reply_sets_and_clears_the_flag(store, make):
     assert (await store.flag_reply(reply.id, is_flagged=False)).is_flagged is False
     with pytest.raises(RecordNotFoundError):
         await store.flag_reply(reply.id + 1)
+
+
+async def test_a_reply_is_stored_with_the_questions_it_puts_and_where_they_are_shown(store, make):
+    session = await make.session()
+    new = NewReply(session_id=session.id, round_number=1, persona="DeepSeek", text="Hm.")
+    reply = await store.add_reply(new, [("Claude", "Why now?"), ("Gemini", "When?")])
+
+    put = await store.questions_put_in(reply)
+    assert [(q.asker, q.addressee, q.text, q.round_asked) for q in put] == [
+        ("DeepSeek", "Claude", "Why now?", 1),
+        ("DeepSeek", "Gemini", "When?", 1),
+    ]
+    assert {q.asked_in_reply for q in put} == {reply.id}
+    await store.set_member_questions_message([put[0].id], 555)
+    stored = await store.member_questions(session.id)
+    assert [q.message_id for q in stored] == [555, None]
+
+
+async def test_a_reply_whose_questions_cannot_be_stored_is_not_stored_either(store, make):
+    session = await make.session()
+    new = NewReply(session_id=session.id, round_number=1, persona="DeepSeek", text="Hm.")
+    with pytest.raises(ConstraintError):
+        await store.add_reply(new, [("Claude", None)])  # a question with no text
+    assert await store.replies(session.id) == []
+    assert await store.member_questions(session.id) == []

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import UTC, timedelta
 
 import pytest
 
 from bot.council.models import MemberRole, NewSession, ReplyStatus, SessionStatus
-from bot.store import RecordNotFoundError
+from bot.store import ConstraintError, RecordNotFoundError
 
 
 async def test_create_session_stores_every_field_and_starts_running(store, clock):
@@ -42,10 +40,9 @@ async def test_get_session_returns_none_for_an_unknown_id(store):
     assert await store.get_session(404) is None
 
 
-async def test_session_ids_are_never_reused_after_a_delete(store, make, db_path):
+async def test_session_ids_are_never_reused_after_a_delete(store, make, raw_sql):
     first = await make.session()
-    with closing(sqlite3.connect(db_path)) as raw, raw:
-        raw.execute("DELETE FROM sessions WHERE id = ?", (first.id,))
+    await raw_sql("DELETE FROM sessions WHERE id = ?", (first.id,))
     second = await make.session()
     assert second.id > first.id
 
@@ -162,37 +159,6 @@ async def test_thread_synthesis_and_summary_message_are_stored(store, make):
     assert await store.session_for_thread(70) == updated
 
 
-async def test_mark_running_sessions_interrupted_pauses_only_running_sessions(store, make):
-    running_a = await make.session()
-    finished = await make.session()
-    await store.set_session_status(finished.id, SessionStatus.FINISHED)
-    paused = await make.session()
-    await store.set_session_status(paused.id, SessionStatus.PAUSED, reason="host paused")
-    running_b = await make.session()
-
-    interrupted = await store.mark_running_sessions_interrupted()
-
-    assert [s.id for s in interrupted] == [running_a.id, running_b.id]
-    for session in interrupted:
-        assert session.status is SessionStatus.PAUSED
-        assert session.stop_reason == "interrupted by a restart"
-        assert session.ended_at is None
-        assert await store.get_session(session.id) == session
-    assert (await store.get_session(finished.id)).status is SessionStatus.FINISHED
-    assert (await store.get_session(paused.id)).stop_reason == "host paused"
-    assert await store.mark_running_sessions_interrupted() == []
-
-
-async def test_a_council_interrupted_by_a_restart_is_told_so_in_its_own_locale(store, make):
-    russian = await make.session(locale="ru")
-    english = await make.session(locale="en")
-
-    await store.mark_running_sessions_interrupted()
-
-    assert (await store.get_session(russian.id)).stop_reason == "прервано перезапуском бота"
-    assert (await store.get_session(english.id)).stop_reason == "interrupted by a restart"
-
-
 async def test_members_round_trip_in_seating_order(store, make):
     session = await make.session()
     seated = [
@@ -210,7 +176,7 @@ async def test_add_members_is_all_or_nothing(store, make):
     session = await make.session()
     clash = [make.member(session.id, 0, "Claude"), make.member(session.id, 1, "Claude")]
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintError):
         await store.add_members(session.id, clash)
     assert await store.members(session.id) == []
 
