@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.report import Metric, at_most
 from bench.world import PERSONAS, BotProcess, Fakes, Preset, model_of, reply_text
 from bot.council.models import ReplyKind, ReplyStatus, SessionStatus, VoteValue
-from bot.store.db import Database, connect, enforce_foreign_keys
+from bot.store.db import SqliteDatabase, connect, enforce_foreign_keys
 from bot.store.migrate import bundled_migrations, migrate
 from bot.store.rows import to_db_time
 from bot.store.store import Store
@@ -42,7 +42,7 @@ async def fill_store(path: Path, sessions: int, guild_id: int) -> None:
     try:
         await migrate(conn, bundled_migrations(), path=str(path))
         await enforce_foreign_keys(conn)
-        db = Database(conn)
+        db = SqliteDatabase(conn)
         began = datetime.now(UTC) - timedelta(days=30)
         text = reply_text(120)
         message_ids = itertools.count(10**17)

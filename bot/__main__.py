@@ -339,7 +339,7 @@ async def _serve(
     from bot.app import CouncilBot, ShardedCouncilBot, apply_discord_endpoints
     from bot.council.screening import ModelCheck
     from bot.database_url import redact
-    from bot.databases import open_store, run_lock
+    from bot.databases import claim_shards, open_store, run_lock
     from bot.discord_ui.health import GatewayWatch
     from bot.leases import CouncilLeases
     from bot.metrics import Metrics
@@ -352,6 +352,10 @@ async def _serve(
         if sync_guild is None:
             resources.enter_context(run_lock(settings.store_location, shards))
         store = await resources.enter_async_context(open_store(settings.store_location))
+        if sync_guild is None:
+            await resources.enter_async_context(
+                claim_shards(store, settings.store_location, shards)
+            )
         client = await resources.enter_async_context(new_http_client(connections_for(config)))
         providers = build_providers(config, os.environ, client)
         moderation = build_moderation_model(config, os.environ, client)

@@ -5,8 +5,8 @@ that is set (`Settings.store_location`). Every way it can't be opened (a folder,
 not a database, a folder the bot may not write, a malformed URL, a server out of reach or
 refusing the login, an older or newer schema) becomes one `UserFacingError` line saying what
 to do. Read-only commands never create, migrate or change the database; `council-bot run`
-holds a lock beside a SQLite file so that a second `run` on the same file is refused (several
-processes share a PostgreSQL database by design).
+holds a lock beside a SQLite file, or claims its shards in a PostgreSQL database, so that a
+second `run` of the same shards (or of the whole bot) is refused.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from bot.database_url import redact
 from bot.errors import UserFacingError
 from bot.shards import ShardPlan
 from bot.store.copy import CopiedTable
-from bot.store.errors import MigrationError, SchemaTooOldError
+from bot.store.errors import MigrationError, SchemaTooOldError, ShardsTakenError
 from bot.store.postgres import peek_version
 from bot.store.store import Store
 
@@ -110,14 +110,16 @@ def run_lock(db: Location, shards: ShardPlan | None = None) -> Iterator[None]:
     """Hold `DB.lock` while the bot runs: two bots on one database file would each think the
     other's councils were interrupted, and both would answer every command.
 
-    A process running some shards (`council-bot run --shards`) shares `DB.lock` with the other
-    shard processes and holds `DB.shard-N.lock` for each of its shards alone. So processes with
-    disjoint shards run side by side on one SQLite file (their councils kept apart by the
-    leases in the store), while two processes claiming one shard, or an unsharded `run` beside
-    any shard process, are refused: both would answer that shard's commands.
+    A process running some shards (`council-bot run --shards`) shares `DB.lock` and
+    `DB.count-N.lock` (N its shard count) with the other shard processes, and holds
+    `DB.shard-S.lock` for each of its shards alone. So processes with disjoint shards of one
+    count run side by side on one SQLite file (their councils kept apart by the leases in the
+    store), while two processes claiming one shard, processes with different shard counts
+    (whose shards own overlapping guilds), or an unsharded `run` beside any shard process, are
+    refused: both would answer some guild's commands.
 
-    A PostgreSQL database takes no lock here: several processes share it by design, and the
-    leases alone keep their councils apart.
+    A PostgreSQL database takes no lock here: its processes claim their shards in the
+    database once it is open (`claim_shards`).
 
     Raises:
         UserFacingError: another process holds the lock, or it can't be created.
@@ -133,10 +135,78 @@ def run_lock(db: Location, shards: ShardPlan | None = None) -> Iterator[None]:
             held.enter_context(_locked(db, db.with_name(f"{db.name}.lock"), exclusive=True))
         else:
             held.enter_context(_locked(db, db.with_name(f"{db.name}.lock"), exclusive=False))
+            count = db.with_name(f"{db.name}.count-{shards.count}.lock")
+            held.enter_context(_locked(db, count, exclusive=False))
+            _refuse_other_counts(db, shards.count)
             for shard in shards.ids:
                 lock = db.with_name(f"{db.name}.shard-{shard}.lock")
                 held.enter_context(_locked(db, lock, exclusive=True, shard=shard))
         yield
+
+
+def _refuse_other_counts(db: Path, count: int) -> None:
+    """Refuse to run beside a process holding the count lock of another shard count.
+
+    Two processes starting at once with two counts both find the other's lock held and both
+    refuse: neither runs guilds the other may run too.
+    """
+    import fcntl
+
+    prefix, suffix = f"{db.name}.count-", ".lock"
+    for path in db.parent.iterdir():
+        other = path.name.removeprefix(prefix).removesuffix(suffix)
+        if not path.name.startswith(prefix) or not other.isdigit() or int(other) == count:
+            continue
+        with path.open("a+", encoding="ascii") as file:
+            try:
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise _taken(db, "COUNCIL_DB", shard_count=int(other)) from None
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
+@asynccontextmanager
+async def claim_shards(store: Store, db: Location, shards: ShardPlan | None) -> AsyncIterator[None]:
+    """Hold this process's shards (the whole bot if `shards` is None) in the open `store` of
+    `db` while the bot runs: `run_lock`'s counterpart on PostgreSQL (nothing on SQLite).
+
+    Raises:
+        UserFacingError: another process runs one of the shards, the bot with another shard
+            count, or unsharded; or this one is unsharded and another process runs.
+    """
+    ids, count = (None, None) if shards is None else (shards.ids, shards.count)
+    try:
+        async with store.claim_shards(ids, count):
+            yield
+    except ShardsTakenError as exc:
+        label = redact(str(db))
+        raise _taken(label, "DATABASE_URL", shard=exc.shard, shard_count=exc.shard_count) from exc
+
+
+def _taken(
+    db: Location,
+    setting: str,
+    *,
+    by: str = "",
+    shard: int | None = None,
+    shard_count: int | None = None,
+) -> UserFacingError:
+    """Why `council-bot run` can't run beside the process (`by`) already running on `db`."""
+    if shard is not None:
+        return UserFacingError(
+            f"Another `council-bot run`{by} runs shard {shard} on the database {db}: "
+            "give each process shards of its own (--shards)."
+        )
+    if shard_count is not None:
+        return UserFacingError(
+            f"Another `council-bot run`{by} runs the bot in {shard_count} shards on the "
+            f"database {db}: give every process of the bot the same --shard-count."
+        )
+    target = "file" if setting == "COUNCIL_DB" else "database"
+    return UserFacingError(
+        f"Another `council-bot run`{by} is using the database {db}: stop it first, "
+        f"or set {setting} to another {target}."
+    )
 
 
 @contextmanager
@@ -156,15 +226,7 @@ def _locked(db: Path, lock: Path, *, exclusive: bool, shard: int | None = None) 
             file.seek(0)
             holder = file.read().strip()
             by = f" (process {holder})" if holder.isdigit() else ""
-            if shard is not None:
-                raise UserFacingError(
-                    f"Another `council-bot run`{by} runs shard {shard} on the database {db}: "
-                    "give each process shards of its own (--shards)."
-                ) from None
-            raise UserFacingError(
-                f"Another `council-bot run`{by} is using the database {db}: stop it first, "
-                "or set COUNCIL_DB to another file."
-            ) from None
+            raise _taken(db, "COUNCIL_DB", by=by, shard=shard) from None
         if exclusive:
             file.truncate(0)
             file.write(f"{os.getpid()}\n")
@@ -236,8 +298,7 @@ def _no_councils_postgres(url: str) -> UserFacingError:
 def _cant_open_postgres(url: str, exc: BaseException) -> UserFacingError:
     """One line for each way a PostgreSQL database can't be opened; never the password."""
     shown = redact(url)
-    # A driver's message may quote the URL, password included, or run over several lines.
-    detail = " ".join(str(exc).replace(url, shown).split())
+    detail = _detail(url, exc)
     if isinstance(exc, MigrationError):
         return UserFacingError(
             f"Can't upgrade the database {shown}: {detail}. Restore a backup, or set "
@@ -268,13 +329,20 @@ def _cant_open_postgres(url: str, exc: BaseException) -> UserFacingError:
     return UserFacingError(f"Can't open the database {shown}: {detail}.")
 
 
+def _detail(url: str, exc: BaseException) -> str:
+    """A driver's message as part of one line: it may quote the URL, password included, run
+    over several lines, or end in the period the line adds."""
+    return " ".join(str(exc).replace(url, redact(url)).split()).rstrip(".")
+
+
 async def migrate_store(source: Path, target: str) -> list[CopiedTable]:
     """Copy the SQLite installation at `source` into the empty PostgreSQL database `target`,
     migrating the target to this Council's schema first; return each table's counts.
 
     Raises:
         UserFacingError: either database can't be opened, the source's schema is not this
-            Council's, the target holds data already, or the copy did not add up.
+            Council's, the target holds data already, PostgreSQL refused some of the data
+            (naming the table), or the copy did not add up.
     """
     from bot.store.copy import CopyError, copy_sqlite_to_postgres
 
@@ -286,5 +354,11 @@ async def migrate_store(source: Path, target: str) -> list[CopiedTable]:
         raise UserFacingError(f"Can't copy {source} into {redact(target)}: {exc}.") from exc
     except sqlite3.Error as exc:
         raise UserFacingError(f"Can't read the database {source}: {exc}.") from exc
-    except (OSError, asyncpg.PostgresError, *_BAD_URL) as exc:
+    except asyncpg.PostgresError as exc:
+        # Both databases opened a moment ago: PostgreSQL refused the copy itself.
+        raise UserFacingError(
+            f"The copy of {source} into {redact(target)} failed ({_detail(target, exc)}); "
+            "nothing was written to it."
+        ) from exc
+    except (OSError, *_BAD_URL) as exc:
         raise _cant_open_postgres(target, exc) from exc

@@ -14,6 +14,7 @@ import os
 import secrets
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.store.store import Store
 
@@ -22,27 +23,58 @@ log = logging.getLogger(__name__)
 DEFAULT_TTL_S = 30.0
 # A lease seen expiring is tried again this long after, so clocks a little apart still agree.
 EXPIRY_MARGIN_S = 0.1
+# An owner id's fields: host, pid, pid namespace, random.
+OWNER_PARTS = 4
+UNKNOWN_NAMESPACE = "-"
 
 
 def new_owner_id() -> str:
-    """This process's lease owner id: ``host:pid:random`` (the random part tells a restarted
-    process from the one before it that had the same pid)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    """This process's lease owner id: ``host:pid:namespace:random``. The namespace (see
+    `pid_namespace`) says where the pid means this process; the random part tells a restarted
+    process from the one before it that had the same pid."""
+    return f"{socket.gethostname()}:{os.getpid()}:{pid_namespace()}:{secrets.token_hex(4)}"
+
+
+def pid_namespace() -> str:
+    """The pid namespace this process runs in, as ``boot-id.inode`` (Linux): two processes with
+    equal ones see the same process behind a pid. ``-`` where it can't be told.
+
+    Neither the host name nor the pid alone will do: containers may share a host name (host
+    networking, an explicit hostname) while each has pids of its own, often each a pid 1. The
+    inode names a namespace among those alive on one kernel; the boot id names the kernel.
+    """
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        inode = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return UNKNOWN_NAMESPACE
+    return f"{boot}.{inode}" if boot and ":" not in boot else UNKNOWN_NAMESPACE
 
 
 def is_gone_here(owner: str, me: str) -> bool:
-    """Whether `owner` was a process on this host that no longer runs, so its leases need not
-    be waited out: its pid is gone, or is ours under another owner id (a previous life of this
-    process, e.g. in a restarted container). A process on another host is never judged gone."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or owner == me:
+    """Whether `owner` was a process that no longer runs, judged by `me` (this process's id),
+    so its leases need not be waited out.
+
+    Only an owner on this host in this pid namespace can be judged: it is gone if its pid is
+    gone, or is ours under another owner id (a previous life of this process, e.g. one that
+    exec'd itself: no two live processes share a pid in one namespace). Any other owner (on
+    another host, in another container, or one whose namespace is unknown) is never judged
+    gone; its lease is waited out.
+    """
+    if owner == me:
         return False
-    pid = int(pid_text)
-    if pid == os.getpid():
+    theirs, ours = owner.split(":"), me.split(":")
+    if len(theirs) != len(ours) or len(ours) != OWNER_PARTS:
+        return False
+    (host, pid_text, namespace, _), (my_host, my_pid, my_namespace, _) = theirs, ours
+    if host != my_host or namespace != my_namespace or namespace == UNKNOWN_NAMESPACE:
+        return False
+    if not pid_text.isdigit():
+        return False
+    if pid_text == my_pid:
         return True
     try:
-        os.kill(pid, 0)
+        os.kill(int(pid_text), 0)
     except ProcessLookupError:
         return True
     except PermissionError:

@@ -344,10 +344,11 @@ class SessionManager:
         task.add_done_callback(lambda t: self._finished(session_id, t))
 
     def _finished(self, session_id: int, task: asyncio.Task[Session]) -> None:
-        self._runs.pop(session_id, None)
+        run = self._runs.pop(session_id, None)
         self._tasks.pop(session_id, None)
         if task.cancelled():
-            log.info("session %d was interrupted (shutdown)", session_id)
+            if run is None or not run.is_abandoned:  # an abandoned one was logged already
+                log.info("session %d was interrupted (shutdown)", session_id)
             return
         if (exc := task.exception()) is not None:
             log.error("session %d crashed", session_id, exc_info=exc)
@@ -359,15 +360,13 @@ class SessionManager:
         council stops here at once, recording nothing: it runs there now.
         """
         session_id = run.session.id
-        runner = asyncio.current_task()
 
         async def renew() -> None:
             await self.leases.keep(session_id)
             log.warning(
                 "council %d: another process took its lease over; stopping here", session_id
             )
-            if runner is not None:
-                runner.cancel()
+            run.abandon()
 
         renewing = asyncio.create_task(renew(), name=f"council-lease-{session_id}")
         try:
@@ -391,9 +390,18 @@ class SessionManager:
             if owns(s.guild_id) and s.id not in self._runs
         ]
         paused, waiting = await self._pause_orphans(found)
+        # Each connection attempt looks again at every council: the last look's list replaces
+        # the one watched before.
+        await self._stop_watching_orphans()
         if waiting:
             self._orphans = asyncio.create_task(self._watch_orphans(waiting), name="orphans")
         return paused
+
+    async def _stop_watching_orphans(self) -> None:
+        if self._orphans is not None:
+            self._orphans.cancel()
+            await asyncio.gather(self._orphans, return_exceptions=True)
+            self._orphans = None
 
     async def _watch_orphans(self, waiting: list[int]) -> None:
         while waiting:
@@ -430,9 +438,7 @@ class SessionManager:
 
     async def shutdown(self) -> None:
         """Cancel every live session without ending it, so each can be resumed later."""
-        if self._orphans is not None:
-            self._orphans.cancel()
-            await asyncio.gather(self._orphans, return_exceptions=True)
+        await self._stop_watching_orphans()
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()

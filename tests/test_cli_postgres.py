@@ -4,7 +4,9 @@ meets it, every mistake in one line."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -113,8 +115,13 @@ async def test_commands_read_and_write_the_database_named_by_database_url(tmp_pa
             "PostgreSQL refused the login to postgresql://nobody:***@",
         ),
         (lambda pg: "postgresql://council@127.0.0.1:notaport/x", "not a usable PostgreSQL URL"),
+        (
+            lambda pg: "postgresql://council@127.0.0.1:70000/x",
+            "not a usable PostgreSQL URL (postgresql://council@127.0.0.1:70000/x): connect(): "
+            "port must be 0-65535. E.g. postgresql://",
+        ),
     ],
-    ids=["not-postgres", "unreachable", "no-database", "unknown-role", "bad-port"],
+    ids=["not-postgres", "unreachable", "no-database", "unknown-role", "bad-port", "port-range"],
 )
 def test_a_database_url_that_cannot_be_used_is_one_line(tmp_path, pg, make_url, expected):
     done = council_bot(tmp_path, "audit", database_url=make_url(pg))
@@ -140,3 +147,25 @@ def test_migrate_store_refuses_a_target_that_is_not_postgresql(tmp_path):
 
     assert done.returncode == 2
     assert done.stderr == "council-bot: --to must be a postgresql:// URL, not 'sqlite:///y.db'.\n"
+
+
+async def test_migrate_store_says_which_table_postgresql_refused_a_row_of(tmp_path, pg: PgServer):
+    db = tmp_path / "council.db"
+    await _installation(db)
+    # An orphan vote, left while foreign keys were off: SQLite holds it, PostgreSQL refuses it.
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("INSERT INTO votes VALUES (404, 7, 'up', '2025-01-31T12:00:00+00:00')")
+    async with pg.empty_database() as url:
+        done = council_bot(tmp_path, "migrate-store", "--from", str(db), "--to", url)
+
+        assert done.returncode == 2
+        # The lines before it are the target's migrations, logged as it is brought up to date.
+        error = done.stderr.splitlines()[-1]
+        assert error.startswith(f"council-bot: Can't copy {db} into {url}: "), done.stderr
+        assert "PostgreSQL refused a row of table votes (" in error
+        assert "(reply_id)=(404) is not present" in error
+        assert error.endswith("nothing was written.")
+        assert "Can't open" not in done.stderr
+        assert "Traceback" not in done.stderr
+        async with Store.open(url) as target:
+            assert await target.count_sessions() == 0

@@ -12,12 +12,15 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.databases import run_lock
+from bot.database_url import redact
+from bot.databases import claim_shards, run_lock
 from bot.discord_ui.ratelimits import GlobalPacer
 from bot.errors import UserFacingError
-from bot.leases import CouncilLeases, is_gone_here, new_owner_id
+from bot.leases import CouncilLeases, is_gone_here, new_owner_id, pid_namespace
+from bot.sessions import SessionManager
 from bot.shards import ShardPlan, parse_shard_plan, rest_share_per_s, shard_of
 from bot.store import Store
+from tests.council.conftest import make_config
 from tests.records import Make
 
 
@@ -122,21 +125,117 @@ def test_processes_with_disjoint_shards_share_a_database_and_overlapping_ones_ar
         pass
 
 
-def test_an_owner_is_gone_when_its_process_on_this_host_has_exited():
-    me = new_owner_id()
-    host = socket.gethostname()
+def test_a_process_with_another_shard_count_is_refused_on_a_sqlite_file(tmp_path: Path):
+    db = tmp_path / "council.db"
+    # Shard 0 of 2 and shard 2 of 4 both own the guilds with (id >> 22) % 4 == 0.
+    with run_lock(db, ShardPlan((0,), 2)):
+        with pytest.raises(UserFacingError) as refused, run_lock(db, ShardPlan((2,), 4)):
+            pass
+        assert refused.value.message == (
+            f"Another `council-bot run` runs the bot in 2 shards on the database {db}: "
+            "give every process of the bot the same --shard-count."
+        )
+        with run_lock(db, ShardPlan((1,), 2)):
+            pass
+    with (
+        run_lock(db, ShardPlan((2,), 4)),
+        pytest.raises(UserFacingError, match="in 4 shards"),
+        run_lock(db, ShardPlan((0,), 2)),
+    ):
+        pass
+
+
+async def test_processes_on_one_postgresql_database_claim_their_shards_alone(pg_url):
+    async with Store.open(pg_url) as first, Store.open(pg_url) as second:
+        async with claim_shards(first, pg_url, ShardPlan((0, 1), 4)):
+            async with claim_shards(second, pg_url, ShardPlan((2, 3), 4)):
+                pass
+            with pytest.raises(UserFacingError) as overlap:
+                async with claim_shards(second, pg_url, ShardPlan((1, 2), 4)):
+                    pass
+            assert overlap.value.message == (
+                f"Another `council-bot run` runs shard 1 on the database {redact(pg_url)}: "
+                "give each process shards of its own (--shards)."
+            )
+            with pytest.raises(UserFacingError) as unsharded:
+                async with claim_shards(second, pg_url, None):
+                    pass
+            assert unsharded.value.message == (
+                f"Another `council-bot run` is using the database {redact(pg_url)}: stop it "
+                "first, or set DATABASE_URL to another database."
+            )
+            # The refused claims let go of what they held: shards 2 and 3 are free.
+            async with claim_shards(second, pg_url, ShardPlan((2, 3), 4)):
+                pass
+        async with claim_shards(first, pg_url, None):
+            with pytest.raises(UserFacingError, match="is using the database"):
+                async with claim_shards(second, pg_url, ShardPlan((0,), 1)):
+                    pass
+
+
+async def test_a_process_with_another_shard_count_is_refused_on_postgresql(pg_url):
+    async with (
+        Store.open(pg_url) as first,
+        Store.open(pg_url) as second,
+        claim_shards(first, pg_url, ShardPlan((0,), 2)),
+    ):
+        with pytest.raises(UserFacingError) as refused:
+            async with claim_shards(second, pg_url, ShardPlan((2,), 4)):
+                pass
+        assert refused.value.message == (
+            f"Another `council-bot run` runs the bot in 2 shards on the database "
+            f"{redact(pg_url)}: give every process of the bot the same --shard-count."
+        )
+        async with claim_shards(second, pg_url, ShardPlan((1,), 2)):
+            pass
+
+
+def _exited_pid() -> int:
     child = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         check=True,
         capture_output=True,
         text=True,
     )
-    exited = f"{host}:{int(child.stdout)}:abcd"
-    assert is_gone_here(exited, me)
-    assert is_gone_here(f"{host}:{os.getpid()}:earlier-life", me)
+    return int(child.stdout)
+
+
+def test_an_owner_is_gone_when_its_process_in_this_pid_namespace_has_exited():
+    me = new_owner_id()
+    here = f"{socket.gethostname()}:{{pid}}:{pid_namespace()}:{{token}}"
+    assert pid_namespace() != "-"  # Linux, where the tests run
+    assert is_gone_here(here.format(pid=_exited_pid(), token="abcd"), me)
+    assert is_gone_here(here.format(pid=os.getpid(), token="earlier-life"), me)
     assert not is_gone_here(me, me)
-    assert not is_gone_here(f"{host}:{os.getppid()}:alive", me)
-    assert not is_gone_here(f"elsewhere.example:{int(child.stdout)}:abcd", me)
+    assert not is_gone_here(here.format(pid=os.getppid(), token="alive"), me)
+    assert not is_gone_here(f"elsewhere.example:{_exited_pid()}:{pid_namespace()}:abcd", me)
+
+
+@pytest.mark.parametrize(
+    "namespace",
+    [
+        "{boot}.4026532001",  # another container on this machine, with the same host name
+        "00000000-0000-0000-0000-000000000000.4026531836",  # another machine's first namespace
+        "-",  # a process that could not tell its namespace
+    ],
+)
+def test_an_owner_in_another_pid_namespace_is_never_judged_gone(namespace):
+    me = new_owner_id()
+    host = socket.gethostname()
+    namespace = namespace.format(boot=pid_namespace().partition(".")[0])
+    # Its pid means another process than here: ours, or one that exited here, proves nothing.
+    assert not is_gone_here(f"{host}:{os.getpid()}:{namespace}:other", me)
+    assert not is_gone_here(f"{host}:{_exited_pid()}:{namespace}:other", me)
+    assert not is_gone_here(f"{host}:1:{namespace}:other", me)
+
+
+def test_an_owner_id_of_another_form_is_never_judged_gone():
+    me = new_owner_id()
+    host = socket.gethostname()
+    # The form before namespaces were recorded: nothing says where its pid lived.
+    assert not is_gone_here(f"{host}:{_exited_pid()}:abcd", me)
+    assert not is_gone_here(f"{host}:{os.getpid()}:abcd", me)
+    assert not is_gone_here(f"{host}:x:{pid_namespace()}:abcd", me)
 
 
 @pytest.fixture
@@ -173,3 +272,22 @@ async def test_keeping_a_lease_ends_when_another_process_took_it_over(store: Sto
     await asyncio.sleep(0.35)
     assert await store.take_lease(session.id, "there.example:2:fast", 30)
     await asyncio.wait_for(slow.keep(session.id), 2)
+
+
+async def test_looking_for_interrupted_councils_again_replaces_the_watch_on_the_last_look(
+    store: Store, fake_llm
+):
+    session = await Make(store).session()
+    assert await store.take_lease(session.id, "elsewhere.example:1:alive", 30)
+    manager = SessionManager(config=make_config(fake_llm), providers={}, store=store)
+
+    def watching() -> list[asyncio.Task[object]]:
+        return [t for t in asyncio.all_tasks() if t.get_name() == "orphans" and not t.done()]
+
+    try:
+        for _ in range(3):  # as each attempt to connect does
+            assert await manager.take_over_interrupted(lambda guild_id: True) == []
+        assert len(watching()) == 1
+    finally:
+        await manager.shutdown()
+    assert watching() == []

@@ -228,6 +228,7 @@ class SessionRun:
         self._is_auto_stop = False
         self._interruption: str | None = None
         self._is_recording_end = False
+        self._is_abandoned = False
         self._is_ending = False
         self._pause_requested: str | None = None
         self._resumed = asyncio.Event()
@@ -426,15 +427,32 @@ class SessionRun:
         if self._task is not None:
             self._task.cancel()
 
+    def abandon(self) -> None:
+        """Stop at once because another process runs the session now: cancel in-flight model
+        calls, and record and show nothing more here (that process does both)."""
+        self._is_abandoned = True
+        self.turns.is_abandoned = True
+        if self._task is not None:
+            self._task.cancel()
+
+    @property
+    def is_abandoned(self) -> bool:
+        """True once `abandon` was called."""
+        return self._is_abandoned
+
     @property
     def is_stopping(self) -> bool:
-        """True once the session is being stopped or interrupted, or its end is recorded."""
+        """True once the session is being stopped, interrupted or abandoned, or its end is
+        recorded."""
         return not self._is_stoppable
 
     @property
     def _is_stoppable(self) -> bool:
         return (
-            self._stop_reason is None and self._interruption is None and not self._is_recording_end
+            self._stop_reason is None
+            and self._interruption is None
+            and not self._is_recording_end
+            and not self._is_abandoned
         )
 
     def end(self) -> None:
@@ -562,11 +580,13 @@ class SessionRun:
             await self._synthesise()
             return await self._finish(SessionStatus.FINISHED, None)
         except asyncio.CancelledError:
-            if self._interruption is not None:
+            if self._interruption is not None and not self._is_abandoned:
                 _uncancel()
                 return await self._interrupted()
-            if self._stop_reason is None:
-                raise  # the process is shutting down; leave the session to be resumed
+            if self._stop_reason is None or self._is_abandoned:
+                # The process is shutting down (the session is left to be resumed), or the
+                # session runs in another process now, which records and shows the rest.
+                raise
             _uncancel()
             return await self._finish(
                 SessionStatus.STOPPED, self._stop_reason, is_automatic=self._is_auto_stop

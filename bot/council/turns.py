@@ -224,13 +224,17 @@ class TurnRunner:
         self.guild_id = guild_id
         self._footers: dict[int, StanceFooter] = {}
         self._questions: dict[int, list[MemberQuestion]] = {}
+        # Set once another process runs the council: a call cancelled then is neither stored
+        # nor shown here, since that process records and shows the council from now on.
+        self.is_abandoned = False
 
     async def run(self, turn: TurnRequest) -> Reply:
         """Make the call, streaming text to the presenter; return the stored reply or failure.
 
         Raises `BudgetExceeded` before calling when the call could overrun the budget.
-        Cancellation records the partial reply as stopped, then propagates. A call that fails
-        is charged what `failed_call_usage` says, to the budget and on its stored record.
+        Cancellation records the partial reply as stopped (unless the council is abandoned
+        here), then propagates. A call that fails is charged what `failed_call_usage` says, to
+        the budget and on its stored record.
         """
         model = self.config.models[turn.model_key]
         # Read before reserving: the guild's rules as they are now, for this reply.
@@ -290,15 +294,16 @@ class TurnRunner:
                 failed_call_usage(prompt_tokens, got.raw),
             )
         except asyncio.CancelledError:
-            await self._failed(
-                turn,
-                "stopped",
-                t("council.error.cancelled"),
-                got.shown,
-                started,
-                reservation,
-                failed_call_usage(prompt_tokens, got.raw),
-            )
+            if not self.is_abandoned:
+                await self._failed(
+                    turn,
+                    "stopped",
+                    t("council.error.cancelled"),
+                    got.shown,
+                    started,
+                    reservation,
+                    failed_call_usage(prompt_tokens, got.raw),
+                )
             raise
         raw, shown, completion = got.raw, got.shown, got.completion
 
@@ -331,8 +336,9 @@ class TurnRunner:
             # The stance footer is checked too: its claim is shown in the summary.
             verdict = await screen.final(said)
         except asyncio.CancelledError:
-            stopped = t("council.error.cancelled")
-            await self._failed(turn, "stopped", stopped, shown, started, reservation, usage)
+            if not self.is_abandoned:
+                stopped = t("council.error.cancelled")
+                await self._failed(turn, "stopped", stopped, shown, started, reservation, usage)
             raise
         kept = said if verdict.is_withheld else text
         # Read now and stored with the reply: a restart before the round ends keeps them.

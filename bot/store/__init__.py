@@ -8,6 +8,7 @@ from bot.store.errors import (
     RecordNotFoundError,
     SchemaTooNewError,
     SchemaTooOldError,
+    ShardsTakenError,
     StoreError,
 )
 from bot.store.migrate import Migration, bundled_migrations, load_migrations
@@ -25,6 +26,7 @@ __all__ = [
     "RecordNotFoundError",
     "SchemaTooNewError",
     "SchemaTooOldError",
+    "ShardsTakenError",
     "Store",
     "StoreError",
     "bundled_migrations",

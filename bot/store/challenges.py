@@ -15,7 +15,7 @@ from bot.council.challenge_records import (
 from bot.council.challenge_scores import MemberAnswer, QuestionResult
 from bot.store import rows
 from bot.store.base import StoreBase
-from bot.store.db import Row, Transaction
+from bot.store.db import Row, Transaction, ordered_by_text
 from bot.store.errors import RecordNotFoundError
 
 
@@ -43,8 +43,11 @@ class ChallengeQueries(StoreBase):
         """The guild's uploaded sets, by name."""
         async with self._db.reading() as tx:
             found = await tx.all(
-                "SELECT guild_id, name, question_count, uploaded_by, uploaded_at"
-                " FROM challenge_sets WHERE guild_id = ? ORDER BY name",
+                ordered_by_text(
+                    "SELECT guild_id, name, question_count, uploaded_by, uploaded_at"
+                    " FROM challenge_sets WHERE guild_id = ?",
+                    "name",
+                ),
                 (guild_id,),
             )
         return [

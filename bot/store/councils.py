@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from bot.council.models import PermanentCouncil, Session, SessionStatus
 from bot.store import rows
 from bot.store.base import StoreBase
-from bot.store.db import Row
+from bot.store.db import Row, ordered_by_text
 from bot.store.errors import RecordNotFoundError
 
 
@@ -72,7 +72,7 @@ class CouncilQueries(StoreBase):
         """Every council the guild saved, by name."""
         async with self._db.reading() as tx:
             found = await tx.all(
-                "SELECT * FROM councils WHERE guild_id = ? ORDER BY name", (guild_id,)
+                ordered_by_text("SELECT * FROM councils WHERE guild_id = ?", "name"), (guild_id,)
             )
         return [_council(row) for row in found]
 

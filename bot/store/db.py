@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
@@ -75,6 +76,20 @@ def sql_for(sql: Sql, dialect: Dialect) -> str:
     return sql if isinstance(sql, str) else sql.text(dialect)
 
 
+def ordered_by_text(sql: str, column: str) -> PerDialect:
+    """`sql` ORDER BY the text `column` as people read a list of names, the same on both
+    databases: ASCII letters regardless of case, then by code point ("a", "B", "b", "É").
+
+    A bare ORDER BY follows the column's collation, which differs (SQLite's BINARY or NOCASE,
+    PostgreSQL's database locale or ICU): this spells the order out. Both lower() fold ASCII
+    letters only (PostgreSQL's under the "C" collation), and code point order is byte order.
+    """
+    return PerDialect(
+        sqlite=f"{sql} ORDER BY lower({column}) COLLATE BINARY, {column} COLLATE BINARY",
+        postgresql=f'{sql} ORDER BY lower({column} COLLATE "C") COLLATE "C", {column} COLLATE "C"',
+    )
+
+
 class Row(Protocol):
     """A result row, by column name or position (sqlite3.Row and asyncpg.Record both are)."""
 
@@ -83,6 +98,33 @@ class Row(Protocol):
     @overload
     def __getitem__(self, key: int, /) -> Any: ...
     def __iter__(self) -> Iterator[Any]: ...
+
+
+# What no PostgreSQL text can hold: NUL, and the lone surrogates a Python str may carry (JSON's
+# "\ud800" decodes to one) but no UTF-8 text can. SQLite would keep NUL; dropping them on both
+# databases keeps the stored text the same wherever it is stored.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: SqlValue) -> SqlValue:
+    """`value` as the store keeps it: text without the characters no database text can hold
+    (NUL, lone surrogates); anything else unchanged."""
+    if isinstance(value, str) and _UNSTORABLE.search(value):
+        return _UNSTORABLE.sub("", value)
+    return value
+
+
+def bindable(params: Params) -> Params:
+    """`params` with every text value `storable`.
+
+    Both databases' transactions bind their parameters through this one function, so every
+    statement drops the same characters: model output (replies, stances, questions) is
+    untrusted text, and a NUL in it must neither fail the write on PostgreSQL nor be kept on
+    SQLite only. A lookup by such text finds what was stored.
+    """
+    if isinstance(params, Mapping):
+        return {name: storable(value) for name, value in params.items()}
+    return [storable(value) for value in params]
 
 
 def where_all(conditions: Mapping[str, SqlValue]) -> tuple[str, dict[str, SqlValue]]:
@@ -244,24 +286,29 @@ class SqliteTransaction(Transaction):
 
     async def all(self, sql: Sql, params: Params = ()) -> list[Row]:
         with _constraints():
-            return list(await self._conn.execute_fetchall(sql_for(sql, self.dialect), params))
+            return list(await self._conn.execute_fetchall(_sqlite(sql), bindable(params)))
 
     async def insert(self, sql: Sql, params: Params = ()) -> int:
         with _constraints():
-            row = await self._conn.execute_insert(sql_for(sql, self.dialect), params)
+            row = await self._conn.execute_insert(_sqlite(sql), bindable(params))
         if row is None:
             raise RuntimeError(f"INSERT returned no row id: {sql}")
         return int(row[0])
 
     async def run(self, sql: Sql, params: Params = ()) -> int:
         with _constraints():
-            async with self._conn.execute(sql_for(sql, self.dialect), params) as cursor:
+            async with self._conn.execute(_sqlite(sql), bindable(params)) as cursor:
                 return cursor.rowcount
 
     async def run_many(self, sql: Sql, params: Iterable[Params]) -> int:
+        sets = (bindable(values) for values in params)
         with _constraints():
-            async with self._conn.executemany(sql_for(sql, self.dialect), params) as cursor:
+            async with self._conn.executemany(_sqlite(sql), sets) as cursor:
                 return cursor.rowcount
+
+
+def _sqlite(sql: Sql) -> str:
+    return sql_for(sql, Dialect.SQLITE)
 
 
 class SqliteDatabase(Database):
@@ -286,7 +333,7 @@ class SqliteDatabase(Database):
         statement needs no BEGIN/COMMIT: one round trip to aiosqlite's thread instead of three.
         """
         async with self._lock:
-            return list(await self._conn.execute_fetchall(sql_for(sql, self.dialect), params))
+            return list(await self._conn.execute_fetchall(_sqlite(sql), bindable(params)))
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[Transaction]:

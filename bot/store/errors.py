@@ -74,3 +74,22 @@ class ConstraintError(StoreError):
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(f"{kind} constraint failed: {detail}")
         self.kind = kind
+
+
+class ShardsTakenError(StoreError):
+    """Another process already runs (part of) what this one claims in a shared database.
+
+    `shard` is a shard it runs; `shard_count` the other count of shards it runs the bot with;
+    neither: one of the two runs the whole bot, unsharded.
+    """
+
+    def __init__(self, *, shard: int | None = None, shard_count: int | None = None) -> None:
+        if shard is not None:
+            said = f"another process runs shard {shard}"
+        elif shard_count is not None:
+            said = f"another process runs the bot in {shard_count} shards"
+        else:
+            said = "another process runs the whole bot, or this one would"
+        super().__init__(said)
+        self.shard = shard
+        self.shard_count = shard_count

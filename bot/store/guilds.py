@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.council.models import AuditEntry, GuildSettings, PersonaOverride
 from bot.store import rows
 from bot.store.base import StoreBase
-from bot.store.db import SqlValue, where_all
+from bot.store.db import SqlValue, ordered_by_text, where_all
 from bot.store.errors import RecordNotFoundError
 
 
@@ -37,7 +37,8 @@ class GuildQueries(StoreBase):
         """The guild's persona overrides, by persona name."""
         async with self._db.reading() as tx:
             found = await tx.all(
-                "SELECT * FROM persona_overrides WHERE guild_id = ? ORDER BY persona", (guild_id,)
+                ordered_by_text("SELECT * FROM persona_overrides WHERE guild_id = ?", "persona"),
+                (guild_id,),
             )
         return {row["persona"]: rows.override_from_row(row) for row in found}
 

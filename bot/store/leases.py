@@ -16,9 +16,29 @@ from bot.council.models import Session, SessionStatus
 from bot.i18n import localize
 from bot.store import rows
 from bot.store.base import StoreBase, load_session
+from bot.store.db import PerDialect
 from bot.store.sessions import INTERRUPTED_REASON
 
 log = logging.getLogger(__name__)
+
+# The server's clock now, encoded as `rows.to_db_time` encodes times (fixed-width UTC ISO text,
+# so that text comparison is time order).
+_PG_UTC_NOW = "(clock_timestamp() AT TIME ZONE 'UTC')"
+_PG_TEXT = '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\''
+_TAKE_LEASE_SQL = (
+    "INSERT INTO council_leases (session_id, owner, expires_at) VALUES (:session_id, :owner, {})"
+    " ON CONFLICT (session_id) DO UPDATE"
+    " SET owner = excluded.owner, expires_at = excluded.expires_at"
+    " WHERE council_leases.owner = excluded.owner"
+    " OR council_leases.expires_at < {}"
+)
+_TAKE_LEASE = PerDialect(
+    sqlite=_TAKE_LEASE_SQL.format(":expires", ":now"),
+    postgresql=_TAKE_LEASE_SQL.format(
+        f"to_char({_PG_UTC_NOW} + make_interval(secs => :ttl_s), {_PG_TEXT})",
+        f"to_char({_PG_UTC_NOW}, {_PG_TEXT})",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -38,17 +58,21 @@ class LeaseQueries(StoreBase):
         already `owner`'s (which renews it); return whether `owner` holds it now.
 
         One statement decides, so two processes taking the same lease at once can't both win.
+        On PostgreSQL "now" is the database server's clock, not this process's: processes on
+        hosts whose clocks differ still agree on when a lease expires. (SQLite's processes all
+        run on the machine that holds the file, and share its clock.)
         """
         now = self._now()
-        expires = rows.to_db_time(now + timedelta(seconds=ttl_s))
         async with self._db.writing() as tx:
             await tx.run(
-                "INSERT INTO council_leases (session_id, owner, expires_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (session_id) DO UPDATE"
-                " SET owner = excluded.owner, expires_at = excluded.expires_at"
-                " WHERE council_leases.owner = excluded.owner"
-                " OR council_leases.expires_at < ?",
-                (session_id, owner, expires, rows.to_db_time(now)),
+                _TAKE_LEASE,
+                {
+                    "session_id": session_id,
+                    "owner": owner,
+                    "ttl_s": float(ttl_s),
+                    "expires": rows.to_db_time(now + timedelta(seconds=ttl_s)),
+                    "now": rows.to_db_time(now),
+                },
             )
             row = await tx.one(
                 "SELECT owner FROM council_leases WHERE session_id = ?", (session_id,)

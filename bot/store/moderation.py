@@ -6,7 +6,7 @@ from bot.council.models import Moderation, Reply, ReplyStatus
 from bot.council.moderation import ModerationPolicy, ModerationRule, RuleAction, RuleKind
 from bot.store import rows
 from bot.store.base import StoreBase, load_reply
-from bot.store.db import Row
+from bot.store.db import Row, ordered_by_text
 from bot.store.errors import RecordNotFoundError
 
 
@@ -20,7 +20,9 @@ class ModerationQueries(StoreBase):
                 "SELECT * FROM moderation_rules WHERE guild_id = ? ORDER BY id", (guild_id,)
             )
             allowed = await tx.all(
-                "SELECT keyword FROM moderation_allowed WHERE guild_id = ? ORDER BY keyword",
+                ordered_by_text(
+                    "SELECT keyword FROM moderation_allowed WHERE guild_id = ?", "keyword"
+                ),
                 (guild_id,),
             )
         return ModerationPolicy(

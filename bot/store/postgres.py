@@ -21,8 +21,24 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
-from bot.store.db import Database, Dialect, Params, Row, Sql, Transaction, sql_for
-from bot.store.errors import ConstraintError, MigrationError, SchemaTooNewError
+from bot.store.db import (
+    DEFAULT_BUSY_TIMEOUT_S,
+    Database,
+    Dialect,
+    Params,
+    Row,
+    Sql,
+    SqlValue,
+    Transaction,
+    bindable,
+    sql_for,
+)
+from bot.store.errors import (
+    ConstraintError,
+    MigrationError,
+    SchemaTooNewError,
+    ShardsTakenError,
+)
 from bot.store.migrate import Migration, check_sequence
 from bot.store.placeholders import numbered
 
@@ -33,6 +49,7 @@ WRITE_LOCK = 0x434F554E43494C57
 MIGRATION_LOCK = 0x434F554E43494C4D
 
 POOL_MAX_SIZE = 10
+IDLE_IN_TRANSACTION_TIMEOUT_S = 60.0
 
 # A string: asyncpg's classes are generic only to the type checker.
 Connection: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]"
@@ -69,35 +86,42 @@ class PgTransaction(Transaction):
         self._conn = conn
 
     async def all(self, sql: Sql, params: Params = ()) -> list[Row]:
-        statement = numbered(sql_for(sql, self.dialect))
+        text, args = _bound(sql_for(sql, self.dialect), params)
         with _constraints():
-            return list(await self._conn.fetch(statement.sql, *statement.arguments(params)))
+            return list(await self._conn.fetch(text, *args))
 
     async def insert(self, sql: Sql, params: Params = ()) -> int:
-        statement = numbered(f"{sql_for(sql, self.dialect)} RETURNING id")
+        text, args = _bound(f"{sql_for(sql, self.dialect)} RETURNING id", params)
         with _constraints():
-            new_id = await self._conn.fetchval(statement.sql, *statement.arguments(params))
+            new_id = await self._conn.fetchval(text, *args)
         if new_id is None:
             raise RuntimeError(f"INSERT returned no row id: {sql}")
         return int(new_id)
 
     async def run(self, sql: Sql, params: Params = ()) -> int:
-        statement = numbered(sql_for(sql, self.dialect))
+        text, args = _bound(sql_for(sql, self.dialect), params)
         with _constraints():
-            return _changed(await self._conn.execute(statement.sql, *statement.arguments(params)))
+            return _changed(await self._conn.execute(text, *args))
 
     async def run_many(self, sql: Sql, params: Iterable[Params]) -> int:
         # executemany reports no row counts; one prepared statement run per set does.
-        statement = numbered(sql_for(sql, self.dialect))
+        text = sql_for(sql, self.dialect)
         prepared = None
         total = 0
         with _constraints():
             for values in params:
                 if prepared is None:
-                    prepared = await self._conn.prepare(statement.sql)
-                await prepared.fetch(*statement.arguments(values))
+                    prepared = await self._conn.prepare(numbered(text).sql)
+                await prepared.fetch(*_bound(text, values)[1])
                 total += _changed(prepared.get_statusmsg())
         return total
+
+
+def _bound(sql: str, params: Params) -> tuple[str, list[SqlValue]]:
+    """`sql` in `$n` placeholders and the values they take, text made `storable` (as on SQLite):
+    PostgreSQL refuses NUL in text, which model output may hold."""
+    statement = numbered(sql)
+    return statement.sql, statement.arguments(bindable(params))
 
 
 class PgDatabase(Database):
@@ -124,23 +148,48 @@ class PgDatabase(Database):
             yield PgTransaction(conn)
 
     async def query(self, sql: Sql, params: Params = ()) -> list[Row]:
-        statement = numbered(sql_for(sql, self.dialect))
-        return list(await self._pool.fetch(statement.sql, *statement.arguments(params)))
+        text, args = _bound(sql_for(sql, self.dialect), params)
+        return list(await self._pool.fetch(text, *args))
 
 
-async def open_pool(url: str, *, read_only: bool = False) -> asyncpg.Pool[Any]:
-    """A connection pool on the database at `url`.
+def server_settings(
+    *, lock_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, read_only: bool = False
+) -> dict[str, str]:
+    """The session settings of every connection the store opens.
+
+    One process frozen while it holds the write lock must not stop every write in every
+    process: a statement waits for a lock (`pg_advisory_xact_lock` included) no longer than
+    `lock_timeout_s`, as a SQLite writer waits out its busy timeout, then fails with
+    `asyncpg.LockNotAvailableError`, a driver error like SQLite's "database is locked"; and a
+    transaction left idle longer than `IDLE_IN_TRANSACTION_TIMEOUT_S` is ended by the server,
+    its locks with it.
+    """
+    settings = {
+        "application_name": "council-bot",
+        # 0 would mean no limit at all to PostgreSQL; to SQLite it means not waiting.
+        "lock_timeout": str(max(1, round(lock_timeout_s * 1000))),
+        "idle_in_transaction_session_timeout": str(round(IDLE_IN_TRANSACTION_TIMEOUT_S * 1000)),
+    }
+    if read_only:
+        settings["default_transaction_read_only"] = "on"
+    return settings
+
+
+async def open_pool(
+    url: str, *, read_only: bool = False, lock_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+) -> asyncpg.Pool[Any]:
+    """A connection pool on the database at `url`, its sessions set by `server_settings`.
 
     Raises:
         OSError: the server can't be reached.
         asyncpg.PostgresError: the server refused (no such database or role, wrong password).
         ValueError: `url` is malformed (asyncpg's ClientConfigurationError is one).
     """
-    settings = {"application_name": "council-bot"}
-    if read_only:
-        settings["default_transaction_read_only"] = "on"
     return await asyncpg.create_pool(
-        url, min_size=1, max_size=POOL_MAX_SIZE, server_settings=settings
+        url,
+        min_size=1,
+        max_size=POOL_MAX_SIZE,
+        server_settings=server_settings(lock_timeout_s=lock_timeout_s, read_only=read_only),
     )
 
 
@@ -177,6 +226,9 @@ async def _apply(
     name = f"{migration.version:04d}_{migration.name}"
     try:
         async with conn.transaction():
+            # Processes starting together wait for one another's migrations however long they
+            # take; a frozen one loses its transaction to idle_in_transaction_session_timeout.
+            await conn.execute("SET LOCAL lock_timeout = 0")
             await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
@@ -212,3 +264,66 @@ async def peek_version(url: str) -> int:
         return await schema_version(conn)
     finally:
         await conn.close()
+
+
+# ---------------------------------------------------------------- the run's claim on its shards
+#
+# `council-bot run` processes sharing a database hold session-level advisory locks (keys of two
+# int4s, apart from the one-bigint keys above) on a connection kept for the whole run: a
+# process that dies, or loses its connection, lets them go with it.
+
+# The bot runs here: held exclusive by an unsharded process, shared by each sharded one.
+RUN_CLASS = 0x4352554E  # "CRUN"
+# A sharded process's shard count (the key's second half): shared by the processes that agree.
+COUNT_CLASS = 0x43434E54  # "CCNT"
+# One shard (the key's second half), held by the one process that runs it.
+SHARD_CLASS = 0x43534844  # "CSHD"
+
+
+@asynccontextmanager
+async def claim_shards(
+    db: PgDatabase, shard_ids: Sequence[int] | None, shard_count: int | None
+) -> AsyncIterator[None]:
+    """Hold `shard_ids` of `shard_count` (None: the whole bot) in the database while the block
+    runs, on a connection of `db`'s pool kept for it.
+
+    Raises:
+        ShardsTakenError: another process runs one of the shards, the bot with another shard
+            count, or the whole bot; or this process would run the whole bot beside others.
+    """
+    async with db._pool.acquire() as conn:
+        try:
+            await _claim(conn, shard_ids, shard_count)
+            yield
+        finally:
+            # The pool resets a returned connection too; a claim never outlives its block.
+            await conn.execute("SELECT pg_advisory_unlock_all()")
+
+
+async def _claim(
+    conn: asyncpg.pool.PoolConnectionProxy[Any],
+    shard_ids: Sequence[int] | None,
+    shard_count: int | None,
+) -> None:
+    if shard_ids is None or shard_count is None:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1, 0)", RUN_CLASS):
+            raise ShardsTakenError
+        return
+    for key in (RUN_CLASS, 0), (COUNT_CLASS, shard_count):
+        if not await conn.fetchval("SELECT pg_try_advisory_lock_shared($1, $2)", *key):
+            raise ShardsTakenError  # the whole bot runs in another process
+    # Counts are held shared by every process that runs with them, so another count held
+    # means a process running with it. Two starting at once with two counts both see the
+    # other's and both refuse: neither runs guilds the other may run too.
+    other = await conn.fetchval(
+        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND classid = $1 AND objid <> $2 LIMIT 1",
+        COUNT_CLASS,
+        shard_count,
+    )
+    if other is not None:
+        raise ShardsTakenError(shard_count=int(other))
+    for shard in shard_ids:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", SHARD_CLASS, shard):
+            raise ShardsTakenError(shard=shard)

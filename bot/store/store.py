@@ -90,7 +90,8 @@ class Store(
                 missing).
             migrations: The schema steps to apply (in the database's dialect); the bundled ones
                 unless a test says otherwise.
-            busy_timeout_s: How long a write waits while another process writes the same file.
+            busy_timeout_s: How long a write waits while another process writes the same file
+                (on PostgreSQL: the same database) before it fails.
             now: The clock for every timestamp the store sets; must return aware datetimes.
 
         Raises:
@@ -100,7 +101,9 @@ class Store(
                 refuses the connection, or the URL is malformed.
         """
         if is_postgres_url(location):
-            async with cls._open_postgres(str(location), migrations=migrations, now=now) as store:
+            async with cls._open_postgres(
+                str(location), migrations=migrations, now=now, lock_timeout_s=busy_timeout_s
+            ) as store:
                 yield store
             return
         path = Path(location)
@@ -123,10 +126,11 @@ class Store(
         migrations: Sequence[Migration] | None,
         now: Callable[[], datetime],
         read_only: bool = False,
+        lock_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     ) -> AsyncIterator[Self]:
         steps = bundled_migrations(Dialect.POSTGRESQL) if migrations is None else migrations
         label = redact(url)
-        pool = await postgres.open_pool(url, read_only=read_only)
+        pool = await postgres.open_pool(url, read_only=read_only, lock_timeout_s=lock_timeout_s)
         try:
             if read_only:
                 async with pool.acquire() as conn:
@@ -170,6 +174,28 @@ class Store(
             yield cls(SqliteDatabase(conn))
         finally:
             await conn.close()
+
+    @asynccontextmanager
+    async def claim_shards(
+        self, shard_ids: Sequence[int] | None, shard_count: int | None
+    ) -> AsyncIterator[None]:
+        """Hold, while the block runs, this process's claim to run shards `shard_ids` of
+        `shard_count` (None: the whole bot, unsharded) on a PostgreSQL database, which several
+        processes share: each shard is run by one process, all with one shard count, and an
+        unsharded process runs alone. A process that dies lets its claim go.
+
+        On SQLite this holds nothing: lock files beside the database, taken before it is
+        opened, do the same (`bot.databases.run_lock`).
+
+        Raises:
+            ShardsTakenError: another process runs one of the shards, or the bot with another
+                shard count, or unsharded; or this one is unsharded and another runs.
+        """
+        if not isinstance(self._db, postgres.PgDatabase):
+            yield
+            return
+        async with postgres.claim_shards(self._db, shard_ids, shard_count):
+            yield
 
     async def session_record(self, session_id: int) -> SessionRecord:
         """Everything stored about a session, for transcripts, summaries and exports.

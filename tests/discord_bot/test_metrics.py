@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import discord
+import discord.shard
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -13,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.council.models import ReplyKind, ReplyStatus, VoteValue
 from bot.discord_ui.health import GatewayWatch
 from bot.discord_ui.views import vote_custom_id
-from bot.metrics_server import Health, serve_metrics
+from bot.metrics_server import Health, ShardHealth, serve_metrics
 from tests.council.conftest import NAMES, make_config
 
 WEBHOOK_EXECUTE = "/webhooks/{webhook_id}/{webhook_token}"
@@ -184,3 +186,37 @@ async def test_healthz_is_503_once_the_bot_has_closed(harness, served):
     assert response.status_code == 503
     assert response.json()["gateway"] == "disconnected"
     assert response.json()["shards"] == {}
+
+
+class _Socket:
+    """A shard's gateway connection as discord.py's ShardInfo reads it."""
+
+    def __init__(self, shard_id: int, *, is_open: bool) -> None:
+        self.shard_id = shard_id
+        self.open = is_open
+        self.latency = 0.042
+
+    def is_ratelimited(self) -> bool:
+        return False
+
+
+async def test_healthz_reports_each_shard_by_its_own_connection():
+    # Shard 0 is connected; shard 1 is not yet, so the client as a whole is not ready.
+    client = discord.AutoShardedClient(
+        intents=discord.Intents.default(), shard_ids=[0, 1], shard_count=2
+    )
+    client._reconnect = True  # as connect() sets it, before it launches shards
+    shards = client._AutoShardedClient__shards  # discord.py's launched shards, by id
+    shards[0] = discord.shard.Shard(_Socket(0, is_open=True), client, lambda item: None)
+    gateway = GatewayWatch()
+    gateway.client = client  # never connected: nothing to close
+
+    assert not client.is_ready()
+    health = gateway()
+    assert health.shards == {
+        0: ShardHealth(is_connected=True, latency_s=0.042),
+        1: ShardHealth(is_connected=False, latency_s=None),
+    }
+    assert not health.is_connected
+    shards[1] = discord.shard.Shard(_Socket(1, is_open=True), client, lambda item: None)
+    assert gateway().is_connected

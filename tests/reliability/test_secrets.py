@@ -327,7 +327,10 @@ async def test_no_command_option_takes_a_url_except_a_persona_avatar(harness):
         if _ENDPOINT_WORDS.search(f"{option['name']} {option.get('description', '')}")
     }
     assert endpointish == {"persona edit avatar_url"}
-    assert all(o["type"] != 11 for _, o in options)  # and no file uploads (a config file)
+    # The one file upload is a question set, read by the strict challenge-set parser as
+    # questions and answers only: no upload can carry a config file or a model's endpoint.
+    uploads = {where for where, o in options if o["type"] == 11}
+    assert uploads == {"council-admin challenge-set upload file"}
 
 
 async def test_a_persona_edit_changes_the_look_and_style_but_not_where_its_model_is_called(

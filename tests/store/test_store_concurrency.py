@@ -1,12 +1,21 @@
 """Many concurrent writers, through one Store and through two Stores on one database (a SQLite
-file, or a PostgreSQL database as several bot processes share it), lose nothing."""
+file, or a PostgreSQL database as several bot processes share it), lose nothing; a writer
+frozen while it holds the write lock holds the others up no longer than their busy timeout."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, closing
+from pathlib import Path
+
+import asyncpg
+import pytest
 
 from bot.council.models import NewReply, NewSession, VoteValue
-from bot.store import Store
+from bot.store import DRIVER_ERRORS, Store
+from bot.store.postgres import WRITE_LOCK
 
 VOTERS = 50
 VOTED_REPLIES = 40
@@ -93,3 +102,39 @@ async def test_identical_clicks_through_two_stores_at_once_toggle_on_then_off(lo
         assert sorted(o.current is None for o in outcomes) == [False] * 10 + [True] * 10
         assert await first.votes_for(reply_id) == (0, 0)
         assert await second.votes_for(reply_id) == (0, 0)
+
+
+@asynccontextmanager
+async def _write_lock_held(location: Path | str) -> AsyncIterator[None]:
+    """Hold the database's write lock from another connection, as a process frozen mid-write
+    would: SQLite's file lock, or the store's advisory lock on PostgreSQL."""
+    if isinstance(location, Path):
+        holder = sqlite3.connect(location, isolation_level=None)
+        with closing(holder):
+            holder.execute("BEGIN IMMEDIATE")
+            yield
+            holder.execute("ROLLBACK")
+        return
+    conn = await asyncpg.connect(location)
+    try:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            yield
+    finally:
+        await conn.close()
+
+
+async def test_a_write_waits_for_a_held_write_lock_no_longer_than_the_busy_timeout(location):
+    async with Store.open(location) as first:
+        session = await first.create_session(NewSession(topic="Frozen"))
+    async with Store.open(location, busy_timeout_s=0.2) as store:
+        async with _write_lock_held(location):
+            # Bounded only so that a write that would wait forever fails the test instead.
+            async with asyncio.timeout(10):
+                with pytest.raises(DRIVER_ERRORS, match=r"locked|lock timeout"):
+                    await store.add_reply(
+                        NewReply(session_id=session.id, round_number=1, persona="A")
+                    )
+        # Nothing of the failed write was kept, and the next write goes through.
+        assert await store.replies(session.id) == []
+        await store.add_reply(NewReply(session_id=session.id, round_number=1, persona="A"))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from bot.council.models import SessionStatus
+from bot.council.models import SessionStatus, utcnow
 from bot.store import Store
+from bot.store.rows import to_db_time
+from tests.records import Make
 
 TTL_S = 30.0
 
@@ -22,12 +24,16 @@ async def test_a_free_lease_is_taken_and_renewed_by_its_owner(store: Store, make
     assert renewed.expires_at > first.expires_at
 
 
-async def test_a_held_lease_is_refused_to_another_owner_until_it_expires(store: Store, make, clock):
+async def test_a_held_lease_is_refused_to_another_owner_until_it_expires(
+    store: Store, make, raw_sql
+):
     session = await make.session()
     assert await store.take_lease(session.id, "a", TTL_S)
     assert not await store.take_lease(session.id, "b", TTL_S)
     assert (await store.lease(session.id)).owner == "a"
-    clock.current += timedelta(seconds=TTL_S)
+    # Its time to live runs out (the stores of a PostgreSQL database read the server's clock).
+    long_ago = to_db_time(datetime(2000, 1, 1, tzinfo=UTC))
+    await raw_sql("UPDATE council_leases SET expires_at = ?", (long_ago,))
     assert await store.take_lease(session.id, "b", TTL_S)
     assert (await store.lease(session.id)).owner == "b"
     assert not await store.take_lease(session.id, "a", TTL_S)
@@ -53,6 +59,22 @@ async def test_two_stores_on_one_database_never_both_take_a_lease(
             await other.take_lease(session.id, "b", TTL_S),
         ]
     assert taken == [True, False]
+
+
+async def test_on_postgresql_a_lease_expires_by_the_servers_clock_not_its_writers(pg_url):
+    def behind() -> datetime:
+        return utcnow() - timedelta(seconds=60)
+
+    async with Store.open(pg_url, now=behind) as slow, Store.open(pg_url) as other:
+        session = await Make(slow).session()
+        assert await slow.take_lease(session.id, "slow", TTL_S)
+        # Written by a host whose clock runs a minute behind, the lease still lives its 30 s.
+        assert not await other.take_lease(session.id, "other", TTL_S)
+        lease = await other.lease(session.id)
+        assert lease is not None
+        assert lease.owner == "slow"
+        assert timedelta(0) < lease.expires_at - utcnow() <= timedelta(seconds=TTL_S)
+        assert await slow.take_lease(session.id, "slow", TTL_S)
 
 
 async def test_running_sessions_lists_only_running_ones_oldest_first(store: Store, make):

@@ -34,6 +34,30 @@ def test_json_paths_inside_strings_are_not_placeholders():
     assert statement.sql == "SELECT json_extract(value, '$[0]') FROM json_each($1)"
 
 
+@pytest.mark.parametrize(
+    "literal",
+    [
+        r"E'\''",
+        r"E'it\'s ? :not'",
+        r"e'back\\' ",
+        r"E'a''b \\\' ? :not'",
+        "$$ it's ? :not $$",
+        "$body$ a $$ ? :not $ $body$",
+        "$_1$ 'quote ? $_1$",
+    ],
+)
+def test_escape_strings_and_dollar_quotes_are_left_alone(literal):
+    sql = f"SELECT {literal}, a FROM t WHERE a = ? AND b = ?"
+    statement = numbered(sql)
+    assert statement.sql == f"SELECT {literal}, a FROM t WHERE a = $1 AND b = $2"
+    assert statement.count == 2
+
+
+def test_a_dollar_or_e_inside_a_word_opens_nothing():
+    statement = numbered("SELECT a$b$c, type'x', ? FROM t WHERE name = ?")
+    assert statement.sql == "SELECT a$b$c, type'x', $1 FROM t WHERE name = $2"
+
+
 def test_a_statement_without_parameters_is_unchanged():
     statement = numbered("SELECT 1")
     assert (statement.sql, statement.arguments(())) == ("SELECT 1", [])
@@ -59,6 +83,8 @@ def test_parameters_that_do_not_fit_are_refused(sql, params, message):
         ("SELECT ? WHERE a = :a", "mixes"),
         ("SELECT 'open", "unclosed '"),
         ("SELECT 1 /* open", "unclosed comment"),
+        ("SELECT E'it\\'s open", "unclosed '"),
+        ("SELECT $body$ open $$", r"unclosed \$body\$"),
     ],
 )
 def test_malformed_statements_are_refused(sql, message):

@@ -135,3 +135,18 @@ async def test_a_reply_whose_questions_cannot_be_stored_is_not_stored_either(sto
         await store.add_reply(new, [("Claude", None)])  # a question with no text
     assert await store.replies(session.id) == []
     assert await store.member_questions(session.id) == []
+
+
+async def test_model_text_holding_nul_or_a_lone_surrogate_is_stored_without_them(store, make):
+    # PostgreSQL refuses NUL in text and no UTF-8 text holds a lone surrogate (JSON's "\ud800"
+    # decodes to one): both databases store the text without them, and the same text.
+    session = await make.session()
+    reply = await store.add_reply(
+        NewReply(session_id=session.id, round_number=1, persona="Claude", text="hi\x00there"),
+        asks=[("Gemini", "why\x00 \ud800not?")],
+    )
+
+    assert reply.text == "hithere"
+    assert (await store.get_reply(reply.id)).text == "hithere"
+    [question] = await store.member_questions(session.id)
+    assert question.text == "why not?"
