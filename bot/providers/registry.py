@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Mapping
 from typing import Final
 
@@ -13,6 +14,7 @@ from bot.providers.anthropic import AnthropicProvider
 from bot.providers.base import HttpProvider
 from bot.providers.gemini import GeminiProvider
 from bot.providers.openai import OpenAIProvider
+from bot.providers.transport import AsyncioTransport
 from bot.providers.types import Provider
 
 USER_AGENT: Final = "council-bot/0.1"
@@ -39,13 +41,18 @@ def new_http_client(max_connections: int = DEFAULT_MAX_CONNECTIONS) -> httpx.Asy
     The composition root opens it with `async with`, sized by `connections_for`, and hands
     it to `build_providers`.
     """
+    limits = httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+        keepalive_expiry=KEEPALIVE_EXPIRY_S,
+    )
+    # Behind a proxy (HTTP_PROXY and friends) httpx's own transports do the routing.
+    is_proxied = any(scheme != "no" for scheme in urllib.request.getproxies())
+    transport = None if is_proxied else AsyncioTransport(limits)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(CLIENT_TIMEOUT_S, connect=CLIENT_CONNECT_TIMEOUT_S),
-        limits=httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
-            keepalive_expiry=KEEPALIVE_EXPIRY_S,
-        ),
+        limits=limits,
+        transport=transport,
         headers={"user-agent": USER_AGENT},
         # A provider that redirects is misconfigured; following it could send the key on.
         follow_redirects=False,
