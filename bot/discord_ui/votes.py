@@ -1,12 +1,21 @@
-"""The vote desk: checks who may vote, records each click before acknowledging it, and keeps
-the counts on the buttons fresh with coalesced edits.
+"""The vote desk: checks who may vote, acknowledges each click, records it, and keeps the
+counts on the buttons fresh with coalesced edits.
+
+Discord invalidates a click that gets no initial response within 3 s ("you must send an
+initial response within 3 seconds of receiving the event",
+https://discord.com/developers/docs/interactions/receiving-and-responding). A busy process's
+database may be writing for longer than that, so a click is answered as soon as it is judged
+(the checks read the last committed state and never wait behind writes) and before its vote is
+written; a vote that then fails to be stored is reported to the member in an ephemeral
+followup. The vote joins the write queue before the acknowledgement is sent, so anything read
+from the store after the acknowledgement was seen includes it.
 
 Voting on a council closes at one deadline, `voting_closes_at`: from that instant clicks are
 refused, the closing freezes every reply's buttons, and a late refresh shows them frozen too.
 
 A burst of clicks (thousands a second on a popular council) is written in batches: clicks that
-arrive while a transaction is being written wait for the next one, so each still returns only
-once its vote is stored, but the database sees a few transactions instead of thousands.
+arrive while a transaction is being written wait for the next one, so the database sees a few
+transactions instead of thousands.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from bot.council.models import (
 from bot.discord_ui.views import vote_view
 from bot.i18n import Text, localize, t
 from bot.metrics import Metrics
+from bot.store.errors import RecordNotFoundError
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -125,10 +135,11 @@ class VoteDesk:
     async def click(
         self, interaction: discord.Interaction[discord.Client], reply_id: int, value: VoteValue
     ) -> None:
-        """One click: refuse with a reason, or store the vote, acknowledge, refresh later.
+        """One click: refuse with a reason, or acknowledge it, store the vote and refresh later.
 
-        A member's clicks on one reply are applied in arrival order, one at a time; a repeat
-        of the same click within `double_click_s` is acknowledged but not applied again.
+        A member's clicks on one reply are judged and queued in arrival order, one at a time;
+        a repeat of the same click within `double_click_s` is acknowledged but not applied
+        again.
         """
         arrived = time.monotonic()
         key = (interaction.user.id, reply_id)
@@ -137,32 +148,58 @@ class VoteDesk:
         try:
             async with clicks.lock:
                 if clicks.last_value is value and arrived - clicks.last_at < self.double_click_s:
-                    await interaction.response.defer()
-                    self._acknowledged(interaction)
-                    return
-                if await self._apply(interaction, reply_id, value):
+                    stored = None
+                else:
+                    stored = await self._accept(interaction, reply_id, value)
+                    if stored is None:
+                        return
                     clicks.last_value, clicks.last_at = value, arrived
+            await interaction.response.defer()
+            self._acknowledged(interaction)
+            if stored is not None and not await self._was_stored(interaction, stored):
+                if clicks.last_at == arrived:
+                    clicks.last_value = None  # not applied: an identical click is no repeat
+                return
         finally:
             clicks.waiting -= 1
             self._forget_old_clicks(time.monotonic())
+        if interaction.message is not None:
+            self._schedule(interaction.message.id, reply_id, interaction)
 
-    async def _apply(
+    async def _accept(
         self, interaction: discord.Interaction[discord.Client], reply_id: int, value: VoteValue
-    ) -> bool:
-        """Refuse, or store the vote and then acknowledge; True when the vote was stored."""
+    ) -> asyncio.Future[None] | None:
+        """Refuse the click (answered here), or queue its vote: the future of its storing."""
         refusal = await self._refusal(interaction, reply_id)
         if refusal is not None:
             await interaction.response.send_message(
                 localize(refusal, str(interaction.locale)), ephemeral=True
             )
             self._acknowledged(interaction)
-            return False
-        await self._record(VoteClick(reply_id=reply_id, user_id=interaction.user.id, value=value))
-        await interaction.response.defer()
-        self._acknowledged(interaction)
-        if interaction.message is not None:
-            self._schedule(interaction.message.id, reply_id, interaction)
-        return True
+            return None
+        return self._queue(VoteClick(reply_id=reply_id, user_id=interaction.user.id, value=value))
+
+    async def _was_stored(
+        self, interaction: discord.Interaction[discord.Client], stored: asyncio.Future[None]
+    ) -> bool:
+        """Wait for the vote to be stored; if it was not, tell the member, who saw the click
+        acknowledged, in a followup only they see."""
+        try:
+            await stored
+        except RecordNotFoundError:
+            failure = t("replies.vote.reply-gone")
+        except Exception:  # noqa: BLE001  (whatever failed the write, the member is told)
+            log.warning("could not store a vote", exc_info=True)
+            failure = t("replies.vote.not-stored")
+        else:
+            return True
+        try:
+            await interaction.followup.send(
+                localize(failure, str(interaction.locale)), ephemeral=True
+            )
+        except discord.HTTPException:
+            log.warning("could not tell a member their vote was not stored", exc_info=True)
+        return False
 
     def _acknowledged(self, interaction: discord.Interaction[discord.Client]) -> None:
         """Measure how long the click waited for its acknowledgement, from its creation (its
@@ -171,13 +208,13 @@ class VoteDesk:
             waited = discord.utils.utcnow() - interaction.created_at
             self.metrics.vote_acknowledged(waited.total_seconds())
 
-    async def _record(self, click: VoteClick) -> None:
-        """Store the vote, in the next batch written; return once it is stored."""
+    def _queue(self, click: VoteClick) -> asyncio.Future[None]:
+        """Queue the vote for the next batch written; the future is done once it is stored."""
         stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._unwritten.append((click, stored))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="council-vote-writer")
-        await stored
+        return stored
 
     async def _write(self) -> None:
         """Write waiting clicks, one transaction per batch, until none are left."""

@@ -5,11 +5,12 @@ methods run on SQLite (here) and on PostgreSQL (`bot.store.postgres`). A stateme
 SQL with `?` or `:name` parameters; where the dialects differ, a `PerDialect` holds both
 versions and the transaction picks its own.
 
-On SQLite every statement, read or write, runs inside a transaction taken under one
-`asyncio.Lock`. A single SQLite connection has a single transaction, so a read slipped between
-the awaits of someone else's write would see rows that may yet be rolled back. Taking the lock
-for reads too costs little: aiosqlite runs one connection's statements one at a time anyway,
-and no write holds the lock for longer than a few statements.
+On SQLite every transaction, read or write, is taken under one `asyncio.Lock`. A single SQLite
+connection has a single transaction, so a read slipped between the awaits of someone else's
+write would see rows that may yet be rolled back. Lone read statements (`Database.query`) may
+go to a second, read-only connection instead: in WAL mode it reads the last committed state
+while the first connection writes, so a hot read (a vote click's checks) never queues behind
+the writes of a busy process.
 Writes open with BEGIN IMMEDIATE so that, against another connection to the same file, they
 wait (up to the busy timeout) for the write lock up front instead of failing half-way.
 """
@@ -191,6 +192,24 @@ async def connect_read_only(path: Path) -> aiosqlite.Connection:
     return conn
 
 
+async def connect_reader(
+    path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+) -> aiosqlite.Connection:
+    """A second connection to the store at `path` (already open, in WAL mode) that only reads.
+
+    `query_only` makes SQLite refuse any write on it, so nothing but lone reads can use it.
+    """
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        conn.row_factory = sqlite3.Row
+        await conn.execute_fetchall(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        await conn.execute_fetchall("PRAGMA query_only = ON")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
 async def _use_wal(conn: aiosqlite.Connection) -> str | None:
     """Switch to WAL; return the journal mode SQLite reports afterwards."""
     for attempt in range(1, WAL_ATTEMPTS + 1):
@@ -312,12 +331,20 @@ def _sqlite(sql: Sql) -> str:
 
 
 class SqliteDatabase(Database):
-    """Owns the connection's transactions; the connection itself is closed by whoever opened it."""
+    """Owns the connection's transactions; the connections themselves are closed by whoever
+    opened them.
+
+    `reader`, if given, is a read-only connection to the same file (see `connect_reader`) that
+    serves `query` without waiting for the lock.
+    """
 
     dialect = Dialect.SQLITE
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
+    ) -> None:
         self._conn = conn
+        self._reader = reader
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
@@ -329,9 +356,15 @@ class SqliteDatabase(Database):
     async def query(self, sql: Sql, params: Params = ()) -> list[Row]:
         """The rows of one read statement, which SQLite runs as its own consistent snapshot.
 
-        Under the lock no other caller's transaction is open on this connection, so a lone
-        statement needs no BEGIN/COMMIT: one round trip to aiosqlite's thread instead of three.
+        On the reader connection it sees every transaction committed so far, without waiting
+        for one being written. Without a reader it runs under the lock, where no other
+        caller's transaction is open on the connection, so a lone statement needs no
+        BEGIN/COMMIT: one round trip to aiosqlite's thread instead of three.
         """
+        if self._reader is not None:
+            # aiosqlite runs execute_fetchall as one call on the connection's thread, so lone
+            # statements from many tasks never interleave.
+            return list(await self._reader.execute_fetchall(_sqlite(sql), bindable(params)))
         async with self._lock:
             return list(await self._conn.execute_fetchall(_sqlite(sql), bindable(params)))
 

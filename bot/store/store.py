@@ -35,6 +35,7 @@ from bot.store.db import (
     SqliteDatabase,
     connect,
     connect_read_only,
+    connect_reader,
     enforce_foreign_keys,
 )
 from bot.store.errors import RecordNotFoundError, SchemaTooNewError, SchemaTooOldError
@@ -113,7 +114,11 @@ class Store(
             version = await migrate(conn, steps, path=str(path))
             await enforce_foreign_keys(conn)
             log.debug("opened store %s at schema version %d", path, version)
-            yield cls(SqliteDatabase(conn), now=now)
+            reader = await connect_reader(path, busy_timeout_s=busy_timeout_s)
+            try:
+                yield cls(SqliteDatabase(conn, reader), now=now)
+            finally:
+                await reader.close()
         finally:
             await conn.close()
 

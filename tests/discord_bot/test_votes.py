@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 
 from bot.council.models import GuildSettings, VoteValue
@@ -150,3 +151,27 @@ async def test_a_click_just_after_a_refresh_waits_for_the_next_interval(harness)
     )
     # Edits reach the fake a few milliseconds after the bot sends them, with some jitter.
     assert second.at_s - first.at_s >= REFRESH_INTERVAL_S - 0.05
+
+
+async def test_a_vote_the_store_fails_to_save_is_reported_and_can_be_clicked_again(
+    harness, monkeypatch
+):
+    world = harness.world
+    _, _, replies = await _council(harness)
+    save = harness.store.record_votes
+
+    async def locked(clicks):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(harness.store, "record_votes", locked)
+    handle, reply = await _click(harness, world.bob, replies["Claude"], VoteValue.UP)
+    [told] = await handle.wait_responses()
+    assert told.is_ephemeral
+    assert told.content == "Your vote could not be saved. Please click again."
+    assert await harness.store.votes_for(reply.id) == (0, 0)
+
+    monkeypatch.setattr(harness.store, "record_votes", save)
+    # At once: the click that was not saved is no double click to drop.
+    handle, _ = await _click(harness, world.bob, replies["Claude"], VoteValue.UP)
+    assert await harness.store.votes_for(reply.id) == (1, 0)
+    assert handle.responses == []

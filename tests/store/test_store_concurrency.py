@@ -138,3 +138,21 @@ async def test_a_write_waits_for_a_held_write_lock_no_longer_than_the_busy_timeo
         # Nothing of the failed write was kept, and the next write goes through.
         assert await store.replies(session.id) == []
         await store.add_reply(NewReply(session_id=session.id, round_number=1, persona="A"))
+
+
+async def test_a_vote_target_is_read_while_a_vote_waits_to_be_written(location):
+    async with Store.open(location) as first:
+        session = await first.create_session(NewSession(topic="Busy"))
+        reply = await first.add_reply(NewReply(session_id=session.id, round_number=1, persona="A"))
+    async with Store.open(location) as store:
+        async with _write_lock_held(location):
+            voting = asyncio.create_task(store.record_vote(reply.id, 7, VoteValue.UP))
+            for _ in range(3):
+                await asyncio.sleep(0)  # the vote is now waiting for the database's write lock
+            # Bounded only so that a read queued behind the write fails the test instead.
+            async with asyncio.timeout(5):
+                target = await store.vote_target(reply.id)
+            assert not voting.done()
+        await voting
+        assert await store.votes_for(reply.id) == (1, 0)
+    assert target is not None and target.reply_id == reply.id
