@@ -14,15 +14,19 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import deque
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 import aiohttp
 
 # Of a share of the global limit: the steady rate, and the burst that may come on top of it
-# (a second holds at most burst + rate requests).
-RATE_PART = 0.8
-BURST_PART = 0.16
+# (a second holds at most burst + rate requests). What is left of the limit (a fifth) is for
+# jitter between a request leaving and Discord counting it: requests that leave a busy loop,
+# or cross a busy network, close together are counted closer together than they were paced.
+# With 38 + 2 of 50 they may bunch up by a quarter of a second without drawing a 429.
+RATE_PART = 0.76
+BURST_PART = 0.04
 # Execute, edit and fetch all share one bucket per webhook; its id is the first path segment.
 _WEBHOOK_PATH = re.compile(r"/webhooks/(\d+)/[^/]+")
 
@@ -57,23 +61,31 @@ class GlobalPacer:
     """Keeps requests made with the bot's token under Discord's global limit (50 a second).
 
     Past the limit every request in flight is refused, and discord.py gives up on a request
-    after five refusals, so a burst (a hundred councils opening at once) would fail commands.
-    Instead each request waits for a slot from a token bucket that never allows more than
-    `burst + rate` in any second. Webhook and interaction requests carry no bot token, aren't
-    counted by the global limit, and never wait.
+    after five refusals, so a burst (a hundred councils opening at once) would fail commands;
+    and a bot that draws too many refusals (10,000 401, 403 or 429 answers in 10 minutes) is
+    banned for a while (https://discord.com/developers/docs/topics/rate-limits#invalid-request-
+    limit-aka-cloudflare-bans). Instead each request waits for a slot from a token bucket that
+    never lets more than `burst + rate` go in any second. Webhook and interaction requests
+    carry no bot token, aren't counted by the global limit, and never wait.
+
+    The bucket is drawn when a request actually goes, not when it starts waiting: a loop busy
+    past the slots of several waiting requests then lets at most `burst` of them go together,
+    instead of all whose slots have passed.
     """
 
-    def __init__(self, rate_per_s: float = 40.0, burst: int = 8) -> None:
+    def __init__(self, rate_per_s: float = 38.0, burst: int = 2) -> None:
         self._rate = rate_per_s
         self._burst = burst
         self._tokens = float(burst)
         self._at = time.monotonic()
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
 
     @classmethod
     def for_share(cls, share_per_s: float) -> GlobalPacer:
         """A pacer that never sends more than `share_per_s` requests in any second: this
         process's part of the global limit when several processes share one token. The
-        margins of the whole limit (a rate of 40 and a burst of 8 under 50) scale with it."""
+        margins of the whole limit (a rate of 38 and a burst of 2 under 50) scale with it."""
         burst = max(1, int(share_per_s * BURST_PART))
         rate = share_per_s * RATE_PART
         if share_per_s > burst:
@@ -83,14 +95,40 @@ class GlobalPacer:
         return cls(rate_per_s=rate, burst=burst)
 
     async def acquire(self) -> None:
-        """Wait for a slot (at once while the bucket holds tokens)."""
+        """Wait for a slot (at once while the bucket holds tokens and nobody waits)."""
+        if not self._waiting and self._take():
+            return
+        slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(slot)
+        self._wake_later()
+        # A waiter cancelled meanwhile leaves its future cancelled, and `_release` skips it.
+        await slot
+
+    def _take(self) -> bool:
         now = time.monotonic()
         self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
         self._at = now
+        if self._tokens < 1:
+            return False
         self._tokens -= 1
-        if self._tokens < 0:
-            # A negative balance is a queue of reserved slots: this request takes the last.
-            await asyncio.sleep(-self._tokens / self._rate)
+        return True
+
+    def _release(self) -> None:
+        """Let the first waiters go, as many as the bucket holds tokens for now."""
+        self._timer = None
+        while self._waiting:
+            if self._waiting[0].done():
+                self._waiting.popleft()
+            elif self._take():
+                self._waiting.popleft().set_result(None)
+            else:
+                break
+        self._wake_later()
+
+    def _wake_later(self) -> None:
+        if self._timer is None and self._waiting:
+            wait = max(0.0, (1 - self._tokens) / self._rate)
+            self._timer = asyncio.get_running_loop().call_later(wait, self._release)
 
     async def on_request_start(
         self,

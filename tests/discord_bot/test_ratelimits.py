@@ -105,3 +105,21 @@ async def test_bot_requests_are_spaced_under_the_global_limit_and_webhooks_never
     for i, at in enumerate(bots):
         assert at - bots[0] >= (i - burst) / rate - 0.005
     assert max(hooks) < bots[-1]
+
+
+async def test_a_loop_busy_past_many_slots_lets_only_a_burst_go_at_once():
+    rate, burst = 50.0, 2
+    pacer = GlobalPacer(rate_per_s=rate, burst=burst)
+    gone: list[float] = []
+
+    async def request() -> None:
+        await pacer.acquire()
+        gone.append(time.monotonic())
+
+    waiting = [asyncio.create_task(request()) for _ in range(10)]
+    await asyncio.sleep(0)  # the first `burst` go, the rest wait for their slots
+    time.sleep(0.3)  # the loop is busy well past every waiting request's slot
+    await asyncio.gather(*waiting)
+    # Counted from when they went, not from when they asked: never faster than the bucket.
+    for i, at in enumerate(gone[burst:]):
+        assert at - gone[burst] >= (i - burst + 1) / rate - 0.005
