@@ -188,7 +188,7 @@ class VoteDesk:
             await stored
         except RecordNotFoundError:
             failure = t("replies.vote.reply-gone")
-        except Exception:  # noqa: BLE001  (whatever failed the write, the member is told)
+        except Exception:  # whatever failed the write, the member is told
             log.warning("could not store a vote", exc_info=True)
             failure = t("replies.vote.not-stored")
         else:

@@ -155,4 +155,5 @@ async def test_a_vote_target_is_read_while_a_vote_waits_to_be_written(location):
             assert not voting.done()
         await voting
         assert await store.votes_for(reply.id) == (1, 0)
-    assert target is not None and target.reply_id == reply.id
+    assert target is not None
+    assert target.reply_id == reply.id
