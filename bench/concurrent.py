@@ -288,7 +288,8 @@ def _click_metrics(
             at_most(scenario.ack_p99_ms),
             detail=f"{len(clicks)} clicks by {scenario.voters} members on "
             f"{scenario.voted_messages} messages in {scenario.click_window_s:.0f} s, "
-            f"{len(clicks) - len(lags)} never acknowledged",
+            f"{len(clicks) - len(lags)} never acknowledged; "
+            f"p50 {percentile(lags, 0.5) * 1000:.0f} ms",
         ),
         Metric(
             scenario.name,

@@ -121,7 +121,11 @@ class CouncilBot(commands.Bot):
         super().__init__(
             command_prefix=commands.when_mentioned,
             http_trace=trace,
-            intents=discord.Intents.default(),
+            # Only the guilds, their channels, threads and roles. The bot reads no messages,
+            # reactions or typing: with those intents every post and edit its webhooks make
+            # would come back as a gateway event, decoded and thrown away, and the clicks'
+            # and commands' events would queue behind them.
+            intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=CouncilTree,
             **options,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import secrets
 import socket
 from datetime import UTC, datetime
@@ -127,8 +128,13 @@ class CouncilLeases:
     async def keep(self, session_id: int) -> None:
         """Renew the lease every `renew_every_s` for as long as the council runs here; return
         only if another process has taken it over (this process stalled past its expiry)."""
+        # Councils started together would renew together, every interval: hundreds of writes
+        # in one moment, which the event loop feels. The first renewal comes at a random point
+        # of the interval, so they spread out; each lease is still renewed at least as often.
+        wait = random.uniform(0, self.renew_every_s)  # noqa: S311  (spreading, not secrets)
         while True:
-            await asyncio.sleep(self.renew_every_s)
+            await asyncio.sleep(wait)
+            wait = self.renew_every_s
             try:
                 if not await self.store.take_lease(session_id, self.owner, self.ttl_s):
                     return

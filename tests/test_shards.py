@@ -101,7 +101,7 @@ def test_a_pacer_for_a_share_never_fits_more_than_it_in_a_second(share):
 
 def test_the_whole_limit_paces_as_an_unsharded_bot_always_has():
     pacer = GlobalPacer.for_share(50)
-    assert (pacer._rate, pacer._burst) == (38.0, 2)
+    assert (pacer._rate, pacer._burst) == (35.0, 6)
 
 
 def test_processes_with_disjoint_shards_share_a_database_and_overlapping_ones_are_refused(

@@ -21,12 +21,13 @@ from types import SimpleNamespace
 import aiohttp
 
 # Of a share of the global limit: the steady rate, and the burst that may come on top of it
-# (a second holds at most burst + rate requests). What is left of the limit (a fifth) is for
-# jitter between a request leaving and Discord counting it: requests that leave a busy loop,
-# or cross a busy network, close together are counted closer together than they were paced.
-# With 38 + 2 of 50 they may bunch up by a quarter of a second without drawing a 429.
-RATE_PART = 0.76
-BURST_PART = 0.04
+# (a second holds at most burst + rate requests; the burst lets one council open at once).
+# What is left (a sixth) is for jitter between a request leaving and Discord counting it:
+# requests that leave a busy loop, or cross a busy network, close together are counted closer
+# together than they were paced. With 35 + 6 of 50 they may bunch up by a quarter of a second
+# without drawing a 429.
+RATE_PART = 0.7
+BURST_PART = 0.12
 # Execute, edit and fetch all share one bucket per webhook; its id is the first path segment.
 _WEBHOOK_PATH = re.compile(r"/webhooks/(\d+)/[^/]+")
 
@@ -73,7 +74,7 @@ class GlobalPacer:
     instead of all whose slots have passed.
     """
 
-    def __init__(self, rate_per_s: float = 38.0, burst: int = 2) -> None:
+    def __init__(self, rate_per_s: float = 35.0, burst: int = 6) -> None:
         self._rate = rate_per_s
         self._burst = burst
         self._tokens = float(burst)
@@ -85,7 +86,7 @@ class GlobalPacer:
     def for_share(cls, share_per_s: float) -> GlobalPacer:
         """A pacer that never sends more than `share_per_s` requests in any second: this
         process's part of the global limit when several processes share one token. The
-        margins of the whole limit (a rate of 38 and a burst of 2 under 50) scale with it."""
+        margins of the whole limit (a rate of 35 and a burst of 6 under 50) scale with it."""
         burst = max(1, int(share_per_s * BURST_PART))
         rate = share_per_s * RATE_PART
         if share_per_s > burst:
