@@ -4,6 +4,7 @@ go out within the grace period; what can't is one warning line, never a tracebac
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import signal
 from typing import Any
@@ -148,3 +149,25 @@ async def test_a_council_running_at_a_stop_is_left_to_resume(
         [session] = await store.list_sessions(guild_id=guild.id, limit=1)
     # Left running in the store: the next process pauses it as interrupted.
     assert session.status is SessionStatus.RUNNING
+
+
+async def test_a_council_asked_for_while_the_bot_shuts_down_is_refused_privately(harness, caplog):
+    caplog.set_level(logging.INFO, logger="bot")
+    world, driver, fake = harness.world, harness.driver, harness.fake
+    held = fake.hold("POST", MESSAGES, when=_is_summary)
+    start = await driver.slash(world.host, world.general, "council start", topic="One", rounds=1)
+    await start.wait_ack()
+    await asyncio.wait_for(held.arrived.wait(), 15)
+    closing = asyncio.create_task(harness.bot.close())
+    await fake.wait_for(lambda: "shutting down" in caplog.text, what="the shutdown to begin")
+
+    other = driver.create_text_channel(world.guild, "other")
+    late = await driver.slash(world.host, other, "council start", topic="Two", rounds=1)
+    refusal = await late.wait_response()
+    held.release()
+    await closing
+
+    assert refusal.content == "The bot is shutting down; try again once it is back."
+    assert refusal.is_ephemeral
+    assert driver.threads_of(other) == []
+    assert any("has ended" in m.content for m in driver.read(world.general, as_user=world.bob))
