@@ -40,6 +40,8 @@ STOP_TIMEOUT_S = 20.0
 # Longer than Discord's 3 s deadline: an acknowledgement after it is refused and never lands.
 OPEN_WAIT_S = 120.0
 ACK_WAIT_S = 5.0
+# The fake provider's `max_concurrency`: model calls the bot runs at once (and its connections).
+MODEL_CONCURRENCY = 256
 # `python -m bench --profile DIR` sets this: each bot process is sampled by py-spy into DIR.
 PROFILE_DIR_ENV = "COUNCIL_BENCH_PROFILE_DIR"
 _REPLY_WORDS = (
@@ -93,7 +95,7 @@ def council_toml(llm_base_url: str, presets: Mapping[str, Preset]) -> str:
         f'base_url = "{llm_base_url}"',
         "max_retries = 0",
         "timeout_s = 120",
-        "max_concurrency = 256",
+        f"max_concurrency = {MODEL_CONCURRENCY}",
         "",
     ]
     for persona in (*PERSONAS, SCRIBE):

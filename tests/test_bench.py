@@ -35,6 +35,16 @@ TARGETED = {
         "event-loop lag p99",
         "peak RSS",
         "Discord requests per persona message",
+        "bot / floor CPU",
+    ],
+    "crowd": [
+        "councils finished",
+        "errors",
+        "event-loop lag p99",
+        "peak RSS",
+        "429 answers",
+        "bot CPU per 1,000 streamed tokens",
+        "vote acknowledgement p99 while councils stream",
     ],
     "cold_start": ["process start → ready (median)"],
     "markdown_render": [

@@ -124,6 +124,41 @@ class ReplyRecorder(Protocol):
         ...
 
 
+class _IdleWatch:
+    """Ends `timeout` once `limit_s` pass without a `touch`, from the first touch on.
+
+    Replies stream in hundreds of pieces; rescheduling a timeout for each would arm and
+    cancel a timer each time. One timer is armed instead, and when it fires it only looks:
+    if a piece came since, it is armed again for that piece's deadline.
+    """
+
+    def __init__(self, timeout: asyncio.Timeout, limit_s: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._timeout = timeout
+        self._limit_s = limit_s
+        self._last = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def touch(self) -> None:
+        """A piece arrived: the quiet spell starts again."""
+        self._last = self._loop.time()
+        if self._timer is None:
+            self._timer = self._loop.call_at(self._last + self._limit_s, self._check)
+
+    def _check(self) -> None:
+        due = self._last + self._limit_s
+        if self._loop.time() < due:
+            self._timer = self._loop.call_at(due, self._check)
+            return
+        # Left set, so a late `touch` cannot arm it again.
+        self._timeout.reschedule(self._loop.time())
+
+    def close(self) -> None:
+        """Stop watching (the stream is over)."""
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 @dataclass(slots=True)
 class _Streamed:
     """What a turn's stream has brought so far: all its text, the part shown, its end."""
@@ -328,15 +363,15 @@ class TurnRunner:
         telling a model gone quiet from a slow one), cancellation.
         """
         provider = self.providers[self.config.models[turn.model_key].provider]
-        loop = asyncio.get_running_loop()
         items = provider.stream(request)
         idle = asyncio.timeout(None)
+        # A model that goes quiet mid-reply must not hold the round to its end.
+        watch = _IdleWatch(idle, self.stall_timeout_s)
         cleaned_at = 0.0
         try:
             async with asyncio.timeout(self.member_timeout_s), idle:
                 async for item in items:
-                    # A model that goes quiet mid-reply must not hold the round to its end.
-                    idle.reschedule(loop.time() + self.stall_timeout_s)
+                    watch.touch()
                     if not isinstance(item, Delta):
                         got.completion = item
                         continue
@@ -365,6 +400,7 @@ class TurnRunner:
             got.is_stalled = idle.expired()
             raise
         finally:
+            watch.close()
             screen.cancel()
             # Leaving the stream early (a withheld or impersonating reply) ends the call now,
             # not when the garbage collector finds it.

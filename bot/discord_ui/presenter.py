@@ -144,8 +144,8 @@ class DiscordPresenter:
         elif isinstance(event, MemberStarted):
             self._started(event)
         elif isinstance(event, TextDelta):
-            if (streaming := self._turns.get(event.turn)) is not None:
-                streaming.text = event.text
+            if not self._take_text(event):
+                return  # the worker already waits to show this turn's newer text
         elif isinstance(event, MemberFinished | MemberFailed):
             self._ended(event)
         elif isinstance(event, AgreementReached):
@@ -158,6 +158,19 @@ class DiscordPresenter:
             self._ordered.append(lambda: self._on_end(event))
             self._is_closed = True
         self._wake.set()
+
+    def _take_text(self, event: TextDelta) -> bool:
+        """Note a turn's text so far; whether the worker must look again.
+
+        A turn whose earlier text is still unshown already counts in the worker's wait, so
+        newer text changes nothing but what its edit will show.
+        """
+        turn = self._turns.get(event.turn)
+        if turn is None:
+            return False
+        was_pending = bool(turn.text) and turn.text != turn.shown
+        turn.text = event.text
+        return not was_pending
 
     def _ended(self, event: MemberFinished | MemberFailed) -> None:
         turn = self._turns.get(event.turn)

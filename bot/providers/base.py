@@ -180,6 +180,62 @@ class _Clock:
         return DeadlineExceeded(self._config.timeout_s, is_first_token=False)
 
 
+class _Watchdog:
+    """The call's read deadline, enforced by one timer instead of a timeout per read.
+
+    A stream is read in thousands of small pieces; arming and cancelling a timer around each
+    is most of what waiting for them costs. The timer is set once, for the deadline the clock
+    names; when it fires and the deadline has moved later (the first token came), it is set
+    again. A deadline that passes during a read cancels that read, which `read` turns into
+    `TimeoutError`; one that passes between reads is raised by the next read.
+    """
+
+    def __init__(self, clock: _Clock) -> None:
+        self._clock = clock
+        self._loop = asyncio.get_running_loop()
+        self._task: asyncio.Task[Any] | None = None
+        self._is_reading = False
+        self._is_expired = False
+        self._has_cancelled = False
+        self._timer: asyncio.TimerHandle | None = self._loop.call_at(
+            clock.read_deadline(), self._check
+        )
+
+    def _check(self) -> None:
+        self._timer = None
+        deadline = self._clock.read_deadline()
+        if self._loop.time() < deadline:
+            self._timer = self._loop.call_at(deadline, self._check)
+            return
+        self._is_expired = True
+        if self._is_reading and self._task is not None:
+            self._has_cancelled = True
+            self._task.cancel()
+
+    async def read(self, chunks: AsyncIterator[bytes]) -> bytes | None:
+        """The next piece of the body, or None at its end; `TimeoutError` past the deadline."""
+        task = self._task = asyncio.current_task()
+        if self._is_expired or task is None:
+            raise TimeoutError
+        cancelling = task.cancelling()
+        self._is_reading = True
+        try:
+            return await anext(chunks, None)
+        except asyncio.CancelledError:
+            # Only this watchdog's own cancellation is a timeout; any other is passed on.
+            if self._has_cancelled and task.uncancel() <= cancelling:
+                raise TimeoutError from None
+            raise
+        finally:
+            self._is_reading = False
+
+    def close(self) -> None:
+        """Stop the timer: the stream is over."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
 class _Turn:
     """One attempt's reply as it accumulates: visible text, reasoning, usage and ending."""
 
@@ -215,9 +271,13 @@ class _Turn:
         if update.finish_reason:
             self.finish_reason = update.finish_reason
         self.has_end = self.has_end or update.is_end
-        self._reasoning.append(update.reasoning)
+        if update.reasoning:
+            self._reasoning.append(update.reasoning)
+        if not update.text:
+            return ""
         visible, reasoning = self._think.feed(update.text)
-        self._reasoning.append(reasoning)
+        if reasoning:
+            self._reasoning.append(reasoning)
         return self._emit(visible)
 
     def flush(self) -> str:
@@ -230,7 +290,8 @@ class _Turn:
 
     def _emit(self, visible: str) -> str:
         released = self._stop.feed(visible)
-        self._text.append(released)
+        if released:
+            self._text.append(released)
         return released
 
     @property
@@ -413,12 +474,16 @@ class HttpProvider(ABC):
         turn = _Turn(request.stop)
         parser = SSEParser()
         chunks = response.aiter_bytes()
+        watchdog = _Watchdog(clock)
         has_events = False
         try:
             is_eof = False
             while not (turn.is_done or is_eof):
-                chunk = await _next_chunk(chunks, ctx, clock)
+                chunk = await _next_chunk(chunks, ctx, clock, watchdog)
                 is_eof = chunk is None
+                # Every event the piece completed is read before the consumer hears of them,
+                # as one delta.
+                released: list[str] = []
                 for event in parser.close() if chunk is None else parser.feed(chunk):
                     has_events = True
                     try:
@@ -427,13 +492,17 @@ class HttpProvider(ABC):
                         raise map_error(ctx, fault) from fault
                     if update.text or update.reasoning:
                         clock.mark_token()
-                    if released := turn.apply(update):
-                        yield Delta(released)
+                    if text := turn.apply(update):
+                        released.append(text)
                     if turn.is_done:
                         break
+                if released:
+                    yield Delta(released[0] if len(released) == 1 else "".join(released))
             if turn.has_end and not turn.is_stopped_client_side:
+                watchdog.close()
                 await _drain(chunks)
         finally:
+            watchdog.close()
             await _close(chunks)
         content_type = response.headers.get("content-type", "")
         if not has_events and "text/event-stream" not in content_type:
@@ -443,8 +512,8 @@ class HttpProvider(ABC):
                 f"check providers.{self.name}.base_url"
             )
             raise map_error(ctx, StreamFault(detail))
-        if released := turn.flush():
-            yield Delta(released)
+        if rest := turn.flush():
+            yield Delta(rest)
         yield self._completion(request, ctx, clock, turn)
 
     def _completion(
@@ -491,12 +560,11 @@ class HttpProvider(ABC):
 
 
 async def _next_chunk(
-    chunks: AsyncIterator[bytes], ctx: CallContext, clock: _Clock
+    chunks: AsyncIterator[bytes], ctx: CallContext, clock: _Clock, watchdog: _Watchdog
 ) -> bytes | None:
     """The next piece of the body, or None at its end; waits only until the read deadline."""
     try:
-        async with asyncio.timeout_at(clock.read_deadline()):
-            return await anext(chunks, None)
+        return await watchdog.read(chunks)
     except TimeoutError:
         raise map_error(ctx, clock.deadline_exceeded()) from None
     except httpx.HTTPError as exc:

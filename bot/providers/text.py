@@ -8,6 +8,8 @@ from typing import ClassVar
 
 def _held_prefix_len(text: str, marker: str) -> int:
     """Length of the longest suffix of `text` that is a proper prefix of `marker`."""
+    if len(marker) < 2 or marker[0] not in text[1 - len(marker) :]:
+        return 0  # the usual case: nothing near the end could start the marker
     for size in range(min(len(text), len(marker) - 1), 0, -1):
         if marker.startswith(text[-size:]):
             return size
@@ -32,6 +34,8 @@ class ThinkTagSplitter:
 
     def feed(self, text: str) -> tuple[str, str]:
         """Add a piece of model text; return the (visible, reasoning) text now certain."""
+        if not self._pending and not self._is_inside and "<" not in text:
+            return self._visible(text), ""  # the usual piece: plain visible text
         buffer = self._pending + text
         self._pending = ""
         visible: list[str] = []
@@ -74,6 +78,7 @@ class StopScanner:
 
     def __init__(self, stops: Sequence[str]) -> None:
         self._stops = tuple(stop for stop in stops if stop)
+        self._firsts = frozenset(stop[0] for stop in self._stops)
         self._pending = ""
         self.is_stopped = False
 
@@ -81,6 +86,8 @@ class StopScanner:
         """Add visible text; return the part now certain to precede any stop string."""
         if self.is_stopped:
             return ""
+        if not self._pending and self._firsts.isdisjoint(text):
+            return text  # the usual piece: no stop string can start in it
         buffer = self._pending + text
         self._pending = ""
         hits = [index for stop in self._stops if (index := buffer.find(stop)) >= 0]
