@@ -55,13 +55,21 @@ async def _stop_while_the_summary_is_held(fake, driver, fake_llm, tmp_path, sig,
     return bot, held, general, host, session.id
 
 
-async def _exit_code(bot: BotProcess) -> int:
+async def _quiet_exit(bot: BotProcess, code: int) -> str:
+    """Wait for the stopping bot to exit with `code`; return its log, which holds no error."""
     assert bot.process is not None
     try:
-        return await asyncio.wait_for(bot.process.wait(), 20)
+        exited = await asyncio.wait_for(bot.process.wait(), 20)
     except TimeoutError:
-        await bot.stop()
         raise AssertionError(f"the bot did not stop:\n{bot.log_tail()}") from None
+    finally:
+        await bot.stop()
+    log = bot.log_path.read_text()
+    assert exited == code, log
+    assert "Traceback" not in log, log
+    assert "AssertionError" not in log, log
+    assert " ERROR " not in log, log
+    return log
 
 
 @pytest.mark.parametrize(
@@ -73,16 +81,9 @@ async def test_a_stop_as_a_council_ends_still_posts_its_summary_and_closing_link
     bot, held, general, host, session_id = await _stop_while_the_summary_is_held(
         fake_discord, discord_driver, fake_llm, tmp_path, sig
     )
-    try:
-        held.release()
-        assert await _exit_code(bot) == code
-    finally:
-        await bot.stop()
+    held.release()
+    log = await _quiet_exit(bot, code)
 
-    log = bot.log_path.read_text()
-    assert "Traceback" not in log, log
-    assert "AssertionError" not in log, log
-    assert " ERROR " not in log, log
     closing = [m.content for m in discord_driver.read(general, as_user=host)]
     assert any(c.startswith(f"Council #{session_id} has ended: https://") for c in closing), log
     async with Store.open(tmp_path / "council.db") as store:
@@ -102,14 +103,8 @@ async def test_a_closing_link_discord_holds_past_the_grace_period_is_one_warning
         signal.SIGINT,
         env={"SHUTDOWN_GRACE_S": "0.2"},
     )
-    try:
-        assert await _exit_code(bot) == 130
-    finally:
-        await bot.stop()
+    log = await _quiet_exit(bot, 130)
 
-    log = bot.log_path.read_text()
-    assert "Traceback" not in log, log
-    assert " ERROR " not in log, log
     cut_off = [line for line in log.splitlines() if "closing link not posted" in line]
     assert len(cut_off) == 1, log
     assert re.search(
@@ -138,12 +133,10 @@ async def test_a_council_running_at_a_stop_is_left_to_resume(
         )
         assert bot.process is not None
         bot.process.send_signal(signal.SIGINT)
-        assert await _exit_code(bot) == 130
+        log = await _quiet_exit(bot, 130)
     finally:
         await bot.stop()
 
-    log = bot.log_path.read_text()
-    assert "Traceback" not in log, log
     assert "closing link not posted" not in log, log
     async with Store.open(tmp_path / "council.db") as store:
         [session] = await store.list_sessions(guild_id=guild.id, limit=1)
