@@ -34,29 +34,6 @@ from tests.providers.helpers import ask, collect
 Respond = Callable[[asyncio.StreamWriter], Awaitable[bool]]
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def server_tls(ca: trustme.CA) -> ssl.SSLContext:
-    """A server context whose certificate names localhost and its loopback addresses."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("localhost", "127.0.0.1", "::1").configure_cert(context)
-    # Offered as real providers offer it; the client asks for HTTP/1.1 only.
-    context.set_alpn_protocols(["h2", "http/1.1"])
-    return context
-
-
-@pytest.fixture(scope="module")
-def trusting(ca: trustme.CA) -> ssl.SSLContext:
-    """The client's default trust, plus the test CA."""
-    context = httpx.create_ssl_context()
-    ca.configure_trust(context)
-    return context
-
-
 @pytest.fixture
 async def http(trusting: ssl.SSLContext) -> AsyncIterator[httpx.AsyncClient]:
     async with new_http_client(verify=trusting) as client:
