@@ -143,7 +143,9 @@ class CouncilBot(commands.Bot):
         self.halts = Halts(store, manager)
         self.webhooks = WebhookPool(self, budgets)
         self.vote_desk = VoteDesk(store, metrics=self.metrics)
-        self.challenges = ChallengeDesk(client=self, store=store, manager=manager)
+        self.challenges = ChallengeDesk(
+            client=self, store=store, manager=manager, watcher=self.metrics.watch()
+        )
         self.live = LiveSessions(
             client=self,
             manager=manager,
