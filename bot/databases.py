@@ -376,6 +376,12 @@ async def migrate_store(source: Path, target: str) -> list[CopiedTable]:
     """
     from bot.store.copy import CopyError, copy_sqlite_to_postgres
 
+    if not await asyncio.to_thread(source.is_file):
+        # Said here rather than by open_store_read_only, whose advice is about COUNCIL_DB.
+        raise UserFacingError(
+            f"There is no SQLite database at {source}: give --from the file of the "
+            "installation to copy, as sqlite:///path/to/council.db."
+        )
     async with open_store_read_only(source), open_store(target):
         pass
     try:
