@@ -13,12 +13,13 @@ import logging
 import os
 import re
 import secrets
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from dotenv import load_dotenv
 
@@ -299,8 +300,35 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     _require_token(settings)
     if args.metrics_port is not None:
         settings = settings.model_copy(update={"metrics_port": args.metrics_port})
-    asyncio.run(_serve(settings, config, shards=shards))
+    asyncio.run(_until_terminated(_serve(settings, config, shards=shards)))
     return EXIT_OK
+
+
+async def _until_terminated(serve: Coroutine[Any, Any, int]) -> int:
+    """Await `serve`; SIGTERM (a service manager's stop) ends it as Ctrl-C does, closing the
+    bot in order, and that is a clean exit. A second SIGTERM ends the process at once."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    if task is None:
+        raise RuntimeError("_until_terminated runs in a task")
+    is_terminated = False
+
+    def terminate() -> None:
+        nonlocal is_terminated
+        is_terminated = True
+        loop.remove_signal_handler(signal.SIGTERM)
+        task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return await serve
+    except asyncio.CancelledError:
+        # Cancelled by Ctrl-C too (or only): asyncio.run reports that as KeyboardInterrupt.
+        if not is_terminated or task.uncancel() > 0:
+            raise
+        return 0
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 def _port(text: str) -> int:
@@ -402,6 +430,7 @@ async def _serve(
                 manager=manager,
                 extensions=EXTENSIONS,
                 metrics=metrics,
+                shutdown_grace_s=settings.shutdown_grace_s,
             )
             gateway.client = bot
             return bot

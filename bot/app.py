@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from discord.ext import commands
 from discord.webhook.async_ import AsyncWebhookAdapter
 from discord.webhook.async_ import async_context as webhook_adapter
 
-from bot.config import CouncilConfig, Settings
+from bot.config import SHUTDOWN_GRACE_S, CouncilConfig, Settings
 from bot.councils import CouncilBook
 from bot.discord_ui.challenges import ChallengeDesk, PredictionButton
 from bot.discord_ui.connection import UNREACHABLE
@@ -111,6 +112,7 @@ class CouncilBot(commands.Bot):
         extensions: Sequence[str] = (),
         shard_plan: ShardPlan | None = None,
         metrics: Metrics | None = None,
+        shutdown_grace_s: float = SHUTDOWN_GRACE_S,
         **options: Any,
     ) -> None:
         budgets = WebhookBudgets()
@@ -136,6 +138,8 @@ class CouncilBot(commands.Bot):
         self.manager = manager
         # Not `shards`: AutoShardedClient's name for its live shards.
         self.shard_plan = shard_plan
+        self.shutdown_grace_s = shutdown_grace_s
+        self._winding_down: asyncio.Task[None] | None = None
         self.extension_names = tuple(extensions)
         self.personas = PersonaBook(config, store)
         self.councils = CouncilBook(config, store)
@@ -143,7 +147,9 @@ class CouncilBot(commands.Bot):
         self.halts = Halts(store, manager)
         self.webhooks = WebhookPool(self, budgets)
         self.vote_desk = VoteDesk(store, metrics=self.metrics)
-        self.challenges = ChallengeDesk(client=self, store=store, manager=manager)
+        self.challenges = ChallengeDesk(
+            client=self, store=store, manager=manager, watcher=self.metrics.watch()
+        )
         self.live = LiveSessions(
             client=self,
             manager=manager,
@@ -232,15 +238,21 @@ class CouncilBot(commands.Bot):
             ) from exc
 
     async def close(self) -> None:
-        """Interrupt running sessions and challenges (they stay resumable), then disconnect."""
+        """Interrupt running sessions and challenges (they stay resumable), let ended councils
+        post their summaries for up to `shutdown_grace_s`, then disconnect."""
+        # Once: discord.py may close a client that is already closing.
+        if self._winding_down is None:
+            self._winding_down = asyncio.create_task(self._wind_down(), name="council-shutdown")
+        await self._winding_down
+        await super().close()
+
+    async def _wind_down(self) -> None:
+        """Stop all work, while discord.py's HTTP session still serves the last posts."""
+        log.info("shutting down")
         await self.halts.close()
-        await self.manager.shutdown()
-        for presenter in list(self.live.presenters.values()):
-            await presenter.close()
         await self.vote_desk.close()
         await self.challenges.close()
-        await self.live.close()
-        await super().close()
+        await self.live.shutdown(self.shutdown_grace_s)
 
     async def on_app_command_completion(
         self,

@@ -16,7 +16,7 @@ from typing import Final
 import httpx
 
 from bot.config import CouncilConfig
-from bot.errors import ProviderError, ProviderErrorKind, UserFacingError
+from bot.errors import ProviderError, ProviderErrorKind, UntrustedServerError, UserFacingError
 from bot.providers.moderation import build_moderation_model
 from bot.providers.registry import build_providers
 from bot.providers.types import ChatMessage, Completion, CompletionRequest, Provider
@@ -30,6 +30,9 @@ MODERATION_PING = "Good morning, council."
 PING_MAX_TOKENS = 16
 # A row whose provider's key is not set: no request is sent for it.
 NO_KEY: Final = "no_key"
+# A row whose server's TLS certificate was refused: unreachable in kind, but starting the
+# server again would not help.
+UNTRUSTED: Final = "untrusted_certificate"
 # Loggers whose lines would only repeat, above the table, what its rows say.
 _ROW_LOGGERS: Final = ("bot.providers", "httpx")
 
@@ -152,7 +155,7 @@ async def _ping(
                 "no completion",
             )
     except ProviderError as exc:
-        return _failed(model_key, model.model, model.provider, started, exc.kind, exc.message)
+        return _failed(model_key, model.model, model.provider, started, _row_kind(exc), exc.message)
     return CheckResult(model_key, model.model, model.provider, True, completion.latency_s)
 
 
@@ -179,8 +182,13 @@ async def check_moderation(
         try:
             await classifier.classify(MODERATION_PING)
         except ProviderError as exc:
-            return _failed(MODERATION_ROW, model, name, started, exc.kind, exc.message)
+            return _failed(MODERATION_ROW, model, name, started, _row_kind(exc), exc.message)
     return CheckResult(MODERATION_ROW, model, name, True, time.monotonic() - started)
+
+
+def _row_kind(error: ProviderError) -> str:
+    """The failure's kind as its row shows it: a refused certificate apart from a server down."""
+    return UNTRUSTED if isinstance(error, UntrustedServerError) else error.kind
 
 
 def _failed(
@@ -232,6 +240,13 @@ def advice(result: CheckResult, config: CouncilConfig) -> str:
     match result.kind:
         case "no_key" | ProviderErrorKind.AUTH:  # "no_key" is NO_KEY: a bare name would capture
             return _key_advice(result, provider.api_key_env, name)
+        case "untrusted_certificate":  # UNTRUSTED: a bare name would capture
+            return (
+                f"the TLS certificate of {provider.base_url} was not trusted: if "
+                f"providers.{name}.base_url names the wrong host, correct it; if the server's "
+                "certificate comes from a private authority, set SSL_CERT_FILE to a PEM file "
+                "holding that authority's certificate and the public ones (it replaces them)"
+            )
         case ProviderErrorKind.UNREACHABLE:
             return (
                 f"is the server running at {provider.base_url}? Start it, or correct "

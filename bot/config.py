@@ -42,6 +42,9 @@ _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# How long a stopping bot waits for ended councils to post their summaries and closing links
+# before it disconnects; inside Docker's default 10 s between SIGTERM and SIGKILL.
+SHUTDOWN_GRACE_S = 5.0
 
 
 def _log_level(value: str) -> str:
@@ -97,6 +100,7 @@ class Settings(BaseSettings):
     # `/metrics` and `/healthz` are served here when a port is set; nowhere without one.
     metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     metrics_host: str = "127.0.0.1"
+    shutdown_grace_s: Annotated[float, Field(ge=0, le=300)] = SHUTDOWN_GRACE_S
 
     @property
     def store_location(self) -> Path | str:
@@ -118,6 +122,7 @@ _SETTING_FORMS = {
     "database_url": "a PostgreSQL URL, e.g. postgresql://council:secret@db.example.org/council, "
     "or empty for the SQLite file COUNCIL_DB",
     "metrics_port": "a TCP port, a whole number from 1 to 65535, or empty for no metrics",
+    "shutdown_grace_s": "seconds between 0 and 300, e.g. 5",
 }
 
 

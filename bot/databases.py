@@ -24,7 +24,8 @@ from bot.database_url import redact
 from bot.errors import UserFacingError
 from bot.shards import ShardPlan
 from bot.store.copy import CopiedTable
-from bot.store.errors import MigrationError, SchemaTooOldError, ShardsTakenError
+from bot.store.errors import ClaimLostError, MigrationError, SchemaTooOldError, ShardsTakenError
+from bot.store.pg_claims import DEFAULT_TIMING, ClaimTiming
 from bot.store.postgres import peek_version
 from bot.store.store import Store
 
@@ -166,21 +167,50 @@ def _refuse_other_counts(db: Path, count: int) -> None:
 
 
 @asynccontextmanager
-async def claim_shards(store: Store, db: Location, shards: ShardPlan | None) -> AsyncIterator[None]:
+async def claim_shards(
+    store: Store,
+    db: Location,
+    shards: ShardPlan | None,
+    timing: ClaimTiming = DEFAULT_TIMING,
+) -> AsyncIterator[None]:
     """Hold this process's shards (the whole bot if `shards` is None) in the open `store` of
-    `db` while the bot runs: `run_lock`'s counterpart on PostgreSQL (nothing on SQLite).
+    `db` while the bot runs: `run_lock`'s counterpart on PostgreSQL (nothing on SQLite). A
+    claim whose connection is lost is taken again (as `timing` says) or the block is ended.
 
     Raises:
         UserFacingError: another process runs one of the shards, the bot with another shard
-            count, or unsharded; or this one is unsharded and another process runs.
+            count, or unsharded; or this one is unsharded and another process runs; or the
+            claim was lost while the block ran and could not be taken again (the block was
+            cancelled first).
     """
     ids, count = (None, None) if shards is None else (shards.ids, shards.count)
     try:
-        async with store.claim_shards(ids, count):
+        async with store.claim_shards(ids, count, timing):
             yield
+    except ClaimLostError as exc:
+        raise _lost(redact(str(db)), exc) from exc
     except ShardsTakenError as exc:
         label = redact(str(db))
         raise _taken(label, "DATABASE_URL", shard=exc.shard, shard_count=exc.shard_count) from exc
+
+
+def _lost(db: str, lost: ClaimLostError) -> UserFacingError:
+    """Why the bot stopped: its claim on the database `db` was lost and not taken again."""
+    if lost.is_unreachable:
+        return UserFacingError(
+            f"Stopped: the connection to the database {db} holding this process's shards was "
+            "lost and the database stayed out of reach, so another process may run them now."
+        )
+    if lost.shard is not None:
+        other = f"runs shard {lost.shard}"
+    elif lost.shard_count is not None:
+        other = f"runs the bot in {lost.shard_count} shards"
+    else:
+        other = "is using it"
+    return UserFacingError(
+        f"Stopped: the connection to the database {db} holding this process's shards was lost, "
+        f"and another `council-bot run` {other} now."
+    )
 
 
 def _taken(
@@ -346,6 +376,12 @@ async def migrate_store(source: Path, target: str) -> list[CopiedTable]:
     """
     from bot.store.copy import CopyError, copy_sqlite_to_postgres
 
+    if not await asyncio.to_thread(source.is_file):
+        # Said here rather than by open_store_read_only, whose advice is about COUNCIL_DB.
+        raise UserFacingError(
+            f"There is no SQLite database at {source}: give --from the file of the "
+            "installation to copy, as sqlite:///path/to/council.db."
+        )
     async with open_store_read_only(source), open_store(target):
         pass
     try:

@@ -196,6 +196,13 @@ class ProviderUnreachableError(ProviderError):
     retryable = True
 
 
+class UntrustedServerError(ProviderUnreachableError):
+    """The provider's TLS certificate failed verification (another host's, unknown issuer)."""
+
+    # Every retry meets the same certificate.
+    retryable = False
+
+
 class BadResponseError(ProviderError):
     """The provider answered with something we could not read (malformed JSON, cut stream)."""
 

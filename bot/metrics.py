@@ -3,8 +3,9 @@
 `Metrics` owns a `CollectorRegistry` of its own (never prometheus-client's process-wide
 default) and every metric in it. It is fed from three places, none of them in the core:
 
-- `CouncilWatch`, the `Watcher` the session manager shows every council's events to: rounds,
-  model calls by provider and outcome, first-token latency, tokens and spend;
+- `CouncilWatch`, the `Watcher` the session manager shows every council's events to, and the
+  challenge desk its members' model calls: rounds, model calls by provider and outcome,
+  first-token latency, tokens and spend;
 - `on_discord_response` and `on_discord_failure`, hooked into the trace of the Discord
   client's HTTP session: requests and 429s by route kind;
 - the vote desk (acknowledgement latency) and `LoopLag` (event-loop lag).
@@ -27,7 +28,7 @@ from typing import Self
 import aiohttp
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from bot.council.events import Event, MemberFailed, MemberFinished, RoundFinished
+from bot.council.events import Event, MemberFailed, MemberFinished, ModelCalled, RoundFinished
 from bot.council.models import Reply, ReplyStatus
 from bot.errors import ProviderErrorKind
 
@@ -97,6 +98,8 @@ def status_class(status: int) -> str:
 
 # A failed call's outcome label is its error kind, if the kind is one of these.
 _ERROR_OUTCOMES = frozenset({*ProviderErrorKind, "empty"})
+# Every outcome label a model call may have.
+_CALL_OUTCOMES = frozenset({*_ERROR_OUTCOMES, "ok", "withheld", "cancelled", "error"})
 
 
 def call_outcome(reply: Reply) -> str:
@@ -243,22 +246,36 @@ class CouncilWatch:
         self.metrics = metrics
 
     def observe(self, event: Event) -> None:
-        """Count a finished round, or a model call that ended."""
+        """Count a finished round, or a model call that ended (in a session or out of one)."""
         if isinstance(event, RoundFinished):
             self.metrics.rounds.inc()
         elif isinstance(event, MemberFinished | MemberFailed):
-            self._call(event.provider, event.reply)
+            reply = event.reply
+            self._call(
+                ModelCalled(
+                    event.provider,
+                    call_outcome(reply),
+                    reply.input_tokens,
+                    reply.output_tokens,
+                    reply.cost_usd,
+                    reply.latency_s,
+                    reply.first_token_s,
+                )
+            )
+        elif isinstance(event, ModelCalled):
+            self._call(event)
 
-    def _call(self, provider: str, reply: Reply) -> None:
-        m = self.metrics
-        m.model_calls.labels(provider, call_outcome(reply)).inc()
-        if reply.first_token_s is not None:
-            m.first_token.labels(provider).observe(reply.first_token_s)
-        if reply.latency_s is not None:
-            m.call_time.labels(provider).observe(reply.latency_s)
-        m.tokens.labels(provider, "input").inc(reply.input_tokens)
-        m.tokens.labels(provider, "output").inc(reply.output_tokens)
-        m.spend.labels(provider).inc(reply.cost_usd)
+    def _call(self, call: ModelCalled) -> None:
+        m, provider = self.metrics, call.provider
+        outcome = call.outcome if call.outcome in _CALL_OUTCOMES else "error"
+        m.model_calls.labels(provider, outcome).inc()
+        if call.first_token_s is not None:
+            m.first_token.labels(provider).observe(call.first_token_s)
+        if call.latency_s is not None:
+            m.call_time.labels(provider).observe(call.latency_s)
+        m.tokens.labels(provider, "input").inc(call.input_tokens)
+        m.tokens.labels(provider, "output").inc(call.output_tokens)
+        m.spend.labels(provider).inc(call.cost_usd)
 
 
 class LoopLag:

@@ -149,6 +149,18 @@ def test_migrate_store_refuses_a_target_that_is_not_postgresql(tmp_path):
     assert done.stderr == "council-bot: --to must be a postgresql:// URL, not 'sqlite:///y.db'.\n"
 
 
+def test_migrate_store_names_a_missing_source_by_its_option(tmp_path, pg: PgServer):
+    done = council_bot(
+        tmp_path, "migrate-store", "--from", "sqlite:///nope.db", "--to", pg.url("postgres")
+    )
+
+    assert done.returncode != 0
+    assert done.stderr == (
+        "council-bot: There is no SQLite database at nope.db: give --from the file of the "
+        "installation to copy, as sqlite:///path/to/council.db.\n"
+    )
+
+
 async def test_migrate_store_says_which_table_postgresql_refused_a_row_of(tmp_path, pg: PgServer):
     db = tmp_path / "council.db"
     await _installation(db)

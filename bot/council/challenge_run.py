@@ -8,6 +8,7 @@ parallel at each stage, so no one sees another's answer before giving its own.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -16,6 +17,7 @@ from bot.config import CouncilConfig, ModelConfig
 from bot.council.answers import choice_letters, extract_answer
 from bot.council.challenge import Question
 from bot.council.challenge_scores import MemberAnswer, QuestionResult
+from bot.council.events import ModelCalled, Watcher
 from bot.council.spec import build_spec
 from bot.errors import ProviderError
 from bot.graphemes import ellipsize
@@ -84,21 +86,28 @@ async def run_challenge(
     contenders: Sequence[Contender],
     *,
     on_result: ResultHandler | None = None,
+    watcher: Watcher | None = None,
 ) -> list[QuestionResult]:
-    """Ask every question, one after another; `on_result` hears each (1-based) as it ends."""
+    """Ask every question, one after another; `on_result` hears each (1-based) as it ends,
+    `watcher` each model call."""
     results = []
     for number, question in enumerate(questions, start=1):
-        result = await ask_question(question, contenders)
+        result = await ask_question(question, contenders, watcher)
         results.append(result)
         if on_result is not None:
             await on_result(number, result)
     return results
 
 
-async def ask_question(question: Question, contenders: Sequence[Contender]) -> QuestionResult:
-    """One question: the independent answers, then the final answers after one debate."""
+async def ask_question(
+    question: Question, contenders: Sequence[Contender], watcher: Watcher | None = None
+) -> QuestionResult:
+    """One question: the independent answers, then the final answers after one debate.
+
+    `watcher` sees each model call end, as the operator's metrics count a council's.
+    """
     asked = ChatMessage("user", question_text(question))
-    first = await asyncio.gather(*(_answer(c, question, (asked,)) for c in contenders))
+    first = await asyncio.gather(*(_answer(c, question, (asked,), watcher) for c in contenders))
     by_name = {c.name: said for c, said in zip(contenders, first, strict=True)}
     finals = await asyncio.gather(
         *(
@@ -110,6 +119,7 @@ async def ask_question(question: Question, contenders: Sequence[Contender]) -> Q
                     ChatMessage("assistant", by_name[c.name].text or "(no answer)"),
                     ChatMessage("user", _debate_prompt(c.name, by_name)),
                 ),
+                watcher,
             )
             for c in contenders
         )
@@ -131,7 +141,10 @@ def _debate_prompt(name: str, answers: Mapping[str, MemberAnswer]) -> str:
 
 
 async def _answer(
-    contender: Contender, question: Question, messages: tuple[ChatMessage, ...]
+    contender: Contender,
+    question: Question,
+    messages: tuple[ChatMessage, ...],
+    watcher: Watcher | None,
 ) -> MemberAnswer:
     """The member's reply and the answer read from it; a failed call reads as no answer."""
     form = CHOICE_FORM if question.is_multiple_choice else NUMBER_FORM
@@ -142,9 +155,28 @@ async def _answer(
         max_tokens=contender.model.max_tokens,
         temperature=contender.model.temperature,
     )
+    model = contender.model
+    started = time.monotonic()
     try:
         completion = await complete(contender.provider, request)
     except ProviderError as exc:
+        if watcher is not None:
+            watcher.observe(
+                ModelCalled(model.provider, exc.kind, latency_s=time.monotonic() - started)
+            )
         # Counted as wrong and listed with the unreadable answers, with the reason.
         return MemberAnswer(f"(no reply: {exc.message})", None)
+    if watcher is not None:
+        used_in, used_out = completion.input_tokens, completion.output_tokens
+        watcher.observe(
+            ModelCalled(
+                model.provider,
+                "ok",
+                used_in,
+                used_out,
+                model.cost_usd(used_in, used_out),
+                completion.latency_s,
+                completion.first_token_s,
+            )
+        )
     return MemberAnswer(completion.text, extract_answer(completion.text, question.choices))

@@ -126,6 +126,20 @@ class SessionEnded:
     session: Session
 
 
+@dataclass(frozen=True, slots=True)
+class ModelCalled:
+    """A model call made outside a session (a challenge's) ended: the config's provider that
+    was called, its outcome ("ok" or the error kind), and what it took and cost."""
+
+    provider: str
+    outcome: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float | None = None
+    first_token_s: float | None = None
+
+
 Event = (
     SessionStarted
     | RoundStarted
@@ -139,6 +153,7 @@ Event = (
     | SessionResumed
     | SynthesisReady
     | SessionEnded
+    | ModelCalled
 )
 
 

@@ -29,6 +29,7 @@ from bot.council.challenge_scores import (
     majority,
     score_challenge,
 )
+from bot.council.events import Watcher
 from bot.discord_ui.posting import NO_MENTIONS
 from bot.errors import UserFacingError
 from bot.i18n import Text, localize, t
@@ -122,10 +123,19 @@ class ChallengeDesk:
     `resume_interrupted` (at the next start) carries each on at its open question.
     """
 
-    def __init__(self, *, client: discord.Client, store: Store, manager: SessionManager) -> None:
+    def __init__(
+        self,
+        *,
+        client: discord.Client,
+        store: Store,
+        manager: SessionManager,
+        watcher: Watcher | None = None,
+    ) -> None:
         self.client = client
         self.store = store
         self.manager = manager
+        # Sees the members' model calls, as the session manager's watcher sees a council's.
+        self.watcher = watcher
         self._tasks: set[asyncio.Task[None]] = set()
 
     def contenders(self, preset: str | None) -> list[Contender]:
@@ -252,7 +262,7 @@ class ChallengeDesk:
                 message_id = posted.id
                 await self.store.post_challenge_question(record.id, number, message_id)
             result, _ = await asyncio.gather(
-                ask_question(question, contenders), asyncio.sleep(PREDICT_S)
+                ask_question(question, contenders, self.watcher), asyncio.sleep(PREDICT_S)
             )
             counts = await self.store.reveal_challenge_question(record.id, number, result)
             results[number] = result

@@ -79,8 +79,11 @@ class LiveSessions:
         self.pool = pool
         self.personas = personas
         self.presenters: dict[int, DiscordPresenter] = {}
+        # Presenters of ended councils posting their summary and closing link now.
+        self._closings: dict[int, DiscordPresenter] = {}
         self.notices = HostNotices()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._is_shutting_down = False
 
     async def open_thread(
         self,
@@ -135,6 +138,7 @@ class LiveSessions:
         `build_spec`'s: preset, members, chair, format, is_blind, council_id, memory.
         Refusals raise `UserFacingError` before anything is posted.
         """
+        self._check_open()
         if rounds is not None and rounds > settings.max_rounds:
             raise UserFacingError(tn("replies.start.rounds-max", settings.max_rounds))
         spec = build_spec(
@@ -176,6 +180,7 @@ class LiveSessions:
 
     async def start(self, spec: SessionSpec, thread: discord.Thread) -> SessionRun:
         """Start the session in its thread."""
+        self._check_open()
         identities = await self._identities(spec.guild_id)
         return await self.manager.start(
             spec, lambda session: self._presenter(session, thread, identities)
@@ -191,10 +196,16 @@ class LiveSessions:
         self, session: Session, thread: discord.Thread, settings: GuildSettings
     ) -> SessionRun:
         """Resume a paused or interrupted session in its thread."""
+        self._check_open()
         identities = await self._identities(session.guild_id)
         return await self.manager.resume(
             session, lambda s: self._presenter(s, thread, identities), settings
         )
+
+    def _check_open(self) -> None:
+        """Refuse a council that would start or resume while the bot shuts down."""
+        if self._is_shutting_down:
+            raise UserFacingError(t("replies.shutting-down"))
 
     def _presenter(
         self, session: Session, thread: discord.Thread, identities: dict[str, Identity]
@@ -231,6 +242,16 @@ class LiveSessions:
         presenter = self.presenters.pop(session.id, None)
         if presenter is None:
             return
+        self._closings[session.id] = presenter
+        try:
+            await self._close(thread, session, presenter)
+        finally:
+            del self._closings[session.id]
+
+    async def _close(
+        self, thread: discord.Thread, session: Session, presenter: DiscordPresenter
+    ) -> None:
+        """Post the summary in the thread and link it from the parent channel."""
         try:
             summary_id = await self._post_summary(thread, session, presenter.poster)
         except (DeliveryFailed, discord.HTTPException, aiohttp.ClientError) as exc:
@@ -317,8 +338,35 @@ class LiveSessions:
             except DeliveryFailed:
                 log.info("could not close voting on reply %d", reply.id)
 
-    async def close(self) -> None:
-        """Cancel pending vote closings (shutdown); votes stay open until the next end."""
+    async def shutdown(self, grace_s: float) -> None:
+        """Start no more councils and interrupt the running ones (they stay resumable); give
+        ended ones up to `grace_s` to post their summaries and closing links; then stop every
+        presenter and cancel pending vote closings (votes stay open until the next end).
+
+        Run while Discord can still be reached: whatever is cut off is one warning line per
+        council, never a request on a closed connection.
+        """
+        self._is_shutting_down = True
+        await self.manager.shutdown()
+        ending = [*self._closings.values()]
+        for presenter in list(self.presenters.values()):
+            if presenter.has_ended:
+                ending.append(presenter)
+            else:
+                await presenter.close()  # its council was interrupted, not ended
+        if ending:
+            log.info(
+                "waiting up to %g s for %d ended council(s) to post their summaries",
+                grace_s,
+                len(ending),
+            )
+        drained = await asyncio.gather(*(p.drain(grace_s) for p in ending))
+        for presenter, is_drained in zip(ending, drained, strict=True):
+            if not is_drained:
+                log.warning(
+                    "closing link not posted for council %d: shutting down", presenter.session_id
+                )
+                await presenter.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -214,6 +214,17 @@ class DiscordPresenter:
         self._turns[event.turn] = turn
         self._ordered.append(turn)
 
+    @property
+    def has_ended(self) -> bool:
+        """Whether the session has ended: what is still queued closes it (the summary too)."""
+        return self._is_closed
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Give the worker up to `timeout_s` to post an ended session's queue; whether it did
+        (it stops once that queue is empty)."""
+        done, _ = await asyncio.wait([self._worker], timeout=timeout_s)
+        return bool(done)
+
     async def close(self) -> None:
         """Stop the worker at once (shutdown)."""
         self._worker.cancel()

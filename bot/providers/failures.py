@@ -12,6 +12,7 @@ import email.utils
 import json
 import math
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from bot.errors import (
     ProviderUnreachableError,
     RateLimitedError,
     RefusedError,
+    UntrustedServerError,
 )
 
 PROVIDER_TEXT_MAX_CHARS: Final = 300
@@ -52,6 +54,8 @@ _REFUSAL_MARKERS: Final = (
 _BAD_KEY_MARKERS: Final = ("api_key_invalid", "api key not valid", "invalid api key")
 _WORDS = re.compile(r"(\s+)")
 OLLAMA_PORT: Final = 11434
+# How far down an exception's causes a certificate failure is looked for.
+CAUSE_DEPTH: Final = 8
 # How Ollama ends its 404 for a model it has not downloaded: 'model "x" not found, try pulling
 # it first'.
 OLLAMA_MISSING_MODEL: Final = "try pulling it first"
@@ -233,6 +237,13 @@ def _map_transport(
             f"Model {model} sent a reply that could not be decoded; try again.", model=model
         )
     if isinstance(failure, httpx.ConnectError):
+        if (reason := _certificate_problem(failure)) is not None:
+            return UntrustedServerError(
+                f"Could not verify the TLS certificate of {ctx.host} for model {model} "
+                f"({reason}); check providers.{ctx.provider}.base_url, or trust the server's "
+                "certificate authority through SSL_CERT_FILE.",
+                model=model,
+            )
         return ProviderUnreachableError(
             f"Could not connect to {ctx.host} for model {model}; {check_url}.", model=model
         )
@@ -241,6 +252,19 @@ def _map_transport(
         f"({type(failure).__name__}); try again.",
         model=model,
     )
+
+
+def _certificate_problem(failure: BaseException) -> str | None:
+    """Why the server's certificate was refused, when that is what failed the connection."""
+    cause: BaseException | None = failure
+    # httpx's error wraps httpcore's, which wraps the ssl module's.
+    for _ in range(CAUSE_DEPTH):
+        if cause is None:
+            return None
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (cause.verify_message or cause.reason or "verification failed").rstrip(".")
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _map_status(ctx: CallContext, failure: HttpFailure) -> ProviderError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import urllib.request
 from collections.abc import Mapping
 from typing import Final
@@ -24,6 +25,8 @@ CLIENT_CONNECT_TIMEOUT_S: Final = 10.0
 DEFAULT_MAX_CONNECTIONS: Final = 64
 MAX_KEEPALIVE_CONNECTIONS: Final = 16
 KEEPALIVE_EXPIRY_S: Final = 30.0
+# The proxy variables httpx honours (`httpx._utils.get_environment_proxies`).
+PROXIED_SCHEMES: Final = ("http", "https", "all")
 
 
 def connections_for(config: CouncilConfig) -> int:
@@ -35,21 +38,29 @@ def connections_for(config: CouncilConfig) -> int:
     return max(1, sum(p.max_concurrency for p in config.providers.values()))
 
 
-def new_http_client(max_connections: int = DEFAULT_MAX_CONNECTIONS) -> httpx.AsyncClient:
+def new_http_client(
+    max_connections: int = DEFAULT_MAX_CONNECTIONS, *, verify: ssl.SSLContext | None = None
+) -> httpx.AsyncClient:
     """The process's one HTTP client, with explicit timeouts and connection limits.
 
     The composition root opens it with `async with`, sized by `connections_for`, and hands
-    it to `build_providers`.
+    it to `build_providers`. `verify` decides which servers' certificates are trusted
+    (default: httpx's, the certifi bundle or SSL_CERT_FILE), directly and through a proxy.
     """
+    context = verify or httpx.create_ssl_context()
     limits = httpx.Limits(
         max_connections=max_connections,
         max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
         keepalive_expiry=KEEPALIVE_EXPIRY_S,
     )
-    # Behind a proxy (HTTP_PROXY and friends) httpx's own transports do the routing.
-    is_proxied = any(scheme != "no" for scheme in urllib.request.getproxies())
-    transport = None if is_proxied else AsyncioTransport(limits)
+    # Behind a proxy httpx's own transports do the routing. httpx reads the same table and
+    # routes only these schemes (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY); FTP_PROXY and the like
+    # are no reason to leave this backend.
+    proxies = urllib.request.getproxies()
+    is_proxied = any(proxies.get(scheme) for scheme in PROXIED_SCHEMES)
+    transport = None if is_proxied else AsyncioTransport(limits, verify=context)
     return httpx.AsyncClient(
+        verify=context,
         timeout=httpx.Timeout(CLIENT_TIMEOUT_S, connect=CLIENT_CONNECT_TIMEOUT_S),
         limits=limits,
         transport=transport,

@@ -215,6 +215,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             connection.close()
             raise httpcore.ConnectError(str(exc)) from exc
         if upgraded is None:
+            connection.close()
             raise httpcore.ConnectError("the connection closed during the TLS handshake")
         connection.transport = upgraded
         return self
@@ -300,8 +301,8 @@ def _configured(
 class AsyncioTransport(httpx.AsyncHTTPTransport):
     """httpx's HTTP/1.1 transport over `AsyncioBackend`; proxies are not its business."""
 
-    def __init__(self, limits: httpx.Limits) -> None:
-        context = httpx.create_ssl_context()
+    def __init__(self, limits: httpx.Limits, *, verify: ssl.SSLContext | None = None) -> None:
+        context = verify or httpx.create_ssl_context()
         super().__init__(verify=context, limits=limits)
         # httpx builds its connection pool on httpcore's default backend and offers no way
         # to choose another, so the pool is built again here the same way, on this one.

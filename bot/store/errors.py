@@ -93,3 +93,20 @@ class ShardsTakenError(StoreError):
         super().__init__(said)
         self.shard = shard
         self.shard_count = shard_count
+
+
+class ClaimLostError(ShardsTakenError):
+    """The connection holding this process's claim was lost (the server restarted, the network
+    cut it) and the claim could not be taken again: another process took one of its shards in
+    the meantime (`shard`, `shard_count` as for `ShardsTakenError`), or the database stayed
+    out of reach (`is_unreachable`)."""
+
+    def __init__(
+        self,
+        *,
+        shard: int | None = None,
+        shard_count: int | None = None,
+        is_unreachable: bool = False,
+    ) -> None:
+        super().__init__(shard=shard, shard_count=shard_count)
+        self.is_unreachable = is_unreachable

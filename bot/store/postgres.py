@@ -37,7 +37,6 @@ from bot.store.errors import (
     ConstraintError,
     MigrationError,
     SchemaTooNewError,
-    ShardsTakenError,
 )
 from bot.store.migrate import Migration, check_sequence
 from bot.store.placeholders import numbered
@@ -264,66 +263,3 @@ async def peek_version(url: str) -> int:
         return await schema_version(conn)
     finally:
         await conn.close()
-
-
-# ---------------------------------------------------------------- the run's claim on its shards
-#
-# `council-bot run` processes sharing a database hold session-level advisory locks (keys of two
-# int4s, apart from the one-bigint keys above) on a connection kept for the whole run: a
-# process that dies, or loses its connection, lets them go with it.
-
-# The bot runs here: held exclusive by an unsharded process, shared by each sharded one.
-RUN_CLASS = 0x4352554E  # "CRUN"
-# A sharded process's shard count (the key's second half): shared by the processes that agree.
-COUNT_CLASS = 0x43434E54  # "CCNT"
-# One shard (the key's second half), held by the one process that runs it.
-SHARD_CLASS = 0x43534844  # "CSHD"
-
-
-@asynccontextmanager
-async def claim_shards(
-    db: PgDatabase, shard_ids: Sequence[int] | None, shard_count: int | None
-) -> AsyncIterator[None]:
-    """Hold `shard_ids` of `shard_count` (None: the whole bot) in the database while the block
-    runs, on a connection of `db`'s pool kept for it.
-
-    Raises:
-        ShardsTakenError: another process runs one of the shards, the bot with another shard
-            count, or the whole bot; or this process would run the whole bot beside others.
-    """
-    async with db._pool.acquire() as conn:
-        try:
-            await _claim(conn, shard_ids, shard_count)
-            yield
-        finally:
-            # The pool resets a returned connection too; a claim never outlives its block.
-            await conn.execute("SELECT pg_advisory_unlock_all()")
-
-
-async def _claim(
-    conn: asyncpg.pool.PoolConnectionProxy[Any],
-    shard_ids: Sequence[int] | None,
-    shard_count: int | None,
-) -> None:
-    if shard_ids is None or shard_count is None:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1, 0)", RUN_CLASS):
-            raise ShardsTakenError
-        return
-    for key in (RUN_CLASS, 0), (COUNT_CLASS, shard_count):
-        if not await conn.fetchval("SELECT pg_try_advisory_lock_shared($1, $2)", *key):
-            raise ShardsTakenError  # the whole bot runs in another process
-    # Counts are held shared by every process that runs with them, so another count held
-    # means a process running with it. Two starting at once with two counts both see the
-    # other's and both refuse: neither runs guilds the other may run too.
-    other = await conn.fetchval(
-        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        " AND classid = $1 AND objid <> $2 LIMIT 1",
-        COUNT_CLASS,
-        shard_count,
-    )
-    if other is not None:
-        raise ShardsTakenError(shard_count=int(other))
-    for shard in shard_ids:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", SHARD_CLASS, shard):
-            raise ShardsTakenError(shard=shard)

@@ -25,7 +25,7 @@ from typing import Self
 
 from bot.council.models import SessionRecord, utcnow
 from bot.database_url import is_postgres_url, redact
-from bot.store import postgres
+from bot.store import pg_claims, postgres
 from bot.store.audience import AudienceQueries
 from bot.store.challenges import ChallengeQueries
 from bot.store.councils import CouncilQueries
@@ -182,12 +182,17 @@ class Store(
 
     @asynccontextmanager
     async def claim_shards(
-        self, shard_ids: Sequence[int] | None, shard_count: int | None
+        self,
+        shard_ids: Sequence[int] | None,
+        shard_count: int | None,
+        timing: pg_claims.ClaimTiming = pg_claims.DEFAULT_TIMING,
     ) -> AsyncIterator[None]:
         """Hold, while the block runs, this process's claim to run shards `shard_ids` of
         `shard_count` (None: the whole bot, unsharded) on a PostgreSQL database, which several
         processes share: each shard is run by one process, all with one shard count, and an
-        unsharded process runs alone. A process that dies lets its claim go.
+        unsharded process runs alone. A process that dies lets its claim go. A claim whose
+        connection is lost is taken again (as `timing` says); if it can't be, the block is
+        cancelled and `ClaimLostError` raised.
 
         On SQLite this holds nothing: lock files beside the database, taken before it is
         opened, do the same (`bot.databases.run_lock`).
@@ -195,11 +200,13 @@ class Store(
         Raises:
             ShardsTakenError: another process runs one of the shards, or the bot with another
                 shard count, or unsharded; or this one is unsharded and another runs.
+            ClaimLostError: the claim was lost while the block ran, and another process took
+                part of it, or the database stayed out of reach.
         """
         if not isinstance(self._db, postgres.PgDatabase):
             yield
             return
-        async with postgres.claim_shards(self._db, shard_ids, shard_count):
+        async with pg_claims.claim_shards(self._db, shard_ids, shard_count, timing):
             yield
 
     async def session_record(self, session_id: int) -> SessionRecord:

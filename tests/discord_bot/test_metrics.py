@@ -13,10 +13,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.council.models import ReplyKind, ReplyStatus, VoteValue
+from bot.discord_ui import challenges as challenge_desk
 from bot.discord_ui.health import GatewayWatch
 from bot.discord_ui.views import vote_custom_id
 from bot.metrics_server import Health, ShardHealth, serve_metrics
 from tests.council.conftest import NAMES, make_config
+from tests.council.test_challenge_run import scripted
 
 WEBHOOK_EXECUTE = "/webhooks/{webhook_id}/{webhook_token}"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -220,3 +222,40 @@ async def test_healthz_reports_each_shard_by_its_own_connection():
     assert not health.is_connected
     shards[1] = discord.shard.Shard(_Socket(1, is_open=True), client, lambda item: None)
     assert gateway().is_connected
+
+
+async def test_a_challenges_model_calls_are_counted_as_a_councils_are(harness, served, monkeypatch):
+    client, _, gateway = served
+    world, driver = harness.world, harness.driver
+    monkeypatch.setattr(challenge_desk, "PREDICT_S", 0.2)
+    await harness.stop()
+    harness.config = make_config(harness.llm, prices=(3.0, 15.0), max_tokens=2000)
+    gateway.client = await harness.start()
+    for name in NAMES:
+        harness.llm.script(f"{name.lower()}-model", reply=scripted(name))
+
+    started = await driver.slash(world.host, world.general, "council challenge", count=2)
+    await started.wait_response(timeout=10)
+    for _ in range(400):
+        if any(
+            m.content.startswith("🏁 **Challenge over")
+            for m in driver.read(world.general, as_user=world.bob)
+        ):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the challenge never ended")
+
+    samples = _samples((await client.get("/metrics")).text)
+    # Every member answers each question alone, then once more after the debate.
+    calls = len(NAMES) * 2 * 2
+    assert len(harness.llm.requests) == calls
+    assert _value(samples, "council_model_calls_total", provider="local", outcome="ok") == calls
+    assert _total(samples, "council_model_calls_total") == calls
+    assert _value(samples, "council_model_first_token_seconds_count", provider="local") == calls
+    assert _value(samples, "council_model_call_seconds_count", provider="local") == calls
+    assert _value(samples, "council_model_tokens_total", provider="local", direction="output")
+    assert _value(samples, "council_model_tokens_total", provider="local", direction="input")
+    assert _value(samples, "council_model_spend_usd_total", provider="local") > 0
+    # A challenge is no council: no rounds.
+    assert _value(samples, "council_rounds_completed_total") == 0

@@ -1,4 +1,5 @@
-"""Rate-limit buckets with Discord's headers, and injected faults (forced 429s and 5xx).
+"""Rate-limit buckets with Discord's headers, and injected faults (forced 429s and 5xx, held
+requests).
 
 Discord documents the global limit (50 requests per second per bot) but not per-route numbers,
 so each bucket's limit and window are configurable; the defaults are close to what Discord
@@ -7,6 +8,7 @@ answers in practice.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import random
@@ -217,10 +219,45 @@ class Fault:
 
 
 @dataclass
+class Hold:
+    """The next `times` requests matching a method and route template (and `when`, on the
+    JSON body), left unanswered until `release()`: a Discord slow to answer them."""
+
+    method: str
+    route: str
+    times: int = 1
+    when: Callable[[Any], bool] | None = None
+    used: int = 0
+    # Set when a held request has arrived.
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def matches(self, method: str, route: str, body: Any = None) -> bool:
+        """Whether this hold applies to a request."""
+        if not (self.used < self.times and self.method == method and self.route == route):
+            return False
+        return self.when is None or self.when(body)
+
+    def release(self) -> None:
+        """Answer the held requests, and hold no more."""
+        self.times = self.used
+        self.released.set()
+
+
+@dataclass
 class Faults:
     """Faults the test injected, consumed in order."""
 
     pending: list[Fault] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+
+    def hold_for(self, method: str, route: str, body: Any = None) -> Hold | None:
+        """The hold that keeps this request waiting, if any (and count it as used)."""
+        for hold in self.holds:
+            if hold.matches(method, route, body):
+                hold.used += 1
+                return hold
+        return None
 
     def take(self, method: str, route: str, body: Any = None) -> Fault | None:
         """The fault to apply to this request, if any (and count it as used)."""

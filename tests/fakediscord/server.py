@@ -26,6 +26,7 @@ from tests.fakediscord.ratelimit import (
     Arrival,
     Fault,
     Faults,
+    Hold,
     RateLimiter,
     WindowLog,
     too_many_requests_headers,
@@ -226,6 +227,8 @@ class FakeDiscord:
 
     async def stop(self) -> None:
         """Close gateway connections and stop listening."""
+        for hold in self.faults.holds:
+            hold.release()
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -374,6 +377,21 @@ class FakeDiscord:
         )
         self.faults.pending.append(fault)
         return fault
+
+    def hold(
+        self,
+        method: str,
+        route: str,
+        *,
+        times: int = 1,
+        when: Callable[[Any], bool] | None = None,
+    ) -> Hold:
+        """Leave the next `times` matching requests unanswered until `hold.release()` (or the
+        fake stops); `hold.arrived` is set when one comes. `when` picks requests by their JSON
+        body (for a multipart one, its `payload_json`)."""
+        held = Hold(method, route, times, when)
+        self.faults.holds.append(held)
+        return held
 
     # -- wire log ----------------------------------------------------------------------------
 
@@ -532,6 +550,10 @@ class FakeDiscord:
                 kind=Kind.BAD_TOKEN,
                 detail="missing or wrong bot token",
             )
+        hold = self.faults.hold_for(spec.method, route, body)
+        if hold is not None:
+            hold.arrived.set()
+            await hold.released.wait()
         fault = self.faults.take(spec.method, route, body)
         if fault is not None:
             if fault.status == 429:

@@ -16,6 +16,7 @@ import json
 import logging
 import random
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -106,7 +107,7 @@ class FakeLLM:
     Script a model with `script("name", reply=..., ...)`; read what it was sent from
     `requests` / `requests_for("name")`; point a provider at `base_url(kind)`. Models without
     a script use `default` or, when that is None, answer 404 like an unknown model.
-    `keys` makes a wire format demand that API key.
+    `keys` makes a wire format demand that API key. With `ssl_context` it serves HTTPS.
     """
 
     def __init__(
@@ -116,8 +117,10 @@ class FakeLLM:
         keys: Mapping[WireFormat, str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._default = default
+        self._ssl_context = ssl_context
         self._keys: dict[WireFormat, str] = dict(keys or {})
         self._host = host
         self._port = port
@@ -172,7 +175,8 @@ class FakeLLM:
         """The server's root URL, e.g. `http://127.0.0.1:54321`."""
         if not self._port:
             raise RuntimeError("FakeLLM is not started")
-        return f"http://{self._host}:{self._port}"
+        scheme = "http" if self._ssl_context is None else "https"
+        return f"{scheme}://{self._host}:{self._port}"
 
     def base_url(self, wire: WireFormat) -> str:
         """What `ProviderConfig.base_url` should be for a provider of this kind."""
@@ -236,7 +240,7 @@ class FakeLLM:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self._host, self._port))
         self._port = sock.getsockname()[1]
-        await web.SockSite(runner, sock).start()
+        await web.SockSite(runner, sock, ssl_context=self._ssl_context).start()
         self._runner = runner
         log.debug("fake LLM listening on %s", self.url)
         return self.url

@@ -1,12 +1,15 @@
-"""Fixtures for the provider tests: one HTTP client and a factory of providers on the fake."""
+"""Fixtures for the provider tests: one HTTP client, a factory of providers on the fake, and a
+throwaway certificate authority (trustme) for servers reached over HTTPS."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
+import trustme
 from pydantic import SecretStr
 
 from bot.config import ProviderConfig
@@ -27,6 +30,29 @@ TEST_SETTINGS: dict[str, Any] = {
     "connect_timeout_s": 1.0,
     "max_retries": 2,
 }
+
+
+@pytest.fixture(scope="package")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="package")
+def server_tls(ca: trustme.CA) -> ssl.SSLContext:
+    """A server context whose certificate names localhost and its loopback addresses."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost", "127.0.0.1", "::1").configure_cert(context)
+    # Offered as real providers offer it; the client asks for HTTP/1.1 only.
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    return context
+
+
+@pytest.fixture(scope="package")
+def trusting(ca: trustme.CA) -> ssl.SSLContext:
+    """The client's default trust, plus the test CA."""
+    context = httpx.create_ssl_context()
+    ca.configure_trust(context)
+    return context
 
 
 @pytest.fixture
