@@ -1,14 +1,13 @@
-"""The vote desk: checks who may vote, acknowledges each click, records it, and keeps the
-counts on the buttons fresh with coalesced edits.
+"""The vote desk: checks who may vote, records each click before acknowledging it, and keeps
+the counts on the buttons fresh with coalesced edits.
 
 Discord invalidates a click that gets no initial response within 3 s ("you must send an
 initial response within 3 seconds of receiving the event",
-https://discord.com/developers/docs/interactions/receiving-and-responding). A busy process's
-database may be writing for longer than that, so a click is answered as soon as it is judged
-(the checks read the last committed state and never wait behind writes) and before its vote is
-written; a vote that then fails to be stored is reported to the member in an ephemeral
-followup. The vote joins the write queue before the acknowledgement is sent, so anything read
-from the store after the acknowledgement was seen includes it.
+https://discord.com/developers/docs/interactions/receiving-and-responding). The checks read
+the last committed state on their own connection and never wait behind writes; the vote is
+then written in the next batch, and the click acknowledged once it is stored, so a vote the
+member saw accepted survives a crash. A vote that fails to be stored is answered with why,
+in a message only the member sees.
 
 Voting on a council closes at one deadline, `voting_closes_at`: from that instant clicks are
 refused, the closing freezes every reply's buttons, and a late refresh shows them frozen too.
@@ -135,7 +134,7 @@ class VoteDesk:
     async def click(
         self, interaction: discord.Interaction[discord.Client], reply_id: int, value: VoteValue
     ) -> None:
-        """One click: refuse with a reason, or acknowledge it, store the vote and refresh later.
+        """One click: refuse with a reason, or store the vote, acknowledge it and refresh later.
 
         A member's clicks on one reply are judged and queued in arrival order, one at a time;
         a repeat of the same click within `double_click_s` is acknowledged but not applied
@@ -154,12 +153,14 @@ class VoteDesk:
                     if stored is None:
                         return
                     clicks.last_value, clicks.last_at = value, arrived
-            await interaction.response.defer()
-            self._acknowledged(interaction)
+            # Acknowledged only once its vote is stored: a click the member saw accepted must
+            # survive the process dying a moment later. Judging it never waits on writes.
             if stored is not None and not await self._was_stored(interaction, stored):
                 if clicks.last_at == arrived:
                     clicks.last_value = None  # not applied: an identical click is no repeat
                 return
+            await interaction.response.defer()
+            self._acknowledged(interaction)
         finally:
             clicks.waiting -= 1
             self._forget_old_clicks(time.monotonic())
@@ -182,8 +183,8 @@ class VoteDesk:
     async def _was_stored(
         self, interaction: discord.Interaction[discord.Client], stored: asyncio.Future[None]
     ) -> bool:
-        """Wait for the vote to be stored; if it was not, tell the member, who saw the click
-        acknowledged, in a followup only they see."""
+        """Wait for the vote to be stored; if it was not, answer the click with why, in a
+        message only the member sees."""
         try:
             await stored
         except RecordNotFoundError:
@@ -194,9 +195,10 @@ class VoteDesk:
         else:
             return True
         try:
-            await interaction.followup.send(
+            await interaction.response.send_message(
                 localize(failure, str(interaction.locale)), ephemeral=True
             )
+            self._acknowledged(interaction)
         except discord.HTTPException:
             log.warning("could not tell a member their vote was not stored", exc_info=True)
         return False

@@ -175,3 +175,26 @@ async def test_a_vote_the_store_fails_to_save_is_reported_and_can_be_clicked_aga
     handle, _ = await _click(harness, world.bob, replies["Claude"], VoteValue.UP)
     assert await harness.store.votes_for(reply.id) == (1, 0)
     assert handle.responses == []
+
+
+async def test_a_click_is_acknowledged_only_once_its_vote_is_stored(harness, monkeypatch):
+    world = harness.world
+    _, _, replies = await _council(harness)
+    save = harness.store.record_votes
+    written = asyncio.Event()
+
+    async def slow(clicks):
+        await written.wait()
+        return await save(clicks)
+
+    monkeypatch.setattr(harness.store, "record_votes", slow)
+    message = replies["Claude"]
+    reply = await harness.store.reply_for_message(message.id)
+    handle = await harness.driver.click(world.bob, message, vote_custom_id(reply.id, VoteValue.UP))
+    # A crash now would lose the vote, so the member must not have seen it accepted.
+    await asyncio.sleep(0.5)
+    assert not handle.is_acknowledged
+    written.set()
+    await handle.wait_ack()
+    assert await harness.store.votes_for(reply.id) == (1, 0)
+    assert handle.responses == []
